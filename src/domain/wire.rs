@@ -1,0 +1,485 @@
+//! The JSON wire format of events: a strict parser that names every broken field, and the canonical writer.
+//!
+//! Parsing goes through a `serde_json::Map` field by field rather than a derived struct so that one pass reports
+//! *every* problem of an event (unknown, missing and malformed fields alike), each with its field name. The writer
+//! emits fields in a fixed order (`event_id`, `type`, `at`, then the variant's fields as DOMAIN.md lists them), so
+//! that `export` followed by `import` reproduces a log exactly.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::domain::event::{
+    Channel, ClosureCause, Event, EventKind, Instant, MAX_HOLIDAY_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY,
+    WeeklySlots,
+};
+use crate::domain::id::{AppointmentId, ClosureId, EventId, IdError, OfficeId, ServiceId};
+
+/// One problem with one field of an event on the wire (`field` is `None` when the event as a whole is wrong, e.g.
+/// not JSON at all). All of these map to HTTP 400.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    /// The field at fault, as named on the wire.
+    pub field: Option<String>,
+    /// What is wrong, lower-case, without a trailing period.
+    pub reason: String,
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "field {field:?}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// All event types, in DOMAIN.md's order.
+pub const EVENT_TYPES: [&str; 11] = [
+    "appointment_booked",
+    "appointment_rescheduled",
+    "appointment_cancelled",
+    "appointment_attended",
+    "appointment_missed",
+    "walk_in_served",
+    "capacity_planned",
+    "closure_declared",
+    "closure_cancelled",
+    "holiday_declared",
+    "policy_changed",
+];
+
+/// Parses one event from a line of JSON text.
+pub fn parse_event(text: &str) -> Result<Event, Vec<WireError>> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => parse_event_value(value),
+        Err(e) => Err(vec![WireError { field: None, reason: format!("not JSON: {e}") }]),
+    }
+}
+
+/// Parses one event from a JSON value (an element of a JSON array body, say).
+pub fn parse_event_value(value: Value) -> Result<Event, Vec<WireError>> {
+    let Value::Object(map) = value else {
+        return Err(vec![WireError {
+            field: None,
+            reason: format!("expected a JSON object, found {}", kind_of(&value)),
+        }]);
+    };
+    let mut fields = Fields { map, errors: Vec::new() };
+    let id = fields.take("event_id", |v| parse_id(v, EventId::parse));
+    let at = fields.take("at", parse_instant);
+    let kind = match fields.take("type", |v| v.as_str().map(str::to_owned).ok_or_else(|| expected("a string", v))) {
+        Some(type_name) => parse_kind(&type_name, &mut fields),
+        None => None,
+    };
+    let unknown: Vec<String> = fields.map.keys().cloned().collect();
+    for key in unknown {
+        fields.errors.push(WireError { field: Some(key), reason: "unknown field".into() });
+    }
+    match (id, at, kind) {
+        (Some(id), Some(at), Some(kind)) if fields.errors.is_empty() => Ok(Event { id, at, kind }),
+        _ => Err(fields.errors),
+    }
+}
+
+fn parse_kind(type_name: &str, f: &mut Fields) -> Option<EventKind> {
+    let kind = match type_name {
+        "appointment_booked" => {
+            let office = f.office();
+            let appointment = f.appointment();
+            let service = f.service();
+            let channel = f.take("channel", |v| parse_enum(v, Channel::parse, "online, phone or counter"));
+            let slot = f.take("slot", parse_instant);
+            EventKind::AppointmentBooked {
+                office: office?,
+                appointment: appointment?,
+                service: service?,
+                channel: channel?,
+                slot: slot?,
+            }
+        }
+        "appointment_rescheduled" => {
+            let office = f.office();
+            let appointment = f.appointment();
+            let slot = f.take("slot", parse_instant);
+            EventKind::AppointmentRescheduled { office: office?, appointment: appointment?, slot: slot? }
+        }
+        "appointment_cancelled" | "appointment_attended" | "appointment_missed" => {
+            let office = f.office();
+            let appointment = f.appointment();
+            let (office, appointment) = (office?, appointment?);
+            match type_name {
+                "appointment_cancelled" => EventKind::AppointmentCancelled { office, appointment },
+                "appointment_attended" => EventKind::AppointmentAttended { office, appointment },
+                _ => EventKind::AppointmentMissed { office, appointment },
+            }
+        }
+        "walk_in_served" => {
+            let office = f.office();
+            let service = f.service();
+            EventKind::WalkInServed { office: office?, service: service? }
+        }
+        "capacity_planned" => {
+            let office = f.office();
+            let effective_from = f.take("effective_from", parse_date);
+            let slots = f.take("slots_per_weekday", parse_weekly_slots);
+            EventKind::CapacityPlanned { office: office?, effective_from: effective_from?, slots_per_weekday: slots? }
+        }
+        "closure_declared" => {
+            let office = f.office();
+            let closure = f.closure();
+            let first_day = f.take("first_day", parse_date);
+            let last_day = f.take("last_day", parse_date);
+            let cause = f.take("cause", |v| {
+                parse_enum(v, ClosureCause::parse, "lockdown, system_migration, staff_shortage or other")
+            });
+            let reason = f.take("reason", |v| parse_text(v, 0, MAX_REASON_CHARS));
+            EventKind::ClosureDeclared {
+                office: office?,
+                closure: closure?,
+                first_day: first_day?,
+                last_day: last_day?,
+                cause: cause?,
+                reason: reason?,
+            }
+        }
+        "closure_cancelled" => {
+            let office = f.office();
+            let closure = f.closure();
+            EventKind::ClosureCancelled { office: office?, closure: closure? }
+        }
+        "holiday_declared" => {
+            let date = f.take("date", parse_date);
+            let name = f.take("name", |v| parse_text(v, 1, MAX_HOLIDAY_NAME_CHARS));
+            let office = f.take_optional("office", |v| parse_id(v, OfficeId::parse));
+            EventKind::HolidayDeclared { date: date?, name: name?, office: office? }
+        }
+        "policy_changed" => {
+            let office = f.office();
+            let service = f.service();
+            let effective_from = f.take("effective_from", parse_date);
+            let required = f.take("appointment_required", |v| v.as_bool().ok_or_else(|| expected("true or false", v)));
+            EventKind::PolicyChanged {
+                office: office?,
+                service: service?,
+                effective_from: effective_from?,
+                appointment_required: required?,
+            }
+        }
+        other => {
+            f.errors.push(WireError {
+                field: Some("type".into()),
+                reason: format!("unknown event type {other:?}, expected one of {}", EVENT_TYPES.join(", ")),
+            });
+            return None;
+        }
+    };
+    Some(kind)
+}
+
+/// The fields of one object being taken apart; whatever is left at the end is unknown.
+struct Fields {
+    map: Map<String, Value>,
+    errors: Vec<WireError>,
+}
+
+impl Fields {
+    fn take<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+        match self.map.remove(name) {
+            None => {
+                self.errors.push(WireError { field: Some(name.into()), reason: "missing field".into() });
+                None
+            }
+            Some(value) => self.check(name, parse(&value)),
+        }
+    }
+
+    /// An optional field: absent (or `null`) gives `Some(None)`; malformed gives `None` and an error.
+    fn take_optional<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<Option<T>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => Some(None),
+            Some(value) => self.check(name, parse(&value)).map(Some),
+        }
+    }
+
+    fn check<T>(&mut self, name: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|reason| self.errors.push(WireError { field: Some(name.into()), reason })).ok()
+    }
+
+    fn office(&mut self) -> Option<OfficeId> {
+        self.take("office", |v| parse_id(v, OfficeId::parse))
+    }
+
+    fn service(&mut self) -> Option<ServiceId> {
+        self.take("service", |v| parse_id(v, ServiceId::parse))
+    }
+
+    fn appointment(&mut self) -> Option<AppointmentId> {
+        self.take("appointment_id", |v| parse_id(v, AppointmentId::parse))
+    }
+
+    fn closure(&mut self) -> Option<ClosureId> {
+        self.take("closure_id", |v| parse_id(v, ClosureId::parse))
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn expected(what: &str, found: &Value) -> String {
+    format!("expected {what}, found {}", kind_of(found))
+}
+
+fn parse_id<T>(v: &Value, parse: impl FnOnce(&str) -> Result<T, IdError>) -> Result<T, String> {
+    let s = v.as_str().ok_or_else(|| expected("a string", v))?;
+    parse(s).map_err(|e| format!("{s:?} {e}"))
+}
+
+fn parse_instant(v: &Value) -> Result<Instant, String> {
+    let s = v.as_str().ok_or_else(|| expected("an RFC 3339 instant string", v))?;
+    DateTime::parse_from_rfc3339(s).map_err(|e| format!("{s:?} is not an RFC 3339 instant with offset: {e}"))
+}
+
+fn parse_date(v: &Value) -> Result<NaiveDate, String> {
+    let s = v.as_str().ok_or_else(|| expected("a date string YYYY-MM-DD", v))?;
+    let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(date) if well_formed => Ok(date),
+        _ => Err(format!("{s:?} is not a date YYYY-MM-DD")),
+    }
+}
+
+fn parse_enum<T>(v: &Value, parse: impl FnOnce(&str) -> Option<T>, allowed: &str) -> Result<T, String> {
+    let s = v.as_str().ok_or_else(|| expected("a string", v))?;
+    parse(s).ok_or_else(|| format!("{s:?} is not one of {allowed}"))
+}
+
+fn parse_text(v: &Value, min_chars: usize, max_chars: usize) -> Result<String, String> {
+    let s = v.as_str().ok_or_else(|| expected("a string", v))?;
+    let chars = s.chars().count();
+    if chars < min_chars {
+        return Err("must not be empty".into());
+    }
+    if chars > max_chars {
+        return Err(format!("is {chars} characters long, at most {max_chars} are allowed"));
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_weekly_slots(v: &Value) -> Result<WeeklySlots, String> {
+    let items = v.as_array().ok_or_else(|| expected("an array of 7 integers", v))?;
+    if items.len() != 7 {
+        return Err(format!("expected exactly 7 integers (Monday first), found {}", items.len()));
+    }
+    let mut slots = [0u16; 7];
+    for (i, (item, slot)) in items.iter().zip(slots.iter_mut()).enumerate() {
+        *slot = item
+            .as_u64()
+            .filter(|n| *n <= u64::from(MAX_SLOTS_PER_DAY))
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| format!("entry {i} is {item}, expected an integer in 0..={MAX_SLOTS_PER_DAY}"))?;
+    }
+    Ok(slots)
+}
+
+/// Writes an instant as RFC 3339 with the offset it was given (`Z` for UTC).
+pub fn format_instant(at: &Instant) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The canonical wire JSON of an event, on one line.
+pub fn to_json_line(event: &Event) -> String {
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+impl serde::Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("event_id", self.id.as_str())?;
+        m.serialize_entry("type", self.kind.type_name())?;
+        m.serialize_entry("at", &format_instant(&self.at))?;
+        match &self.kind {
+            EventKind::AppointmentBooked { office, appointment, service, channel, slot } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("appointment_id", appointment)?;
+                m.serialize_entry("service", service)?;
+                m.serialize_entry("channel", channel.as_str())?;
+                m.serialize_entry("slot", &format_instant(slot))?;
+            }
+            EventKind::AppointmentRescheduled { office, appointment, slot } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("appointment_id", appointment)?;
+                m.serialize_entry("slot", &format_instant(slot))?;
+            }
+            EventKind::AppointmentCancelled { office, appointment }
+            | EventKind::AppointmentAttended { office, appointment }
+            | EventKind::AppointmentMissed { office, appointment } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("appointment_id", appointment)?;
+            }
+            EventKind::WalkInServed { office, service } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("service", service)?;
+            }
+            EventKind::CapacityPlanned { office, effective_from, slots_per_weekday } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("effective_from", &effective_from.to_string())?;
+                m.serialize_entry("slots_per_weekday", slots_per_weekday)?;
+            }
+            EventKind::ClosureDeclared { office, closure, first_day, last_day, cause, reason } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("closure_id", closure)?;
+                m.serialize_entry("first_day", &first_day.to_string())?;
+                m.serialize_entry("last_day", &last_day.to_string())?;
+                m.serialize_entry("cause", cause.as_str())?;
+                m.serialize_entry("reason", reason)?;
+            }
+            EventKind::ClosureCancelled { office, closure } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("closure_id", closure)?;
+            }
+            EventKind::HolidayDeclared { date, name, office } => {
+                m.serialize_entry("date", &date.to_string())?;
+                m.serialize_entry("name", name)?;
+                if let Some(office) = office {
+                    m.serialize_entry("office", office)?;
+                }
+            }
+            EventKind::PolicyChanged { office, service, effective_from, appointment_required } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("service", service)?;
+                m.serialize_entry("effective_from", &effective_from.to_string())?;
+                m.serialize_entry("appointment_required", appointment_required)?;
+            }
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `input` and compares the outcome with `expect`: the canonical JSON on success, or the list of
+    /// `field: reason` problems.
+    fn check(input: &str, expect: Result<&str, &[&str]>) {
+        let got = parse_event(input).map(|e| to_json_line(&e)).map_err(|errors| {
+            errors.iter().map(|e| format!("{}: {}", e.field.as_deref().unwrap_or("-"), e.reason)).collect::<Vec<_>>()
+        });
+        match (got, expect) {
+            (Ok(json), Ok(want)) => assert_eq!(json, want),
+            (Err(errs), Err(want)) => {
+                assert_eq!(errs.len(), want.len(), "{errs:#?}");
+                for (e, w) in errs.iter().zip(want) {
+                    assert!(e.starts_with(w), "{e:?} does not start with {w:?}");
+                }
+            }
+            (got, _) => panic!("unexpected outcome {got:?} for {input}"),
+        }
+    }
+
+    #[test]
+    fn a_booking_round_trips_in_canonical_order() {
+        let line = r#"{"event_id":"e1","type":"appointment_booked","at":"2020-06-02T09:15:00+02:00","office":"kl-buergercenter","appointment_id":"A-1","service":"personalausweis","channel":"online","slot":"2020-06-24T08:00:00+02:00"}"#;
+        check(line, Ok(line));
+        // Field order on input does not matter; the output is canonical.
+        check(
+            r#"{"type":"walk_in_served","office":"kl","at":"2020-06-29T08:00:00Z","service":"ausweis-abholung","event_id":"w"}"#,
+            Ok(
+                r#"{"event_id":"w","type":"walk_in_served","at":"2020-06-29T08:00:00Z","office":"kl","service":"ausweis-abholung"}"#,
+            ),
+        );
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        let lines = [
+            r#"{"event_id":"1","type":"appointment_rescheduled","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a","slot":"2020-05-04T10:00:00+02:00"}"#,
+            r#"{"event_id":"2","type":"appointment_cancelled","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a"}"#,
+            r#"{"event_id":"3","type":"appointment_attended","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a"}"#,
+            r#"{"event_id":"4","type":"appointment_missed","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a"}"#,
+            r#"{"event_id":"5","type":"capacity_planned","at":"2020-01-01T00:00:00+01:00","office":"kl","effective_from":"2020-01-06","slots_per_weekday":[120,120,120,140,60,0,0]}"#,
+            r#"{"event_id":"6","type":"closure_declared","at":"2020-03-16T07:00:00+01:00","office":"kl","closure_id":"lockdown-2020","first_day":"2020-03-17","last_day":"2020-04-26","cause":"lockdown","reason":"Corona-Lockdown"}"#,
+            r#"{"event_id":"7","type":"closure_cancelled","at":"2020-03-16T07:00:00+01:00","office":"kl","closure_id":"lockdown-2020"}"#,
+            r#"{"event_id":"8","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"Christi Himmelfahrt"}"#,
+            r#"{"event_id":"9","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"x","office":"kl"}"#,
+            r#"{"event_id":"10","type":"policy_changed","at":"2020-06-24T12:00:00+02:00","office":"kl","service":"ausweis-abholung","effective_from":"2020-06-29","appointment_required":false}"#,
+        ];
+        for line in lines {
+            check(line, Ok(line));
+        }
+    }
+
+    #[test]
+    fn every_broken_field_is_named() {
+        check(
+            r#"{"event_id":"","type":"appointment_booked","at":"2020-06-02","office":"KL","appointment_id":"a","service":"s","channel":"fax","extra":1}"#,
+            Err(&[
+                "event_id: \"\" must not be empty",
+                "at: \"2020-06-02\" is not an RFC 3339 instant",
+                "office: \"KL\" must start with",
+                "channel: \"fax\" is not one of",
+                "slot: missing field",
+                "extra: unknown field",
+            ]),
+        );
+    }
+
+    #[test]
+    fn malformed_documents_and_types_are_rejected() {
+        check("{", Err(&["-: not JSON"]));
+        check("[1]", Err(&["-: expected a JSON object, found an array"]));
+        check(
+            r#"{"event_id":"x","type":"appointment_exploded","at":"2020-06-02T09:15:00Z"}"#,
+            Err(&["type: unknown event type"]),
+        );
+        check(
+            r#"{"event_id":"x","type":7,"at":"2020-06-02T09:15:00Z"}"#,
+            Err(&["type: expected a string, found a number"]),
+        );
+    }
+
+    #[test]
+    fn weekly_slots_need_seven_integers_in_range() {
+        let with = |slots: &str| {
+            format!(
+                r#"{{"event_id":"p","type":"capacity_planned","at":"2020-01-01T00:00:00Z","office":"kl","effective_from":"2020-01-06","slots_per_weekday":{slots}}}"#
+            )
+        };
+        check(&with("[1,2,3,4,5,6]"), Err(&["slots_per_weekday: expected exactly 7 integers"]));
+        check(&with("[1,2,3,4,5,6,10001]"), Err(&["slots_per_weekday: entry 6 is 10001"]));
+        check(&with("[1,2,3,4,5,6,-1]"), Err(&["slots_per_weekday: entry 6 is -1"]));
+        check(&with("[1,2,3,4,5,6,1.5]"), Err(&["slots_per_weekday: entry 6 is 1.5"]));
+        assert!(parse_event(&with("[0,0,0,0,0,0,10000]")).is_ok());
+    }
+
+    #[test]
+    fn dates_must_be_iso_and_real() {
+        let with = |d: &str| {
+            format!(
+                r#"{{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"{d}","name":"x"}}"#
+            )
+        };
+        check(&with("2020-13-01"), Err(&["date: \"2020-13-01\" is not a date"]));
+        check(&with("2020-02-30"), Err(&["date: \"2020-02-30\" is not a date"]));
+        check(&with("2020-6-1"), Err(&["date: \"2020-6-1\" is not a date"]));
+        assert!(parse_event(&with("2020-02-29")).is_ok());
+    }
+
+    #[test]
+    fn texts_are_bounded() {
+        let reason = "x".repeat(501);
+        let line = format!(
+            r#"{{"event_id":"c","type":"closure_declared","at":"2020-01-01T00:00:00Z","office":"kl","closure_id":"c","first_day":"2020-01-02","last_day":"2020-01-03","cause":"other","reason":"{reason}"}}"#
+        );
+        check(&line, Err(&["reason: is 501 characters long"]));
+    }
+}

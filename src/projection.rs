@@ -1,0 +1,151 @@
+//! The projection: a pure fold over the log that answers every figure of DOMAIN.md for any office, as of any day.
+//!
+//! Feed it `(position, &Event)` pairs in log order with [`Projection::apply`]; ask it for daily rows with
+//! [`Projection::series`]. Internally each office keeps its events sorted by business time (`at`, then position)
+//! and a row per day computed by sweeping that order, so answering a year is a slice copy, an event at "now" touches
+//! one row, and a late event recomputes from its own day on. "Known at position P" is a projection fed with
+//! positions 1..=P only; the caller builds it.
+//!
+//! Invariant: nothing here reads the disk, the clock or the network.
+
+mod office;
+mod row;
+
+pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind};
+pub use row::DayRow;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::domain::event::{Event, EventKind};
+use crate::domain::id::OfficeId;
+use crate::domain::time::Zone;
+
+use office::OfficeProjection;
+
+/// The horizon of the wait figures when none is configured (DOMAIN.md: H = 365).
+pub const DEFAULT_HORIZON_DAYS: u32 = 365;
+
+/// How figures are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The zone in which `date(x)` is taken.
+    pub zone: Zone,
+    /// H: how many days ahead `next_available_days` and `third_next_available_days` look.
+    pub horizon_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { zone: Zone::default(), horizon_days: DEFAULT_HORIZON_DAYS }
+    }
+}
+
+/// An office known to the log, with the business dates of its first and last event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OfficeInfo {
+    pub office: OfficeId,
+    pub first_event_date: NaiveDate,
+    pub last_event_date: NaiveDate,
+    pub events: u64,
+}
+
+/// Every office's figures, folded from the log.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    config: Config,
+    offices: BTreeMap<OfficeId, OfficeProjection>,
+    /// Holidays of every office, kept so that an office first seen later still receives them.
+    global_holidays: Vec<(u64, Event)>,
+    /// The position of the last event applied.
+    position: u64,
+}
+
+impl Projection {
+    /// An empty projection.
+    pub fn new(config: Config) -> Self {
+        Projection { config, offices: BTreeMap::new(), global_holidays: Vec::new(), position: 0 }
+    }
+
+    /// The configuration it computes with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The position of the last event applied (0 when empty).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Folds one event into the projection. Positions must increase; an event's business time may lie anywhere,
+    /// before or after the events already applied.
+    pub fn apply(&mut self, position: u64, event: &Event) {
+        self.position = self.position.max(position);
+        match event.kind.office() {
+            Some(office) => self.office_mut(office).apply(position, event),
+            None => {
+                debug_assert!(matches!(event.kind, EventKind::HolidayDeclared { .. }));
+                for office in self.offices.values_mut() {
+                    office.apply(position, event);
+                }
+                self.global_holidays.push((position, event.clone()));
+            }
+        }
+    }
+
+    fn office_mut(&mut self, office: &OfficeId) -> &mut OfficeProjection {
+        if !self.offices.contains_key(office) {
+            let mut fresh = OfficeProjection::new(office.clone(), self.config);
+            for (position, holiday) in &self.global_holidays {
+                fresh.apply(*position, holiday);
+            }
+            self.offices.insert(office.clone(), fresh);
+        }
+        self.offices.get_mut(office).expect("inserted above")
+    }
+
+    /// The offices in the log, in name order. A holiday of every office does not make an office.
+    pub fn offices(&self) -> Vec<OfficeInfo> {
+        self.offices.values().filter_map(OfficeProjection::info).collect()
+    }
+
+    /// The one office of the log, if it has exactly one.
+    pub fn only_office(&self) -> Option<&OfficeId> {
+        let mut known = self.offices.values().filter(|o| o.info().is_some());
+        match (known.next(), known.next()) {
+            (Some(only), None) => Some(only.id()),
+            _ => None,
+        }
+    }
+
+    /// One row per day from `from` to `to` (inclusive) for `office`, each as of its own day. An office the log does
+    /// not know gives rows of zeros and nulls.
+    pub fn series(&self, office: &OfficeId, from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
+        match self.offices.get(office) {
+            Some(o) => o.series(from, to),
+            None => OfficeProjection::new(office.clone(), self.config).series(from, to),
+        }
+    }
+
+    /// The row of one day.
+    pub fn row(&self, office: &OfficeId, date: NaiveDate) -> DayRow {
+        self.series(office, date, date).pop().expect("one day asked, one row given")
+    }
+
+    /// The calendar of `office` as known as of `as_of`: capacity and booked slots for the next `days` days.
+    pub fn snapshot(&self, office: &OfficeId, as_of: NaiveDate, days: u32) -> CalendarSnapshot {
+        match self.offices.get(office) {
+            Some(o) => o.snapshot(as_of, days),
+            None => OfficeProjection::new(office.clone(), self.config).snapshot(as_of, days),
+        }
+    }
+
+    /// The closures and holidays of `office` that count as of `as_of`, in date order.
+    pub fn periods(&self, office: &OfficeId, as_of: NaiveDate) -> Vec<NamedPeriod> {
+        match self.offices.get(office) {
+            Some(o) => o.periods(as_of),
+            None => Vec::new(),
+        }
+    }
+}
