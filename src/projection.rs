@@ -8,6 +8,9 @@
 //!
 //! Invariant: nothing here reads the disk, the clock or the network.
 
+mod appointments;
+mod calendar;
+mod counts;
 mod office;
 mod row;
 
@@ -83,22 +86,50 @@ impl Projection {
     pub fn apply(&mut self, position: u64, event: &Event) {
         self.position = self.position.max(position);
         match event.kind.office() {
-            Some(office) => self.office_mut(office).apply(position, event),
+            Some(office) => {
+                let office = self.office_mut(office);
+                office.push(position, event);
+                office.settle();
+            }
             None => {
-                debug_assert!(matches!(event.kind, EventKind::HolidayDeclared { .. }));
-                for office in self.offices.values_mut() {
-                    office.apply(position, event);
-                }
-                self.global_holidays.push((position, event.clone()));
+                self.push_global(position, event);
+                self.offices.values_mut().for_each(OfficeProjection::settle);
             }
         }
+    }
+
+    /// Folds many events at once, as a rebuild does: each office sorts its new events and sweeps once.
+    pub fn apply_all<'a>(&mut self, entries: impl IntoIterator<Item = (u64, &'a Event)>) {
+        for (position, event) in entries {
+            self.position = self.position.max(position);
+            match event.kind.office() {
+                Some(office) => self.office_mut(office).push(position, event),
+                None => self.push_global(position, event),
+            }
+        }
+        self.offices.values_mut().for_each(OfficeProjection::settle);
+    }
+
+    /// A projection of `entries`, built in one pass.
+    pub fn from_entries<'a>(config: Config, entries: impl IntoIterator<Item = (u64, &'a Event)>) -> Self {
+        let mut projection = Projection::new(config);
+        projection.apply_all(entries);
+        projection
+    }
+
+    fn push_global(&mut self, position: u64, event: &Event) {
+        debug_assert!(matches!(event.kind, EventKind::HolidayDeclared { .. }));
+        for office in self.offices.values_mut() {
+            office.push(position, event);
+        }
+        self.global_holidays.push((position, event.clone()));
     }
 
     fn office_mut(&mut self, office: &OfficeId) -> &mut OfficeProjection {
         if !self.offices.contains_key(office) {
             let mut fresh = OfficeProjection::new(office.clone(), self.config);
             for (position, holiday) in &self.global_holidays {
-                fresh.apply(*position, holiday);
+                fresh.push(*position, holiday);
             }
             self.offices.insert(office.clone(), fresh);
         }
@@ -141,6 +172,20 @@ impl Projection {
         }
     }
 
+    /// The realized wait percentiles (p50, p90, in days) pooled over the bookings of the `days` days ending on
+    /// `date` (DOMAIN.md's 7-day variants pool D−6 … D).
+    pub fn pooled_realized_wait(&self, office: &OfficeId, date: NaiveDate, days: u32) -> (Option<u32>, Option<u32>) {
+        let Some(o) = self.offices.get(office) else {
+            return (None, None);
+        };
+        let mut waits: Vec<u32> = (0..days)
+            .filter_map(|back| date.checked_sub_days(chrono::Days::new(u64::from(back))))
+            .flat_map(|d| o.waits(d).iter().copied())
+            .collect();
+        waits.sort_unstable();
+        (row::nearest_rank(&waits, 50), row::nearest_rank(&waits, 90))
+    }
+
     /// The closures and holidays of `office` that count as of `as_of`, in date order.
     pub fn periods(&self, office: &OfficeId, as_of: NaiveDate) -> Vec<NamedPeriod> {
         match self.offices.get(office) {
@@ -149,3 +194,6 @@ impl Projection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

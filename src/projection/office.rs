@@ -1,10 +1,25 @@
-//! One office's projection: its events in business-time order, its capacity calendar, and a row per day.
+//! One office's projection: its events in business-time order, the sweep state after them, and a row per day.
+//!
+//! The sweep applies events in order of (`at`, position). After the last event of day d the state is exactly "as of
+//! d", and the row of d is computed from it. A batch of new events is merged in at its place: the events after that
+//! place are undone (every change is reversible, see [`Calendar`] and [`Appointments`]), the merged tail is applied
+//! again, and the rows from the earliest new day on are recomputed. An event at "now" therefore touches one row; a
+//! late one recomputes from its own day; a rebuild is one sort and one sweep.
+//!
+//! Daily tallies (bookings, served, …) and realized waits depend only on the events of their own day, so they are
+//! counted when an event arrives and never swept.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::domain::event::{ClosureCause, Event};
-use crate::domain::id::OfficeId;
-use crate::projection::row::DayRow;
+use crate::domain::event::{ClosureCause, Event, EventKind};
+use crate::domain::id::{AppointmentId, OfficeId, ServiceId};
+use crate::domain::time::{date_of_day_number, day_number};
+use crate::projection::appointments::{Appointments, Status};
+use crate::projection::calendar::{Calendar, CalendarChange, ClosureState, Key};
+use crate::projection::row::{DayRow, nearest_rank};
 use crate::projection::{Config, OfficeInfo};
 
 /// What shut an office on some days.
@@ -42,39 +57,527 @@ pub struct CalendarSnapshot {
     pub today: DayRow,
 }
 
+/// One event as the sweep needs it.
+#[derive(Debug, Clone)]
+struct Ev {
+    key: Key,
+    /// date(at) as a day number.
+    day: i32,
+    change: Change,
+}
+
+/// The part of an event that changes sweep state, with what undoing it needs.
+#[derive(Debug, Clone)]
+enum Change {
+    Booked {
+        appointment: u32,
+        slot_day: i32,
+    },
+    Rescheduled {
+        appointment: u32,
+        slot_day: i32,
+        previous_slot_day: i32,
+    },
+    Ended {
+        appointment: u32,
+        status: Status,
+        previous: Status,
+    },
+    Calendar(Arc<CalendarChange>),
+    /// Walk-ins, policy changes, and events that refer to nothing known: counted, not swept.
+    None,
+}
+
+/// Per-day tallies, counted on arrival.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tallies {
+    bookings: u32,
+    served_appointments: u32,
+    served_walk_in: u32,
+    cancellations: u32,
+    no_shows: u32,
+    /// date(slot at booking) − date(at) of the day's bookings, ascending.
+    waits: Vec<u32>,
+}
+
+/// The figures that depend on the sweep state at the end of a day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct StateFigures {
+    backlog: u32,
+    backlog_by_service: Vec<(u16, u32)>,
+    displaced: u32,
+    capacity: u32,
+    booked: u32,
+    next_available_days: Option<u32>,
+    third_next_available_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Row {
+    tallies: Tallies,
+    state: StateFigures,
+}
+
+/// The office's own events (not holidays of every office): how many, and their first and last day.
+#[derive(Debug, Clone, Copy)]
+struct Own {
+    events: u64,
+    first_day: i32,
+    last_day: i32,
+}
+
 /// One office's events and figures.
 #[derive(Debug, Clone)]
 pub(crate) struct OfficeProjection {
     id: OfficeId,
     config: Config,
+    services: Vec<ServiceId>,
+    service_index: HashMap<ServiceId, u16>,
+    appointment_index: HashMap<AppointmentId, u32>,
+    /// Swept events, sorted by key.
+    events: Vec<Ev>,
+    /// Arrived but not yet merged into `events`.
+    pending: Vec<Ev>,
+    /// The calendar changes in key order, with their day, for as-of views.
+    calendar_log: Vec<(Key, i32, Arc<CalendarChange>)>,
+    appointments: Appointments,
+    calendar: Calendar,
+    /// The day number of `rows[0]`.
+    first_day: i32,
+    rows: Vec<Row>,
+    own: Option<Own>,
 }
 
 impl OfficeProjection {
     pub(crate) fn new(id: OfficeId, config: Config) -> Self {
-        OfficeProjection { id, config }
+        OfficeProjection {
+            id,
+            config,
+            services: Vec::new(),
+            service_index: HashMap::new(),
+            appointment_index: HashMap::new(),
+            events: Vec::new(),
+            pending: Vec::new(),
+            calendar_log: Vec::new(),
+            appointments: Appointments::default(),
+            calendar: Calendar::default(),
+            first_day: 0,
+            rows: Vec::new(),
+            own: None,
+        }
     }
 
     pub(crate) fn id(&self) -> &OfficeId {
         &self.id
     }
 
-    pub(crate) fn apply(&mut self, _position: u64, _event: &Event) {
-        todo!()
+    /// Takes one event in; it counts once [`OfficeProjection::settle`] has run.
+    pub(crate) fn push(&mut self, position: u64, event: &Event) {
+        let zone = self.config.zone;
+        let day = day_number(zone.date_of(&event.at));
+        let key = (event.at.timestamp(), event.at.timestamp_subsec_nanos(), position);
+        if event.kind.office().is_some() {
+            self.own = Some(match self.own {
+                None => Own { events: 1, first_day: day, last_day: day },
+                Some(o) => Own { events: o.events + 1, first_day: o.first_day.min(day), last_day: o.last_day.max(day) },
+            });
+        }
+        let change = self.change_of(event);
+        self.ensure_row(day);
+        self.count(&event.kind, day);
+        if let Change::Calendar(change) = &change {
+            let at = self.calendar_log.partition_point(|(k, _, _)| *k < key);
+            self.calendar_log.insert(at, (key, day, change.clone()));
+        }
+        self.pending.push(Ev { key, day, change });
+    }
+
+    /// Merges the pending events into the sweep and recomputes the rows they change.
+    pub(crate) fn settle(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut fresh = std::mem::take(&mut self.pending);
+        fresh.sort_by_key(|e| e.key);
+        let start = self.events.partition_point(|e| e.key < fresh[0].key);
+        let old_tail = self.events.split_off(start);
+        for ev in old_tail.iter().rev() {
+            self.undo(ev);
+        }
+        // Rows from the earliest new day on change. Rows created since the last sweep lie inside the new events' range
+        // of days, so they are among them.
+        let mut day = fresh[0].day;
+        let merged = merge_sorted(old_tail, fresh);
+        for mut ev in merged {
+            while day < ev.day {
+                self.compute_row(day);
+                day += 1;
+            }
+            self.redo(&mut ev);
+            self.events.push(ev);
+        }
+        let last_day = self.last_day();
+        while day <= last_day {
+            self.compute_row(day);
+            day += 1;
+        }
+    }
+
+    fn change_of(&mut self, event: &Event) -> Change {
+        let zone = self.config.zone;
+        match &event.kind {
+            EventKind::AppointmentBooked { appointment, service, slot, .. } => {
+                if self.appointment_index.contains_key(appointment) {
+                    return Change::None;
+                }
+                let slot_day = day_number(zone.date_of(slot));
+                let service = self.intern_service(service);
+                let index = self.appointments.register(service, slot_day);
+                self.appointment_index.insert(appointment.clone(), index);
+                Change::Booked { appointment: index, slot_day }
+            }
+            EventKind::AppointmentRescheduled { appointment, slot, .. } => {
+                match self.appointment_index.get(appointment) {
+                    Some(&index) => Change::Rescheduled {
+                        appointment: index,
+                        slot_day: day_number(zone.date_of(slot)),
+                        previous_slot_day: 0,
+                    },
+                    None => Change::None,
+                }
+            }
+            EventKind::AppointmentCancelled { appointment, .. }
+            | EventKind::AppointmentAttended { appointment, .. }
+            | EventKind::AppointmentMissed { appointment, .. } => {
+                let status = match event.kind {
+                    EventKind::AppointmentCancelled { .. } => Status::Cancelled,
+                    EventKind::AppointmentAttended { .. } => Status::Attended,
+                    _ => Status::Missed,
+                };
+                match self.appointment_index.get(appointment) {
+                    Some(&index) => Change::Ended { appointment: index, status, previous: Status::Open },
+                    None => Change::None,
+                }
+            }
+            EventKind::CapacityPlanned { effective_from, slots_per_weekday, .. } => {
+                Change::Calendar(Arc::new(CalendarChange::Plan {
+                    effective_day: day_number(*effective_from),
+                    slots: *slots_per_weekday,
+                }))
+            }
+            EventKind::ClosureDeclared { closure, first_day, last_day, cause, reason, .. } => {
+                Change::Calendar(Arc::new(CalendarChange::ClosureDeclared {
+                    closure: closure.clone(),
+                    first_day: day_number(*first_day),
+                    last_day: day_number(*last_day),
+                    cause: *cause,
+                    reason: reason.clone(),
+                }))
+            }
+            EventKind::ClosureCancelled { closure, .. } => {
+                Change::Calendar(Arc::new(CalendarChange::ClosureCancelled { closure: closure.clone() }))
+            }
+            EventKind::HolidayDeclared { date, name, office } => Change::Calendar(Arc::new(CalendarChange::Holiday {
+                day: day_number(*date),
+                name: name.clone(),
+                office_specific: office.is_some(),
+            })),
+            EventKind::WalkInServed { .. } | EventKind::PolicyChanged { .. } => Change::None,
+        }
+    }
+
+    fn intern_service(&mut self, service: &ServiceId) -> u16 {
+        if let Some(&index) = self.service_index.get(service) {
+            return index;
+        }
+        let index = self.services.len() as u16;
+        self.services.push(service.clone());
+        self.service_index.insert(service.clone(), index);
+        index
+    }
+
+    /// Counts an event in its day's tallies.
+    fn count(&mut self, kind: &EventKind, day: i32) {
+        let zone = self.config.zone;
+        let tallies = &mut self.rows[(day - self.first_day) as usize].tallies;
+        match kind {
+            EventKind::AppointmentBooked { slot, .. } => {
+                tallies.bookings += 1;
+                let wait = (day_number(zone.date_of(slot)) - day).max(0) as u32;
+                let at = tallies.waits.partition_point(|w| *w <= wait);
+                tallies.waits.insert(at, wait);
+            }
+            EventKind::AppointmentAttended { .. } => tallies.served_appointments += 1,
+            EventKind::WalkInServed { .. } => tallies.served_walk_in += 1,
+            EventKind::AppointmentCancelled { .. } => tallies.cancellations += 1,
+            EventKind::AppointmentMissed { .. } => tallies.no_shows += 1,
+            _ => {}
+        }
+    }
+
+    /// Applies an event's change to the sweep state, noting what undoing it needs.
+    fn redo(&mut self, ev: &mut Ev) {
+        match &mut ev.change {
+            Change::Booked { appointment, slot_day } => self.appointments.set(*appointment, *slot_day, Status::Open),
+            Change::Rescheduled { appointment, slot_day, previous_slot_day } => {
+                let current = self.appointments.get(*appointment);
+                *previous_slot_day = current.slot_day;
+                self.appointments.set(*appointment, *slot_day, current.status);
+            }
+            Change::Ended { appointment, status, previous } => {
+                let current = self.appointments.get(*appointment);
+                *previous = current.status;
+                self.appointments.set(*appointment, current.slot_day, *status);
+            }
+            Change::Calendar(change) => self.calendar.apply(ev.key, change),
+            Change::None => {}
+        }
+    }
+
+    /// Reverts [`OfficeProjection::redo`]; events are undone in reverse key order.
+    fn undo(&mut self, ev: &Ev) {
+        match &ev.change {
+            Change::Booked { appointment, slot_day } => {
+                self.appointments.set(*appointment, *slot_day, Status::Unbooked)
+            }
+            Change::Rescheduled { appointment, previous_slot_day, .. } => {
+                let current = self.appointments.get(*appointment);
+                self.appointments.set(*appointment, *previous_slot_day, current.status);
+            }
+            Change::Ended { appointment, previous, .. } => {
+                let current = self.appointments.get(*appointment);
+                self.appointments.set(*appointment, current.slot_day, *previous);
+            }
+            Change::Calendar(change) => self.calendar.undo(ev.key, change),
+            Change::None => {}
+        }
+    }
+
+    /// Makes sure a row exists for `day`, growing the row range either way.
+    fn ensure_row(&mut self, day: i32) {
+        if self.rows.is_empty() {
+            self.first_day = day;
+            self.rows.push(Row::default());
+            return;
+        }
+        if day < self.first_day {
+            let grow = (self.first_day - day) as usize;
+            self.rows.splice(0..0, std::iter::repeat_n(Row::default(), grow));
+            self.first_day = day;
+        }
+        let last = self.last_day();
+        if day > last {
+            self.rows.resize((day - self.first_day + 1) as usize, Row::default());
+        }
+    }
+
+    fn last_day(&self) -> i32 {
+        self.first_day + self.rows.len() as i32 - 1
+    }
+
+    fn compute_row(&mut self, day: i32) {
+        let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
+        self.rows[(day - self.first_day) as usize].state = figures;
     }
 
     pub(crate) fn info(&self) -> Option<OfficeInfo> {
-        todo!()
+        self.own.map(|own| OfficeInfo {
+            office: self.id.clone(),
+            first_event_date: date_of_day_number(own.first_day),
+            last_event_date: date_of_day_number(own.last_day),
+            events: own.events,
+        })
     }
 
-    pub(crate) fn series(&self, _from: NaiveDate, _to: NaiveDate) -> Vec<DayRow> {
-        todo!()
+    pub(crate) fn series(&self, from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
+        let (from, to) = (day_number(from), day_number(to));
+        let mut rows = Vec::with_capacity((to - from + 1).max(0) as usize);
+        for day in from..=to {
+            rows.push(self.day_row(day));
+        }
+        rows
     }
 
-    pub(crate) fn snapshot(&self, _as_of: NaiveDate, _days: u32) -> CalendarSnapshot {
-        todo!()
+    fn day_row(&self, day: i32) -> DayRow {
+        if self.rows.is_empty() || day < self.first_day {
+            return self.to_day_row(day, &Tallies::default(), &StateFigures::default());
+        }
+        if day > self.last_day() {
+            let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
+            return self.to_day_row(day, &Tallies::default(), &figures);
+        }
+        let row = &self.rows[(day - self.first_day) as usize];
+        self.to_day_row(day, &row.tallies, &row.state)
     }
 
-    pub(crate) fn periods(&self, _as_of: NaiveDate) -> Vec<NamedPeriod> {
-        todo!()
+    fn to_day_row(&self, day: i32, tallies: &Tallies, state: &StateFigures) -> DayRow {
+        DayRow {
+            date: date_of_day_number(day),
+            backlog: state.backlog,
+            backlog_by_service: state
+                .backlog_by_service
+                .iter()
+                .map(|(service, n)| (self.services[*service as usize].clone(), *n))
+                .collect(),
+            displaced: state.displaced,
+            bookings: tallies.bookings,
+            served_appointments: tallies.served_appointments,
+            served_walk_in: tallies.served_walk_in,
+            cancellations: tallies.cancellations,
+            no_shows: tallies.no_shows,
+            capacity: state.capacity,
+            booked: state.booked,
+            next_available_days: state.next_available_days,
+            third_next_available_days: state.third_next_available_days,
+            realized_wait_p50_days: nearest_rank(&tallies.waits, 50),
+            realized_wait_p90_days: nearest_rank(&tallies.waits, 90),
+        }
     }
+
+    /// The realized waits of the bookings made on `date`, ascending.
+    pub(crate) fn waits(&self, date: NaiveDate) -> &[u32] {
+        let day = day_number(date);
+        if self.rows.is_empty() || day < self.first_day || day > self.last_day() {
+            return &[];
+        }
+        &self.rows[(day - self.first_day) as usize].tallies.waits
+    }
+
+    /// The sweep state (appointments and calendar) as of `day`: the live one, or a copy rewound to that day.
+    fn state_as_of(&self, day: i32) -> (std::borrow::Cow<'_, Appointments>, std::borrow::Cow<'_, Calendar>) {
+        use std::borrow::Cow;
+        let after = self.events.partition_point(|e| e.day <= day);
+        if after == self.events.len() {
+            return (Cow::Borrowed(&self.appointments), Cow::Borrowed(&self.calendar));
+        }
+        let mut rewound = self.clone_sweep_state();
+        for ev in self.events[after..].iter().rev() {
+            rewound.undo(ev);
+        }
+        (Cow::Owned(rewound.appointments), Cow::Owned(rewound.calendar))
+    }
+
+    fn clone_sweep_state(&self) -> OfficeProjection {
+        OfficeProjection {
+            appointments: self.appointments.clone(),
+            calendar: self.calendar.clone(),
+            ..OfficeProjection::new(self.id.clone(), self.config)
+        }
+    }
+
+    pub(crate) fn snapshot(&self, as_of: NaiveDate, days: u32) -> CalendarSnapshot {
+        let day = day_number(as_of);
+        let (appointments, calendar) = self.state_as_of(day);
+        let ahead = (1..=days as i32).map(|k| day + k);
+        CalendarSnapshot {
+            office: self.id.clone(),
+            as_of,
+            capacity: ahead.clone().map(|d| calendar.capacity(d)).collect(),
+            booked: ahead.map(|d| appointments.booked(d)).collect(),
+            today: self.day_row(day),
+        }
+    }
+
+    /// The calendar as known as of `day`, rebuilt from the calendar changes alone (they are few).
+    pub(crate) fn calendar_as_of(&self, day: i32) -> Calendar {
+        let mut calendar = Calendar::default();
+        for (key, _, change) in self.calendar_log.iter().filter(|(_, d, _)| *d <= day) {
+            calendar.apply(*key, change);
+        }
+        calendar
+    }
+
+    pub(crate) fn periods(&self, as_of: NaiveDate) -> Vec<NamedPeriod> {
+        let day = day_number(as_of);
+        let calendar = self.calendar_as_of(day);
+        let mut reasons: HashMap<&crate::domain::id::ClosureId, &str> = HashMap::new();
+        let mut periods = Vec::new();
+        for (_, _, change) in self.calendar_log.iter().filter(|(_, d, _)| *d <= day) {
+            match change.as_ref() {
+                CalendarChange::ClosureDeclared { closure, reason, .. } => {
+                    reasons.insert(closure, reason);
+                }
+                CalendarChange::Holiday { day, name, office_specific } => {
+                    let date = date_of_day_number(*day);
+                    let period = NamedPeriod {
+                        kind: PeriodKind::Holiday,
+                        id: name.clone(),
+                        label: name.clone(),
+                        first_day: date,
+                        last_day: date,
+                        office_specific: *office_specific,
+                    };
+                    if !periods.iter().any(|p: &NamedPeriod| p.first_day == date && p.label == *name) {
+                        periods.push(period);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (closure, state) in calendar.closures() {
+            if let ClosureState::Declared { first_day, last_day, cause } = state {
+                periods.push(NamedPeriod {
+                    kind: PeriodKind::Closure(cause),
+                    id: closure.to_string(),
+                    label: reasons.get(closure).map_or_else(String::new, |r| (*r).to_owned()),
+                    first_day: date_of_day_number(first_day),
+                    last_day: date_of_day_number(last_day),
+                    office_specific: true,
+                });
+            }
+        }
+        periods.sort_by(|a, b| (a.first_day, a.last_day, &a.id).cmp(&(b.first_day, b.last_day, &b.id)));
+        periods
+    }
+}
+
+/// The state-dependent figures of `day`, from the state as of `day`.
+fn state_figures(appointments: &Appointments, calendar: &Calendar, day: i32, horizon: u32) -> StateFigures {
+    let free = |d: i32| calendar.capacity(d).saturating_sub(appointments.booked(d));
+    let mut next = None;
+    let mut third = None;
+    let mut cumulative = 0u32;
+    for k in 1..=horizon {
+        let f = free(day + k as i32);
+        if f > 0 && next.is_none() {
+            next = Some(k);
+        }
+        cumulative = cumulative.saturating_add(f);
+        if cumulative >= 3 {
+            third = Some(k);
+            break;
+        }
+    }
+    let displaced = appointments.open_by_day().filter(|(d, _)| calendar.capacity(*d) == 0).map(|(_, n)| n).sum::<u32>();
+    StateFigures {
+        backlog: appointments.backlog(),
+        backlog_by_service: appointments
+            .backlog_by_service()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s as u16, *n))
+            .collect(),
+        displaced,
+        capacity: calendar.capacity(day),
+        booked: appointments.booked(day),
+        next_available_days: next,
+        third_next_available_days: third,
+    }
+}
+
+/// Merges two key-sorted runs into one.
+fn merge_sorted(a: Vec<Ev>, b: Vec<Ev>) -> Vec<Ev> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.key <= y.key,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
 }

@@ -1,0 +1,91 @@
+//! Given/when/then checks of the projection on small hand-computed logs. The exhaustive comparison against a
+//! from-the-definitions reference lives in `tests/projection_reference.rs`.
+
+use chrono::NaiveDate;
+
+use crate::domain::event::Event;
+use crate::domain::id::OfficeId;
+use crate::domain::wire::parse_event;
+use crate::projection::{Config, DayRow, Projection};
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Events as compact JSON lines; `{o}` stands for the office `kl`, ids are numbered.
+fn events(lines: &[&str]) -> Vec<Event> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let json = format!(r#"{{"event_id":"e{i}",{}}}"#, l.replace("{o}", r#""office":"kl""#));
+            parse_event(&json).unwrap_or_else(|e| panic!("{json}: {e:?}"))
+        })
+        .collect()
+}
+
+fn given(lines: &[&str]) -> Projection {
+    let evs = events(lines);
+    Projection::from_entries(Config::default(), evs.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)))
+}
+
+fn row(p: &Projection, d: &str) -> DayRow {
+    p.row(&OfficeId::parse("kl").unwrap(), date(d))
+}
+
+const PLAN: &str = r#""type":"capacity_planned","at":"2020-06-01T08:00:00+02:00",{o},"effective_from":"2020-06-01","slots_per_weekday":[2,2,2,2,2,0,0]"#;
+
+fn booking(id: &str, at: &str, slot: &str) -> String {
+    format!(
+        r#""type":"appointment_booked","at":"{at}",{{o}},"appointment_id":"{id}","service":"pass","channel":"online","slot":"{slot}""#
+    )
+}
+
+#[test]
+fn next_and_third_next_available_count_free_slots_ahead() {
+    // Mon 2020-06-01: plan of 2 slots Mon–Fri. Tue fully booked, Wed one left.
+    let b1 = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-02T09:00:00+02:00");
+    let b2 = booking("b", "2020-06-01T09:05:00+02:00", "2020-06-02T09:30:00+02:00");
+    let b3 = booking("c", "2020-06-01T09:10:00+02:00", "2020-06-03T09:00:00+02:00");
+    let p = given(&[PLAN, &b1, &b2, &b3]);
+    let r = row(&p, "2020-06-01");
+    assert_eq!((r.backlog, r.bookings, r.capacity, r.booked), (3, 3, 2, 0));
+    // free: Tue 0, Wed 1, Thu 2 → next = 2 days, third = 3 days (1 + 2 ≥ 3).
+    assert_eq!(r.next_available_days, Some(2));
+    assert_eq!(r.third_next_available_days, Some(3));
+    assert_eq!((r.realized_wait_p50_days, r.realized_wait_p90_days), (Some(1), Some(2)));
+}
+
+#[test]
+fn a_late_closure_changes_its_days_and_no_others() {
+    let b1 = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-05T09:00:00+02:00");
+    let closure = r#""type":"closure_declared","at":"2020-06-03T12:00:00+02:00",{o},"closure_id":"it","first_day":"2020-06-04","last_day":"2020-06-05","cause":"system_migration","reason":"IT""#;
+    let without = given(&[PLAN, &b1]);
+    let with = given(&[PLAN, &b1, closure]);
+    for d in ["2020-06-01", "2020-06-02"] {
+        assert_eq!(row(&without, d), row(&with, d), "{d}");
+    }
+    let r = row(&with, "2020-06-03");
+    assert_eq!((r.displaced, r.next_available_days), (1, Some(5)));
+    assert_eq!(row(&without, "2020-06-03").next_available_days, Some(1));
+}
+
+#[test]
+fn events_applied_one_by_one_in_any_order_equal_a_rebuild() {
+    let b1 = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-05T09:00:00+02:00");
+    let b2 = booking("b", "2020-06-02T09:00:00+02:00", "2020-06-03T09:00:00+02:00");
+    let cancel = r#""type":"appointment_cancelled","at":"2020-06-02T10:00:00+02:00",{o},"appointment_id":"a""#;
+    let holiday = r#""type":"holiday_declared","at":"2020-05-01T00:00:00+02:00","date":"2020-06-04","name":"Feiertag""#;
+    let evs = events(&[&b1, &b2, cancel, PLAN, holiday]);
+    let rebuilt = Projection::from_entries(Config::default(), evs.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+    let mut incremental = Projection::new(Config::default());
+    for (i, e) in evs.iter().enumerate() {
+        incremental.apply(i as u64 + 1, e);
+    }
+    let kl = OfficeId::parse("kl").unwrap();
+    let (from, to) = (date("2020-04-28"), date("2020-06-10"));
+    assert_eq!(incremental.series(&kl, from, to), rebuilt.series(&kl, from, to));
+    let r = row(&rebuilt, "2020-06-02");
+    assert_eq!((r.backlog, r.cancellations, r.next_available_days), (1, 1, Some(1)));
+    assert_eq!(row(&rebuilt, "2020-06-04").capacity, 0);
+}
