@@ -9,11 +9,13 @@
 //! Invariant: nothing here reads the disk, the clock or the network.
 
 mod appointments;
+mod attribution;
 mod calendar;
 mod counts;
 mod office;
 mod row;
 
+pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
 pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind};
 pub use row::DayRow;
 
@@ -184,6 +186,20 @@ impl Projection {
             .collect();
         waits.sort_unstable();
         (row::nearest_rank(&waits, 50), row::nearest_rank(&waits, 90))
+    }
+
+    /// Lost capacity of `office` from `from` to `to` (inclusive) by cause and named period, as known at the end of
+    /// the period.
+    pub fn attribution(&self, office: &OfficeId, from: NaiveDate, to: NaiveDate) -> Attribution {
+        let fresh;
+        let o = match self.offices.get(office) {
+            Some(o) => o,
+            None => {
+                fresh = OfficeProjection::new(office.clone(), self.config);
+                &fresh
+            }
+        };
+        attribution::attribute(o, from, to)
     }
 
     /// The closures and holidays of `office` that count as of `as_of`, in date order.

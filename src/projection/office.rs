@@ -487,6 +487,11 @@ impl OfficeProjection {
         calendar
     }
 
+    /// The calendar changes with day ≤ `day`, in key order.
+    pub(crate) fn calendar_changes_as_of(&self, day: i32) -> impl Iterator<Item = (Key, i32, &CalendarChange)> {
+        self.calendar_log.iter().filter(move |(_, d, _)| *d <= day).map(|(k, d, c)| (*k, *d, c.as_ref()))
+    }
+
     pub(crate) fn periods(&self, as_of: NaiveDate) -> Vec<NamedPeriod> {
         let day = day_number(as_of);
         let calendar = self.calendar_as_of(day);

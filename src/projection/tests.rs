@@ -89,3 +89,21 @@ fn events_applied_one_by_one_in_any_order_equal_a_rebuild() {
     assert_eq!((r.backlog, r.cancellations, r.next_available_days), (1, 1, Some(1)));
     assert_eq!(row(&rebuilt, "2020-06-04").capacity, 0);
 }
+
+#[test]
+fn lost_slots_go_to_the_holiday_first_and_add_up() {
+    // Plan 2 slots Mon–Fri from Mon 2020-06-01. Closure Wed–Fri 3–5 June; holiday Thu 4 June inside it.
+    let closure = r#""type":"closure_declared","at":"2020-05-20T12:00:00+02:00",{o},"closure_id":"it","first_day":"2020-06-03","last_day":"2020-06-07","cause":"system_migration","reason":"IT-Umstellung""#;
+    let holiday =
+        r#""type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-06-04","name":"Fronleichnam""#;
+    let p = given(&[PLAN, closure, holiday]);
+    let a = p.attribution(&OfficeId::parse("kl").unwrap(), date("2020-06-01"), date("2020-06-12"));
+    assert_eq!(a.planned_slots, 20);
+    assert_eq!(a.lost_slots, 6);
+    let causes: Vec<_> = a.by_cause.iter().map(|(c, l)| (c.as_str(), l.lost_slots, l.days)).collect();
+    assert_eq!(causes, vec![("system_migration", 4, 2), ("holiday", 2, 1)]);
+    let periods: Vec<_> = a.by_period.iter().map(|p| (p.id.as_str(), p.loss.lost_slots)).collect();
+    assert_eq!(periods, vec![("it", 4), ("Fronleichnam", 2)]);
+    assert!((a.share_of_planned - 0.3).abs() < 1e-9);
+    assert!((a.by_cause[0].1.working_days - 2.0).abs() < 1e-9);
+}
