@@ -12,4 +12,5 @@
 //! - There is no global state: every component is a value that its owner passes on.
 
 pub mod domain;
+pub mod press;
 pub mod projection;

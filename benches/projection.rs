@@ -1,0 +1,99 @@
+//! Projection speed: rebuild from a decoded log, a year of rows, one event at "now", and memory per event.
+//!
+//! Run with `cargo bench --bench projection`. The synthetic log has about 1,000,000 events over two years and
+//! three offices (see `support/synthetic.rs`).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Duration;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+use wartezeit::domain::event::{Event, EventKind};
+use wartezeit::domain::id::{AppointmentId, EventId, OfficeId, ServiceId};
+use wartezeit::projection::{Config, Projection};
+
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+/// Counts live heap bytes, to report the projection's resident size.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn projection_benches(c: &mut Criterion) {
+    let events = synthetic::log(3, 730, 1_000_000, 7);
+    let entries = || events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e));
+
+    let before = LIVE.load(Ordering::Relaxed);
+    let projection = Projection::from_entries(Config::default(), entries());
+    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    let office = OfficeId::parse("office-0").unwrap();
+    let last = projection.offices()[0].last_event_date;
+    let open: u32 = projection.offices().iter().map(|o| projection.row(&o.office, last).backlog).sum();
+    println!(
+        "projection of {} events: {:.1} MB resident, {:.0} bytes per event, {} open appointments at the end",
+        events.len(),
+        bytes as f64 / 1e6,
+        bytes as f64 / events.len() as f64,
+        open
+    );
+
+    let mut group = c.benchmark_group("projection");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("rebuild_1m_events", |b| b.iter(|| Projection::from_entries(Config::default(), entries())));
+    group.finish();
+
+    let mut group = c.benchmark_group("projection");
+    let from = last - Duration::days(364);
+    group.bench_function("series_365_days", |b| b.iter(|| projection.series(&office, from, last)));
+
+    let mut live = projection.clone();
+    let mut n = 0u64;
+    let mut position = events.len() as u64;
+    let now = last_instant(&events);
+    group.bench_function("apply_one_event_at_now", |b| {
+        b.iter(|| {
+            n += 1;
+            position += 1;
+            live.apply(position, &booking_at(now + Duration::seconds(n as i64), n));
+        })
+    });
+    group.finish();
+}
+
+fn last_instant(events: &[Event]) -> chrono::DateTime<chrono::FixedOffset> {
+    events.iter().map(|e| e.at).max().unwrap()
+}
+
+fn booking_at(at: chrono::DateTime<chrono::FixedOffset>, n: u64) -> Event {
+    Event {
+        id: EventId::parse(&format!("now-{n}")).unwrap(),
+        at,
+        kind: EventKind::AppointmentBooked {
+            office: OfficeId::parse("office-0").unwrap(),
+            appointment: AppointmentId::parse(&format!("now-{n}")).unwrap(),
+            service: ServiceId::parse("personalausweis").unwrap(),
+            channel: wartezeit::domain::event::Channel::Online,
+            slot: at + Duration::days(1 + (n % 20) as i64),
+        },
+    }
+}
+
+criterion_group!(benches, projection_benches);
+criterion_main!(benches);

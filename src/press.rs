@@ -1,0 +1,389 @@
+//! The press statement: what a press office would publish about an office's wait and backlog on a day, in German
+//! or English, as text, Markdown or JSON, with a provenance line that lets anyone recompute it.
+//!
+//! Pure: it reads a [`Projection`] and a [`Provenance`] and returns text; the same inputs give byte-identical output.
+//! The causes paragraph covers the capacity lost since the wait was last normal (at most
+//! [`NORMAL_WAIT_DAYS`] days to the next free appointment), which is the period in which the backlog built up.
+
+pub mod words;
+
+use chrono::{Days, NaiveDate};
+
+use crate::domain::id::OfficeId;
+use crate::projection::{Attribution, LossCause, Projection};
+use words::{Lang, WaitWords, count_in_words, date_long, date_short, integer, wait_in_words};
+
+/// A wait of at most this many days to the next free appointment counts as normal.
+pub const NORMAL_WAIT_DAYS: u32 = 7;
+
+/// The version of the figures' definitions a statement was computed with (DOMAIN.md, "Figures").
+pub const DEFINITIONS_VERSION: &str = "wartezeit-definitions/1";
+
+/// How far back the search for the last normal day goes.
+const LOOKBACK_DAYS: u64 = 365;
+
+/// Where the figures come from: the log position they were computed at and the digest of that entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Provenance {
+    pub position: u64,
+    /// The hex SHA-256 digest of the entry at `position` (the digest chain's head then).
+    pub digest: String,
+    pub definitions: &'static str,
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+impl Format {
+    /// Parses `text`, `markdown` or `json`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "text" => Some(Format::Text),
+            "markdown" | "md" => Some(Format::Markdown),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// A wait in days with its words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Wait {
+    pub days: Option<u32>,
+    pub words: Option<WaitWords>,
+}
+
+/// The capacity lost since the wait was last normal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Causes {
+    /// The last day with a normal wait before `as_of`, if there was one in the past year.
+    pub last_normal_day: Option<NaiveDate>,
+    pub attribution: Attribution,
+}
+
+/// Every figure of a statement, with its exact value next to the words.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Statement {
+    pub office: OfficeId,
+    pub as_of: NaiveDate,
+    pub lang: Lang,
+    pub headline: String,
+    pub paragraphs: Vec<String>,
+    pub next_available: Wait,
+    pub third_next_available: Wait,
+    pub backlog: u32,
+    pub backlog_words: String,
+    pub backlog_7_days_earlier: u32,
+    pub next_available_days_7_days_earlier: Option<u32>,
+    pub realized_wait_p50_days_7d: Option<u32>,
+    pub realized_wait_p90_days_7d: Option<u32>,
+    pub causes: Option<Causes>,
+    /// A sentence on when the wait is expected to be normal again, when a forecast was made.
+    pub outlook: Option<String>,
+    pub provenance: Provenance,
+    /// The command that recomputes this statement.
+    pub reproduce: String,
+}
+
+/// Composes the statement of `office` as of `as_of` from `projection`, which must hold exactly the log up to
+/// `provenance.position`.
+pub fn compose(
+    projection: &Projection,
+    office: &OfficeId,
+    as_of: NaiveDate,
+    lang: Lang,
+    provenance: Provenance,
+    outlook: Option<String>,
+) -> Statement {
+    let today = projection.row(office, as_of);
+    let week_ago = projection.row(office, as_of.checked_sub_days(Days::new(7)).unwrap_or(as_of));
+    let (p50, p90) = projection.pooled_realized_wait(office, as_of, 7);
+    let wait = |days: Option<u32>| Wait { days, words: days.map(|d| wait_in_words(d, lang)) };
+    let normal = today.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS);
+    let causes = (!normal).then(|| {
+        let last_normal_day = last_normal_day(projection, office, as_of);
+        let from = match last_normal_day {
+            Some(d) => d.checked_add_days(Days::new(1)).unwrap_or(d),
+            None => as_of.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap_or(as_of),
+        };
+        Causes { last_normal_day, attribution: projection.attribution(office, from, as_of) }
+    });
+    let reproduce = format!(
+        "wartezeit press --office {office} --as-of {as_of} --known-at {} --lang {}",
+        provenance.position,
+        match lang {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    );
+    let mut statement = Statement {
+        office: office.clone(),
+        as_of,
+        lang,
+        headline: String::new(),
+        paragraphs: Vec::new(),
+        next_available: wait(today.next_available_days),
+        third_next_available: wait(today.third_next_available_days),
+        backlog: today.backlog,
+        backlog_words: count_in_words(u64::from(today.backlog), lang),
+        backlog_7_days_earlier: week_ago.backlog,
+        next_available_days_7_days_earlier: week_ago.next_available_days,
+        realized_wait_p50_days_7d: p50,
+        realized_wait_p90_days_7d: p90,
+        causes,
+        outlook,
+        provenance,
+        reproduce,
+    };
+    statement.headline = headline(&statement, projection.config().horizon_days);
+    statement.paragraphs = paragraphs(&statement, projection.config().horizon_days);
+    statement
+}
+
+/// The last day before `as_of`, within a year, whose wait was normal.
+fn last_normal_day(projection: &Projection, office: &OfficeId, as_of: NaiveDate) -> Option<NaiveDate> {
+    let from = as_of.checked_sub_days(Days::new(LOOKBACK_DAYS))?;
+    let to = as_of.checked_sub_days(Days::new(1))?;
+    projection
+        .series(office, from, to)
+        .iter()
+        .rev()
+        .find(|r| r.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS))
+        .map(|r| r.date)
+}
+
+fn headline(s: &Statement, horizon: u32) -> String {
+    match (s.lang, &s.next_available.words) {
+        (Lang::De, Some(w)) => format!("Bürgercenter {}: Wartezeit auf einen Termin {}", s.office, w.phrase(Lang::De)),
+        (Lang::En, Some(w)) => format!("Citizen centre {}: wait for an appointment {}", s.office, w.phrase(Lang::En)),
+        (Lang::De, None) => format!("Bürgercenter {}: in den nächsten {horizon} Tagen kein freier Termin", s.office),
+        (Lang::En, None) => format!("Citizen centre {}: no free appointment in the next {horizon} days", s.office),
+    }
+}
+
+fn paragraphs(s: &Statement, horizon: u32) -> Vec<String> {
+    let lang = s.lang;
+    let mut out = vec![wait_paragraph(s, horizon), backlog_paragraph(s)];
+    if let Some(causes) = &s.causes {
+        if causes.attribution.lost_slots > 0 {
+            out.push(causes_paragraph(causes, lang));
+        }
+    } else {
+        out.push(match lang {
+            Lang::De => "Die Wartezeit liegt damit im üblichen Rahmen von höchstens einer Woche.".to_owned(),
+            Lang::En => "The wait is within the normal range of at most one week.".to_owned(),
+        });
+    }
+    if let (Some(p50), Some(p90)) = (s.realized_wait_p50_days_7d, s.realized_wait_p90_days_7d) {
+        out.push(match lang {
+            Lang::De => format!(
+                "Wer in den vergangenen sieben Tagen einen Termin gebucht hat, erhielt ihn im Median nach {p50} Tagen; \
+                 neun von zehn nach höchstens {p90} Tagen."
+            ),
+            Lang::En => format!(
+                "Citizens who booked in the past seven days got an appointment after a median of {p50} days; nine in \
+                 ten within {p90} days."
+            ),
+        });
+    }
+    if let Some(outlook) = &s.outlook {
+        out.push(outlook.clone());
+    }
+    out.push(provenance_line(s));
+    out
+}
+
+fn wait_paragraph(s: &Statement, horizon: u32) -> String {
+    let lang = s.lang;
+    let date = date_long(s.as_of, lang);
+    match (lang, s.next_available.days, s.third_next_available.days) {
+        (Lang::De, Some(next), third) => {
+            let words = s.next_available.words.as_ref().map(|w| w.phrase(lang)).unwrap_or_default();
+            let third = match third {
+                Some(t) => format!(", der drittnächste in {t} Tagen"),
+                None => String::new(),
+            };
+            format!(
+                "Im Online-Kalender besteht derzeit (Stand {date}) eine Wartezeit von {words}: Der nächste freie \
+                 Termin liegt {next} {} entfernt{third}.",
+                if next == 1 { "Tag" } else { "Tage" }
+            )
+        }
+        (Lang::En, Some(next), third) => {
+            let words = s.next_available.words.as_ref().map(|w| w.phrase(lang)).unwrap_or_default();
+            let third = match third {
+                Some(t) => format!(", the third next in {t} days"),
+                None => String::new(),
+            };
+            format!(
+                "The online calendar currently (as of {date}) shows a wait of {words}: the next free appointment is \
+                 {next} {} away{third}.",
+                if next == 1 { "day" } else { "days" }
+            )
+        }
+        (Lang::De, None, _) => {
+            format!("Im Online-Kalender ist derzeit (Stand {date}) in den nächsten {horizon} Tagen kein Termin frei.")
+        }
+        (Lang::En, None, _) => {
+            format!("The online calendar currently (as of {date}) has no free appointment in the next {horizon} days.")
+        }
+    }
+}
+
+fn backlog_paragraph(s: &Statement) -> String {
+    let lang = s.lang;
+    let exact = integer(u64::from(s.backlog), lang);
+    let before = integer(u64::from(s.backlog_7_days_earlier), lang);
+    match lang {
+        Lang::De => format!(
+            "Offen sind {} Anliegen ({exact} gebuchte, noch nicht wahrgenommene Termine; vor einer Woche {before}).",
+            s.backlog_words
+        ),
+        Lang::En => format!(
+            "{} requests are open ({exact} booked appointments not yet attended; {before} a week earlier).",
+            capitalize(&s.backlog_words)
+        ),
+    }
+}
+
+fn causes_paragraph(causes: &Causes, lang: Lang) -> String {
+    let a = &causes.attribution;
+    let mut parts = Vec::new();
+    for (cause, loss) in &a.by_cause {
+        let slots = integer(loss.lost_slots, lang);
+        let periods: Vec<_> = a.by_period.iter().filter(|p| p.cause == *cause).collect();
+        let part = if *cause == LossCause::Holiday {
+            let names: Vec<String> = periods.iter().map(|p| p.label.clone()).collect();
+            match lang {
+                Lang::De => format!("{slots} durch Feiertage ({})", names.join(", ")),
+                Lang::En => format!("{slots} to public holidays ({})", names.join(", ")),
+            }
+        } else {
+            let spans: Vec<String> = periods
+                .iter()
+                .map(|p| {
+                    let label = if p.label.is_empty() { p.id.clone() } else { p.label.clone() };
+                    format!("{label}, {}–{}", date_short(p.first_day, lang), date_short(p.last_day, lang))
+                })
+                .collect();
+            let days = loss.days;
+            match lang {
+                Lang::De => format!(
+                    "{slots} durch {} ({}; {days} {})",
+                    cause_de(*cause),
+                    spans.join("; "),
+                    if days == 1 { "Arbeitstag" } else { "Arbeitstage" }
+                ),
+                Lang::En => format!(
+                    "{slots} to {} ({}; {days} working {})",
+                    cause_en(*cause),
+                    spans.join("; "),
+                    if days == 1 { "day" } else { "days" }
+                ),
+            }
+        };
+        parts.push(part);
+    }
+    let total = integer(a.lost_slots, lang);
+    let share = (a.share_of_planned * 100.0).round();
+    match (lang, causes.last_normal_day) {
+        (Lang::De, Some(d)) => format!(
+            "Seit dem {}, als die Wartezeit zuletzt bei höchstens einer Woche lag, sind {total} Termine ausgefallen \
+             ({share:.0} % der geplanten Kapazität): {}.",
+            date_long(d, lang),
+            parts.join(", ")
+        ),
+        (Lang::De, None) => format!(
+            "Seit dem {} sind {total} Termine ausgefallen ({share:.0} % der geplanten Kapazität): {}.",
+            date_long(a.from, lang),
+            parts.join(", ")
+        ),
+        (Lang::En, Some(d)) => format!(
+            "Since {}, when the wait was last at most one week, {total} appointments were lost ({share:.0} % of \
+             planned capacity): {}.",
+            date_long(d, lang),
+            parts.join(", ")
+        ),
+        (Lang::En, None) => format!(
+            "Since {}, {total} appointments were lost ({share:.0} % of planned capacity): {}.",
+            date_long(a.from, lang),
+            parts.join(", ")
+        ),
+    }
+}
+
+fn cause_de(cause: LossCause) -> &'static str {
+    match cause {
+        LossCause::Lockdown => "die Schließung im Lockdown",
+        LossCause::SystemMigration => "die Schließung für eine Systemumstellung",
+        LossCause::StaffShortage => "Schließungen wegen Personalmangels",
+        LossCause::Other => "sonstige Schließungen",
+        LossCause::Holiday => "Feiertage",
+    }
+}
+
+fn cause_en(cause: LossCause) -> &'static str {
+    match cause {
+        LossCause::Lockdown => "the lockdown closure",
+        LossCause::SystemMigration => "the closure for a system migration",
+        LossCause::StaffShortage => "closures for staff shortage",
+        LossCause::Other => "other closures",
+        LossCause::Holiday => "public holidays",
+    }
+}
+
+fn provenance_line(s: &Statement) -> String {
+    let p = &s.provenance;
+    let prefix = &p.digest[..p.digest.len().min(12)];
+    let position = integer(p.position, s.lang);
+    match s.lang {
+        Lang::De => format!(
+            "Quelle: wartezeit, Datenstand Logposition {position}, Prüfsumme {prefix}…, Definitionen {}. \
+             Nachrechnen: {}",
+            p.definitions, s.reproduce
+        ),
+        Lang::En => format!(
+            "Source: wartezeit, data as of log position {position}, digest {prefix}…, definitions {}. Recompute: {}",
+            p.definitions, s.reproduce
+        ),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// Renders a statement in a format.
+pub fn render(s: &Statement, format: Format) -> String {
+    match format {
+        Format::Text => {
+            let mut out = format!("{}\n\n", s.headline);
+            for p in &s.paragraphs {
+                out.push_str(p);
+                out.push_str("\n\n");
+            }
+            out.truncate(out.trim_end().len());
+            out.push('\n');
+            out
+        }
+        Format::Markdown => {
+            let mut out = format!("## {}\n\n", s.headline);
+            let (body, provenance) = s.paragraphs.split_at(s.paragraphs.len().saturating_sub(1));
+            for p in body {
+                out.push_str(p);
+                out.push_str("\n\n");
+            }
+            for p in provenance {
+                out.push_str(&format!("*{p}*\n"));
+            }
+            out
+        }
+        Format::Json => serde_json::to_string_pretty(s).unwrap_or_default() + "\n",
+    }
+}

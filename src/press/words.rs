@@ -1,0 +1,251 @@
+//! Numbers, waits and dates in press language, German and English.
+//!
+//! A wait is said the way a press office says it: up to six days in days, then in half weeks ("zweieinhalb
+//! Wochen"), from nine weeks on in months; "rund"/"about" when the rounded words are not exact. A count is said
+//! without overstating it: from 100 on it is floored to two significant digits, "mehr als 1.000" for 1.043.
+
+use chrono::{Datelike, NaiveDate};
+
+/// The language of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    De,
+    En,
+}
+
+impl Lang {
+    /// Parses `de` or `en`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// A wait in words, and whether the words round it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WaitWords {
+    /// "drei Wochen", "zweieinhalb Wochen", "fünf Tage", "three weeks".
+    pub words: String,
+    /// `true` when the words are not exact (21 days are exactly three weeks, 20 are not).
+    pub approximate: bool,
+}
+
+impl WaitWords {
+    /// The words with "rund"/"about" in front when they round.
+    pub fn phrase(&self, lang: Lang) -> String {
+        match (self.approximate, lang) {
+            (false, _) => self.words.clone(),
+            (true, Lang::De) => format!("rund {}", self.words),
+            (true, Lang::En) => format!("about {}", self.words),
+        }
+    }
+}
+
+const DE_NUMBERS: [&str; 13] =
+    ["null", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"];
+const EN_NUMBERS: [&str; 13] =
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+
+/// A wait of `days` days in words.
+pub fn wait_in_words(days: u32, lang: Lang) -> WaitWords {
+    if days < 7 {
+        let words = match (lang, days) {
+            (Lang::De, 0) => "null Tage".to_owned(),
+            (Lang::De, 1) => "ein Tag".to_owned(),
+            (Lang::De, n) => format!("{} Tage", DE_NUMBERS[n as usize]),
+            (Lang::En, 1) => "one day".to_owned(),
+            (Lang::En, n) => format!("{} days", EN_NUMBERS[n as usize]),
+        };
+        return WaitWords { words, approximate: false };
+    }
+    if days < 63 {
+        // Half weeks: round days / 3.5 to the nearest whole number of halves.
+        let halves = ((f64::from(days) / 3.5) + 0.5).floor() as u32;
+        let approximate = f64::from(halves) * 3.5 != f64::from(days);
+        return WaitWords { words: half_weeks(halves, lang), approximate };
+    }
+    let months = ((f64::from(days) / 30.4375) + 0.5).floor() as u32;
+    let words = match lang {
+        Lang::De => format!("{} Monate", number_de(months)),
+        Lang::En => format!("{} months", number_en(months)),
+    };
+    WaitWords { words, approximate: true }
+}
+
+fn half_weeks(halves: u32, lang: Lang) -> String {
+    let (whole, half) = (halves / 2, halves % 2 == 1);
+    match lang {
+        Lang::De => match (whole, half) {
+            (1, false) => "eine Woche".to_owned(),
+            (1, true) => "anderthalb Wochen".to_owned(),
+            (n, false) => format!("{} Wochen", number_de(n)),
+            (n, true) => format!("{}einhalb Wochen", number_de(n)),
+        },
+        Lang::En => match (whole, half) {
+            (1, false) => "one week".to_owned(),
+            (n, false) => format!("{} weeks", number_en(n)),
+            (n, true) => format!("{} and a half weeks", number_en(n)),
+        },
+    }
+}
+
+fn number_de(n: u32) -> String {
+    DE_NUMBERS.get(n as usize).map_or_else(|| n.to_string(), |w| (*w).to_owned())
+}
+
+fn number_en(n: u32) -> String {
+    EN_NUMBERS.get(n as usize).map_or_else(|| n.to_string(), |w| (*w).to_owned())
+}
+
+/// An integer with thousands separators: "1.043" in German, "1,043" in English.
+pub fn integer(n: u64, lang: Lang) -> String {
+    let digits = n.to_string();
+    let separator = match lang {
+        Lang::De => '.',
+        Lang::En => ',',
+    };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count as the press says it: "mehr als 1.000" for 1,043; exact below 100 or when already round.
+pub fn count_in_words(n: u64, lang: Lang) -> String {
+    if n < 100 {
+        return integer(n, lang);
+    }
+    let magnitude = 10u64.pow(n.ilog10() - 1);
+    let floored = n / magnitude * magnitude;
+    if floored == n {
+        return integer(n, lang);
+    }
+    match lang {
+        Lang::De => format!("mehr als {}", integer(floored, lang)),
+        Lang::En => format!("more than {}", integer(floored, lang)),
+    }
+}
+
+const DE_MONTHS: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+const EN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A date in prose: "24. Juni 2020", "24 June 2020".
+pub fn date_long(d: NaiveDate, lang: Lang) -> String {
+    let month = d.month0() as usize;
+    match lang {
+        Lang::De => format!("{}. {} {}", d.day(), DE_MONTHS[month], d.year()),
+        Lang::En => format!("{} {} {}", d.day(), EN_MONTHS[month], d.year()),
+    }
+}
+
+/// A date in tables: "24.06.2020", "2020-06-24".
+pub fn date_short(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::De => d.format("%d.%m.%Y").to_string(),
+        Lang::En => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// The name of a month: "Juni 2020", "June 2020".
+pub fn month_name(d: NaiveDate, lang: Lang) -> &'static str {
+    match lang {
+        Lang::De => DE_MONTHS[d.month0() as usize],
+        Lang::En => EN_MONTHS[d.month0() as usize],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(days: u32, de: &str, en: &str, approximate: bool) {
+        let w = wait_in_words(days, Lang::De);
+        assert_eq!((w.words.as_str(), w.approximate), (de, approximate), "{days} days in German");
+        let w = wait_in_words(days, Lang::En);
+        assert_eq!((w.words.as_str(), w.approximate), (en, approximate), "{days} days in English");
+    }
+
+    #[test]
+    fn waits_round_to_half_weeks() {
+        check(1, "ein Tag", "one day", false);
+        check(5, "fünf Tage", "five days", false);
+        check(7, "eine Woche", "one week", false);
+        check(8, "eine Woche", "one week", true);
+        check(9, "anderthalb Wochen", "one and a half weeks", true);
+        check(11, "anderthalb Wochen", "one and a half weeks", true);
+        check(14, "zwei Wochen", "two weeks", false);
+        check(17, "zweieinhalb Wochen", "two and a half weeks", true);
+        check(18, "zweieinhalb Wochen", "two and a half weeks", true);
+        check(19, "zweieinhalb Wochen", "two and a half weeks", true);
+        check(20, "drei Wochen", "three weeks", true);
+        check(21, "drei Wochen", "three weeks", false);
+        check(22, "drei Wochen", "three weeks", true);
+        check(23, "dreieinhalb Wochen", "three and a half weeks", true);
+        check(24, "dreieinhalb Wochen", "three and a half weeks", true);
+        check(42, "sechs Wochen", "six weeks", false);
+        check(70, "zwei Monate", "two months", true);
+    }
+
+    #[test]
+    fn rounded_words_get_rund() {
+        assert_eq!(wait_in_words(17, Lang::De).phrase(Lang::De), "rund zweieinhalb Wochen");
+        assert_eq!(wait_in_words(21, Lang::De).phrase(Lang::De), "drei Wochen");
+        assert_eq!(wait_in_words(20, Lang::En).phrase(Lang::En), "about three weeks");
+    }
+
+    #[test]
+    fn counts_never_overstate() {
+        assert_eq!(count_in_words(1043, Lang::De), "mehr als 1.000");
+        assert_eq!(count_in_words(1043, Lang::En), "more than 1,000");
+        assert_eq!(count_in_words(1530, Lang::De), "mehr als 1.500");
+        assert_eq!(count_in_words(1000, Lang::De), "1.000");
+        assert_eq!(count_in_words(987, Lang::De), "mehr als 980");
+        assert_eq!(count_in_words(43, Lang::De), "43");
+        assert_eq!(count_in_words(12345, Lang::De), "mehr als 12.000");
+    }
+
+    #[test]
+    fn numbers_and_dates_follow_the_language() {
+        assert_eq!(integer(1234567, Lang::De), "1.234.567");
+        assert_eq!(integer(999, Lang::En), "999");
+        let d: NaiveDate = "2020-06-24".parse().unwrap();
+        assert_eq!(date_long(d, Lang::De), "24. Juni 2020");
+        assert_eq!(date_long(d, Lang::En), "24 June 2020");
+        assert_eq!(date_short(d, Lang::De), "24.06.2020");
+    }
+}
