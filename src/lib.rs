@@ -14,3 +14,4 @@
 pub mod domain;
 pub mod press;
 pub mod projection;
+pub mod report;

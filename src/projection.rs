@@ -14,10 +14,12 @@ mod calendar;
 mod counts;
 mod office;
 mod row;
+mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
 pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind};
 pub use row::DayRow;
+pub use summary::{Change, Summary};
 
 use std::collections::BTreeMap;
 
@@ -186,6 +188,11 @@ impl Projection {
             .collect();
         waits.sort_unstable();
         (row::nearest_rank(&waits, 50), row::nearest_rank(&waits, 90))
+    }
+
+    /// The headline figures of `office` as of `as_of`, with the change against seven days earlier.
+    pub fn summary(&self, office: &OfficeId, as_of: NaiveDate) -> Summary {
+        summary::summarize(self, office, as_of)
     }
 
     /// Lost capacity of `office` from `from` to `to` (inclusive) by cause and named period, as known at the end of
