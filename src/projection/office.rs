@@ -10,6 +10,8 @@
 //! counted when an event arrives and never swept.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -132,8 +134,9 @@ pub(crate) struct OfficeProjection {
     id: OfficeId,
     config: Config,
     services: Vec<ServiceId>,
-    service_index: HashMap<ServiceId, u16>,
-    appointment_index: HashMap<AppointmentId, u32>,
+    /// Fx-hashed: ids come from the validated log, and SipHash's flood resistance costs a third of a rebuild.
+    service_index: FxHashMap<ServiceId, u16>,
+    appointment_index: FxHashMap<AppointmentId, u32>,
     /// Swept events, sorted by key.
     events: Vec<Ev>,
     /// Arrived but not yet merged into `events`.
@@ -154,8 +157,8 @@ impl OfficeProjection {
             id,
             config,
             services: Vec::new(),
-            service_index: HashMap::new(),
-            appointment_index: HashMap::new(),
+            service_index: FxHashMap::default(),
+            appointment_index: FxHashMap::default(),
             events: Vec::new(),
             pending: Vec::new(),
             calendar_log: Vec::new(),
@@ -184,7 +187,7 @@ impl OfficeProjection {
         }
         let change = self.change_of(event);
         self.ensure_row(day);
-        self.count(&event.kind, day);
+        self.count(&event.kind, &change, day);
         if let Change::Calendar(change) = &change {
             let at = self.calendar_log.partition_point(|(k, _, _)| *k < key);
             self.calendar_log.insert(at, (key, day, change.clone()));
@@ -201,13 +204,14 @@ impl OfficeProjection {
         fresh.sort_by_key(|e| e.key);
         let start = self.events.partition_point(|e| e.key < fresh[0].key);
         let old_tail = self.events.split_off(start);
+        self.events.reserve(old_tail.len() + fresh.len());
         for ev in old_tail.iter().rev() {
             self.undo(ev);
         }
         // Rows from the earliest new day on change. Rows created since the last sweep lie inside the new events' range
         // of days, so they are among them.
         let mut day = fresh[0].day;
-        let merged = merge_sorted(old_tail, fresh);
+        let merged = if old_tail.is_empty() { fresh } else { merge_sorted(old_tail, fresh) };
         for mut ev in merged {
             while day < ev.day {
                 self.compute_row(day);
@@ -227,14 +231,16 @@ impl OfficeProjection {
         let zone = self.config.zone;
         match &event.kind {
             EventKind::AppointmentBooked { appointment, service, slot, .. } => {
-                if self.appointment_index.contains_key(appointment) {
-                    return Change::None;
-                }
                 let slot_day = day_number(zone.date_of(slot));
                 let service = self.intern_service(service);
-                let index = self.appointments.register(service, slot_day);
-                self.appointment_index.insert(appointment.clone(), index);
-                Change::Booked { appointment: index, slot_day }
+                match self.appointment_index.entry(appointment.clone()) {
+                    std::collections::hash_map::Entry::Occupied(_) => Change::None,
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        let index = self.appointments.register(service, slot_day);
+                        entry.insert(index);
+                        Change::Booked { appointment: index, slot_day }
+                    }
+                }
             }
             EventKind::AppointmentRescheduled { appointment, slot, .. } => {
                 match self.appointment_index.get(appointment) {
@@ -297,13 +303,17 @@ impl OfficeProjection {
     }
 
     /// Counts an event in its day's tallies.
-    fn count(&mut self, kind: &EventKind, day: i32) {
+    fn count(&mut self, kind: &EventKind, change: &Change, day: i32) {
         let zone = self.config.zone;
         let tallies = &mut self.rows[(day - self.first_day) as usize].tallies;
         match kind {
             EventKind::AppointmentBooked { slot, .. } => {
                 tallies.bookings += 1;
-                let wait = (day_number(zone.date_of(slot)) - day).max(0) as u32;
+                let slot_day = match change {
+                    Change::Booked { slot_day, .. } => *slot_day,
+                    _ => day_number(zone.date_of(slot)),
+                };
+                let wait = (slot_day - day).max(0) as u32;
                 let at = tallies.waits.partition_point(|w| *w <= wait);
                 tallies.waits.insert(at, wait);
             }
