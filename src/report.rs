@@ -31,6 +31,17 @@ fn table(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// At most `max` characters, with an ellipsis when cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
 fn opt(v: Option<u32>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| v.to_string())
 }
@@ -252,10 +263,17 @@ pub fn attribution_table(a: &Attribution, lang: Lang) -> String {
         ]);
     }
     for p in &a.by_period {
-        let label =
-            if p.label.is_empty() || p.label == p.id { p.id.clone() } else { format!("{} ({})", p.id, p.label) };
+        let label = if p.label.is_empty() || p.label == p.id {
+            p.id.clone()
+        } else {
+            format!("{} ({})", p.id, shorten(&p.label, 40))
+        };
         rows.push(vec![
-            format!("  {label}, {}–{}", date_short(p.first_day, lang), date_short(p.last_day, lang)),
+            if p.first_day == p.last_day {
+                format!("  {label}, {}", date_short(p.first_day, lang))
+            } else {
+                format!("  {label}, {}–{}", date_short(p.first_day, lang), date_short(p.last_day, lang))
+            },
             integer(p.loss.lost_slots, lang),
             p.loss.days.to_string(),
             days(p.loss.working_days),
