@@ -386,10 +386,8 @@ fn changed_days(before: &[DayRow], after: &[DayRow]) -> Vec<NaiveDate> {
 
 #[test]
 fn a_late_event_changes_exactly_the_days_it_should() {
-    let mut lines = vec![
-        plan("2020-06-01T08:00:00+02:00", "2020-06-01", WEEKDAYS_ONE),
-        walk_in("2020-06-10T09:00:00+02:00"),
-    ];
+    let mut lines =
+        vec![plan("2020-06-01T08:00:00+02:00", "2020-06-01", WEEKDAYS_ONE), walk_in("2020-06-10T09:00:00+02:00")];
     let before = given(&lines).series("kl", "2020-05-30", "2020-06-14");
     // Decided on Wednesday 06-03, logged after 06-10: Monday and Tuesday 06-08/09 closed.
     // It counts from 06-03 on. 06-03: third free slot moves from 06-08 (k = 5) to 06-10 (k = 7); 06-04 to 06-08

@@ -82,24 +82,62 @@ proptest! {
     #[test]
     fn a_log_appended_in_another_allowed_order_gives_identical_series((scenario, permutation) in with_permutation()) {
         let shuffled = logs::reordered(&scenario.log, &permutation);
-        prop_assert_eq!(logs::check_valid(&shuffled), Ok(()));
         let (from, to) = scenario.window();
         let in_order = project(&scenario, &scenario.log);
         let reordered = project(&scenario, &shuffled);
         for office in scenario.offices() {
-            // The reference too: the figures are defined by business time, not by arrival.
-            same_rows(
-                "reference, reordered log",
-                &office,
-                &reference::series(&scenario.log, &scenario.config, &office, from, to),
-                &reference::series(&shuffled, &scenario.config, &office, from, to),
-            )?;
             same_rows(
                 "projection, reordered log",
                 &office,
                 &in_order.series(&office, from, to),
                 &reordered.series(&office, from, to),
             )?;
+        }
+    }
+
+    /// The same fact for the reference: it checks the reordering (still valid, still the same business history)
+    /// and that the reference depends on business time only, so the projection test above means what it says.
+    #[test]
+    fn the_reference_does_not_depend_on_arrival_order_either((scenario, permutation) in with_permutation()) {
+        let shuffled = logs::reordered(&scenario.log, &permutation);
+        prop_assert_eq!(logs::check_valid(&shuffled), Ok(()));
+        let (from, to) = scenario.window();
+        for office in scenario.offices() {
+            same_rows(
+                "reference, reordered log",
+                &office,
+                &reference::series(&scenario.log, &scenario.config, &office, from, to),
+                &reference::series(&shuffled, &scenario.config, &office, from, to),
+            )?;
+        }
+    }
+
+    /// H only cuts the two wait figures: with a smaller horizon they are the same where they are at most H, null
+    /// beyond, and every other figure is untouched.
+    #[test]
+    fn a_smaller_horizon_only_cuts_the_wait_figures(scenario in logs::scenario(), horizon in 1u32..15) {
+        let (from, to) = scenario.window();
+        let horizon = horizon.min(scenario.config.horizon_days);
+        let mut short = scenario.clone();
+        short.config.horizon_days = horizon;
+        let cut = |k: Option<u32>| k.filter(|k| *k <= horizon);
+        let mut expected = Vec::new();
+        for office in scenario.offices() {
+            let rows: Vec<DayRow> = reference::series(&scenario.log, &scenario.config, &office, from, to)
+                .into_iter()
+                .map(|row| DayRow {
+                    next_available_days: cut(row.next_available_days),
+                    third_next_available_days: cut(row.third_next_available_days),
+                    ..row
+                })
+                .collect();
+            let short_reference = reference::series(&short.log, &short.config, &office, from, to);
+            same_rows("reference, smaller horizon", &office, &rows, &short_reference)?;
+            expected.push((office, rows));
+        }
+        let short_projection = project(&short, &short.log);
+        for (office, rows) in &expected {
+            same_rows("projection, smaller horizon", office, rows, &short_projection.series(office, from, to))?;
         }
     }
 
@@ -153,7 +191,10 @@ struct Coverage {
 #[test]
 fn generated_logs_are_valid_and_cover_every_edge_the_properties_need() {
     use chrono::{Datelike, Timelike};
-    let mut runner = TestRunner::new(RunnerConfig { rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha, ..RunnerConfig::default() });
+    let mut runner = TestRunner::new(RunnerConfig {
+        rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+        ..RunnerConfig::default()
+    });
     let mut seen = Coverage::default();
     let dst_days = ["2020-03-29", "2020-10-25", "2021-03-28"].map(|d| d.parse::<chrono::NaiveDate>().expect("a date"));
     for case in 0..200 {
@@ -210,7 +251,8 @@ fn generated_logs_are_valid_and_cover_every_edge_the_properties_need() {
             let (from, to) = scenario.window();
             for office in scenario.offices() {
                 for row in reference::series(&scenario.log, &scenario.config, &office, from, to) {
-                    seen.rows_without_next_available += usize::from(row.next_available_days.is_none() && row.capacity > 0);
+                    seen.rows_without_next_available +=
+                        usize::from(row.next_available_days.is_none() && row.capacity > 0);
                     seen.rows_with_next_available += usize::from(row.next_available_days.is_some());
                     seen.rows_with_distinct_percentiles +=
                         usize::from(row.realized_wait_p50_days != row.realized_wait_p90_days);

@@ -83,17 +83,55 @@ pub struct Step {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Book { office: u8, service: u8, ahead: u8, slot_time: u8 },
-    Reschedule { pick: u16, ahead: u8, slot_time: u8 },
+    Book {
+        office: u8,
+        service: u8,
+        ahead: u8,
+        slot_time: u8,
+    },
+    Reschedule {
+        pick: u16,
+        ahead: u8,
+        slot_time: u8,
+    },
     /// 0: cancelled, 1: attended, 2: missed.
-    End { pick: u16, how: u8 },
-    WalkIn { office: u8, service: u8 },
-    Plan { office: u8, from: u8, slots: [u8; 7] },
-    Close { office: u8, closure: u8, first: u8, len: u8 },
-    Reopen { pick: u16 },
-    Holiday { office: Option<u8>, day: u8 },
-    HolidayInClosure { pick: u16, offset: u8, global: bool },
-    Policy { office: u8, service: u8, from: u8, required: bool },
+    End {
+        pick: u16,
+        how: u8,
+    },
+    WalkIn {
+        office: u8,
+        service: u8,
+    },
+    Plan {
+        office: u8,
+        from: u8,
+        slots: [u8; 7],
+    },
+    Close {
+        office: u8,
+        closure: u8,
+        first: u8,
+        len: u8,
+    },
+    Reopen {
+        pick: u16,
+    },
+    Holiday {
+        office: Option<u8>,
+        day: u8,
+    },
+    HolidayInClosure {
+        pick: u16,
+        offset: u8,
+        global: bool,
+    },
+    Policy {
+        office: u8,
+        service: u8,
+        from: u8,
+        required: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -186,7 +224,10 @@ pub fn build(base: NaiveDate, office_count: usize, steps: &[Step]) -> Vec<(u64, 
                 let Some(a) = pick_open(&mut appointments, pick) else { continue };
                 let at = at.max(a.booked_at);
                 let slot = slot_at(at, ahead, slot_time);
-                kinds.push((at, EventKind::AppointmentRescheduled { office: a.office.clone(), appointment: a.id.clone(), slot }));
+                kinds.push((
+                    at,
+                    EventKind::AppointmentRescheduled { office: a.office.clone(), appointment: a.id.clone(), slot },
+                ));
                 continue;
             }
             Op::End { pick, how } => {
@@ -235,9 +276,11 @@ pub fn build(base: NaiveDate, office_count: usize, steps: &[Step]) -> Vec<(u64, 
                 state.2 = false;
                 EventKind::ClosureCancelled { office: office.clone(), closure: closure.clone() }
             }
-            Op::Holiday { office, day: d } => {
-                EventKind::HolidayDeclared { date: day(i64::from(d) - 3), name: "Feiertag".into(), office: office.map(pick_office) }
-            }
+            Op::Holiday { office, day: d } => EventKind::HolidayDeclared {
+                date: day(i64::from(d) - 3),
+                name: "Feiertag".into(),
+                office: office.map(pick_office),
+            },
             Op::HolidayInClosure { pick, offset, global } => {
                 if closures.is_empty() {
                     continue;

@@ -197,7 +197,8 @@ impl<'a> AsOf<'a> {
                         a.ended = true;
                     }
                 }
-                EventKind::AppointmentAttended { appointment, .. } | EventKind::AppointmentMissed { appointment, .. } => {
+                EventKind::AppointmentAttended { appointment, .. }
+                | EventKind::AppointmentMissed { appointment, .. } => {
                     if let Some(a) = by_id.get_mut(appointment) {
                         a.ended = true;
                     }
