@@ -193,6 +193,8 @@ fn generated_logs_are_valid_and_cover_every_edge_the_properties_need() {
     use chrono::{Datelike, Timelike};
     let mut runner = TestRunner::new(RunnerConfig {
         rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+        // A fixed seed: coverage is a property of these 200 logs, not of whatever a random seed draws.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(2020),
         ..RunnerConfig::default()
     });
     let mut seen = Coverage::default();

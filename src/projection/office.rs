@@ -148,6 +148,8 @@ pub(crate) struct OfficeProjection {
     /// The day number of `rows[0]`.
     first_day: i32,
     rows: Vec<Row>,
+    /// The last day whose row is computed; rows after it were created by events not yet settled.
+    swept_until: i32,
     own: Option<Own>,
 }
 
@@ -166,6 +168,7 @@ impl OfficeProjection {
             calendar: Calendar::default(),
             first_day: 0,
             rows: Vec::new(),
+            swept_until: i32::MIN,
             own: None,
         }
     }
@@ -208,9 +211,9 @@ impl OfficeProjection {
         for ev in old_tail.iter().rev() {
             self.undo(ev);
         }
-        // Rows from the earliest new day on change. Rows created since the last sweep lie inside the new events' range
-        // of days, so they are among them.
-        let mut day = fresh[0].day;
+        // Rows from the earliest new day on change, and so do rows created since the last sweep: those before the old
+        // first day lie after the earliest new day, those after the old last day start right after `swept_until`.
+        let mut day = fresh[0].day.min(self.swept_until.saturating_add(1)).max(self.first_day);
         let merged = if old_tail.is_empty() { fresh } else { merge_sorted(old_tail, fresh) };
         for mut ev in merged {
             while day < ev.day {
@@ -225,6 +228,7 @@ impl OfficeProjection {
             self.compute_row(day);
             day += 1;
         }
+        self.swept_until = last_day;
     }
 
     fn change_of(&mut self, event: &Event) -> Change {
