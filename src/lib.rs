@@ -11,5 +11,8 @@
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
 //! - There is no global state: every component is a value that its owner passes on.
 
+pub mod cli;
 pub mod domain;
+pub mod holidays;
 pub mod projection;
+pub mod scenario;
