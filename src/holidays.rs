@@ -181,8 +181,14 @@ pub fn holiday_events(state: State, year: i32) -> Result<Vec<Event>, HolidayErro
     let events = holidays(state, year)?
         .into_iter()
         .map(|(date, name)| Event {
-            id: EventId::parse(&format!("holiday-{}-{:04}-{:02}-{:02}", state.code(), date.year(), date.month(), date.day()))
-                .expect("a state code and a date make a valid event id"),
+            id: EventId::parse(&format!(
+                "holiday-{}-{:04}-{:02}-{:02}",
+                state.code(),
+                date.year(),
+                date.month(),
+                date.day()
+            ))
+            .expect("a state code and a date make a valid event id"),
             at,
             kind: EventKind::HolidayDeclared { date, name, office: None },
         })

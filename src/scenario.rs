@@ -19,7 +19,7 @@
 //! | opening hours Mon–Wed 8–16, Thu 9–18, Fri 8–12 | slots spread evenly over these hours; `+01:00`/`+02:00` per Berlin time |
 //! | Rhineland-Palatinate's holidays 2020 | `holiday_declared` from [`crate::holidays`] (ids `holiday-rp-2020-…`) |
 //! | lockdown mid-March to late April | `lockdown-2020` declared Mon 16 March 11:00 for 17 March–19 April; declared again Wed 15 April 16:00 for 17 March–26 April |
-//! | reopening by appointment only, fewer slots | plan of 11 slots per opening hour from 27 April, every service needs an appointment from 27 April (both decided 15 April) |
+//! | reopening by appointment only, fewer slots | plan of 12 slots per opening hour from 27 April, every service needs an appointment from 27 April (both decided 15 April) |
 //! | masks from 4 May | a note only: it changed no slot |
 //! | state-wide switch of the registration software, live 2 June, four closed days | `systemumstellung-2020` declared Tue 12 May for 27 May–2 June: Wed 27, Thu 28, Fri 29 May and Tue 2 June closed (Pentecost Monday 1 June is a holiday) |
 //! | ID pick-ups without appointment from 29 June | `policy_changed` for `ausweis-abholung` on 24 June, effective 29 June; pick-ups walk in from then on |
@@ -29,7 +29,7 @@
 //! | assumption | value | why |
 //! | --- | --- | --- |
 //! | slots per opening hour, January | 13 (Mon–Wed 104, Thu 117, Fri 52) | about six counters with 25-minute appointments |
-//! | slots per opening hour from 27 April | 11 (88, 99, 44) | fewer counters in use, distance between visitors |
+//! | slots per opening hour from 27 April | 12 (96, 108, 48) | fewer counters in use, distance between visitors |
 //! | slots per opening hour from 13 July (decided 1 July) | 14 (112, 126, 56) | screens at the counters and extra staff to work off the backlog |
 //! | requests per week, normal month | personalausweis 150, reisepass 55, anmeldung-ummeldung 160, meldebescheinigung 35, fuehrungszeugnis 25 | a city of 100,000 with one central citizen centre |
 //! | pick-ups (`ausweis-abholung`) | one per attended personalausweis or reisepass, 21–35 days later | production time of the Bundesdruckerei |
@@ -46,6 +46,7 @@
 //! | requests while the calendar is shut (lockdown) | 30 % given up, the rest wait and book at 7 % a day once it opens (15 April) | pent-up demand |
 //! | booked pick-ups after the policy change | 50 % cancelled by their citizens before 29 June (from 25 June) | |
 //! | calendar horizon | slots of 2020 only: the 2021 calendar (and its holidays) is not open in 2020 | requests that find no slot in 2020 are not booked |
+//! | errands planned as walk-ins when appointments became required | booked online instead | |
 //! | start | an empty calendar on 1 January 2020 (no appointments carried over from 2019) | |
 //!
 //! Identifiers: events `kl2020-NNNNNN` in log order, appointments `kl2020-tNNNNN`, holidays as `wartezeit holidays`

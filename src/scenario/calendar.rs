@@ -112,7 +112,8 @@ impl Calendar {
             let capacity = self.capacity(day) as usize;
             let taken = &self.days[day].taken;
             // Fewer than `capacity` slots are taken, so one index below it is free.
-            let slot = (0..capacity).find(|i| !taken.get(*i).copied().unwrap_or(false)).expect("a free day has a free index");
+            let slot =
+                (0..capacity).find(|i| !taken.get(*i).copied().unwrap_or(false)).expect("a free day has a free index");
             (day, slot)
         })
     }

@@ -29,7 +29,7 @@ pub(crate) const CANCEL_WINDOW: (u32, u32) = (420, 1200);
 /// Slots per opening hour in the plan of January (13 per hour: about 6 counters of 25-minute slots).
 pub(crate) const NORMAL_PER_HOUR: u32 = 13;
 /// Slots per opening hour after the reopening of 27 April (fewer counters in use, distance between visitors).
-pub(crate) const REDUCED_PER_HOUR: u32 = 11;
+pub(crate) const REDUCED_PER_HOUR: u32 = 12;
 /// Slots per opening hour from 13 July (screens at every counter, extra staff to work off the backlog).
 pub(crate) const RESTORED_PER_HOUR: u32 = 14;
 
@@ -126,12 +126,27 @@ pub(crate) struct Decision {
 pub(crate) enum Decided {
     /// The public holidays of Rhineland-Palatinate for the year.
     Holidays,
-    Plan { effective_from: NaiveDate, per_hour: u32 },
+    Plan {
+        effective_from: NaiveDate,
+        per_hour: u32,
+    },
     /// `appointment_required` for services, by index into [`SERVICES`].
-    Policy { services: Vec<usize>, effective_from: NaiveDate, required: bool },
-    Closure { id: &'static str, first: NaiveDate, last: NaiveDate, cause: ClosureCause, reason: &'static str },
+    Policy {
+        services: Vec<usize>,
+        effective_from: NaiveDate,
+        required: bool,
+    },
+    Closure {
+        id: &'static str,
+        first: NaiveDate,
+        last: NaiveDate,
+        cause: ClosureCause,
+        reason: &'static str,
+    },
     /// Whether citizens can book in the online calendar and by phone.
-    Booking { open: bool },
+    Booking {
+        open: bool,
+    },
 }
 
 fn d(month: u32, day: u32) -> NaiveDate {

@@ -430,6 +430,10 @@ impl Sim {
     }
 
     fn walk_in(&mut self, service: usize) {
+        if self.required(service, self.calendar.date(self.today)) {
+            // The rules changed since the errand was planned (appointments only): the citizen books instead.
+            return self.request(service, Channel::Online);
+        }
         if self.open(self.today) {
             self.counts.walk_ins += 1;
             return self.emit(EventKind::WalkInServed {
@@ -473,7 +477,11 @@ impl Sim {
             Decided::Plan { effective_from, per_hour } => {
                 let slots = params::plan(*per_hour);
                 self.calendar.plan(*effective_from, slots);
-                self.emit(EventKind::CapacityPlanned { office, effective_from: *effective_from, slots_per_weekday: slots });
+                self.emit(EventKind::CapacityPlanned {
+                    office,
+                    effective_from: *effective_from,
+                    slots_per_weekday: slots,
+                });
             }
             Decided::Policy { services, effective_from, required } => {
                 for service in services {
@@ -523,12 +531,13 @@ impl Sim {
     /// Moves the open appointments on the days of a closure to the first free slots after it; the office cancels
     /// a share of them instead (and all that find no slot in the year).
     fn displace(&mut self, first: NaiveDate, last: NaiveDate) {
-        let (Some(first), last) = (self.calendar.index(first), self.calendar.index(last).unwrap_or(self.last_day)) else {
+        let (Some(first), last) = (self.calendar.index(first), self.calendar.index(last).unwrap_or(self.last_day))
+        else {
             return;
         };
-        let mut displaced: Vec<usize> =
-            (0..self.appointments.len()).filter(|i| self.appointments[*i].open).collect();
-        displaced.retain(|i| (first..=last).contains(&self.appointments[*i].day) && self.appointments[*i].day > self.today);
+        let mut displaced: Vec<usize> = (0..self.appointments.len()).filter(|i| self.appointments[*i].open).collect();
+        displaced
+            .retain(|i| (first..=last).contains(&self.appointments[*i].day) && self.appointments[*i].day > self.today);
         displaced.sort_by_key(|i| (self.appointments[*i].day, self.appointments[*i].slot));
         for appointment in displaced {
             let target = self.calendar.first_free((last + 1).max(self.today + 1), self.last_day);
@@ -555,7 +564,8 @@ impl Sim {
 
     fn record(&mut self, day: usize) {
         let calendar = &self.calendar;
-        let displaced = (day + 1..calendar.len()).filter(|d| calendar.capacity(*d) == 0).map(|d| calendar.booked(d)).sum();
+        let displaced =
+            (day + 1..calendar.len()).filter(|d| calendar.capacity(*d) == 0).map(|d| calendar.booked(d)).sum();
         self.days.push(DayFigures {
             date: calendar.date(day),
             capacity: calendar.capacity(day),
