@@ -208,8 +208,7 @@ impl Sim {
             });
             self.pool = waiting;
         }
-        for service in 0..SERVICES.len() {
-            let s = &SERVICES[service];
+        for (service, s) in SERVICES.iter().enumerate() {
             let mut per_week = s.per_week * s.season[month] * params::PANDEMIC[month];
             if s.id == "reisepass" {
                 per_week *= params::TRAVEL[month];
