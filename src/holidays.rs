@@ -1,0 +1,292 @@
+//! The public holidays of the German states as `holiday_declared` events, from the `holiday_de` crate.
+//!
+//! The events are meant to be imported as they are, and imported again next year without harm, so everything about
+//! them is deterministic: `event_id` is `holiday-<state>-<date>` (e.g. `holiday-rp-2020-05-21`), `at` is the start
+//! of the year in Europe/Berlin (German holidays are fixed by state law long before, and Berlin time is the time of
+//! every German state, whatever zone the service is configured with), and there is no `office` field, so a holiday
+//! closes every office.
+//!
+//! Choices where the contract is silent:
+//! - the lists are `holiday_de`'s statewide ones; holidays of only some communities (Mariä Himmelfahrt in Bavaria's
+//!   Catholic communities, Fronleichnam in parts of Saxony and Thuringia, the Augsburger Friedensfest) follow the
+//!   crate, which gives the statewide view;
+//! - names are the crate's German names, except that `Erster Mai` is called by its legal name `Tag der Arbeit`;
+//! - should two holidays fall on one date, they become one event whose name joins both, sorted, with " / ", so that the
+//!   date-based `event_id` stays unique.
+
+use chrono::{Datelike, NaiveDate, TimeZone};
+use holiday_de::{GermanHoliday, GermanRegion};
+
+use crate::domain::event::{Event, EventKind};
+use crate::domain::id::EventId;
+
+/// The first year `holiday_de` knows (it gives no holidays before 1995).
+pub const FIRST_YEAR: i32 = 1995;
+
+/// The last year whose start is an RFC 3339 instant with a four-digit year.
+pub const LAST_YEAR: i32 = 9999;
+
+/// Why no holidays could be listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HolidayError {
+    #[error("state {code:?} is unknown, expected one of {}", State::codes())]
+    UnknownState { code: String },
+    #[error("year {year} is out of range, holidays are known for {FIRST_YEAR}..={LAST_YEAR}")]
+    YearOutOfRange { year: i32 },
+}
+
+/// One of the 16 German states (Länder), named by its usual two-letter code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum State {
+    BadenWuerttemberg,
+    Bayern,
+    Berlin,
+    Brandenburg,
+    Bremen,
+    Hamburg,
+    Hessen,
+    MecklenburgVorpommern,
+    Niedersachsen,
+    NordrheinWestfalen,
+    RheinlandPfalz,
+    Saarland,
+    Sachsen,
+    SachsenAnhalt,
+    SchleswigHolstein,
+    Thueringen,
+}
+
+impl State {
+    /// All states, in the order of their codes' usual listing.
+    pub const ALL: [State; 16] = [
+        State::BadenWuerttemberg,
+        State::Bayern,
+        State::Berlin,
+        State::Brandenburg,
+        State::Bremen,
+        State::Hamburg,
+        State::Hessen,
+        State::MecklenburgVorpommern,
+        State::Niedersachsen,
+        State::NordrheinWestfalen,
+        State::RheinlandPfalz,
+        State::Saarland,
+        State::Sachsen,
+        State::SachsenAnhalt,
+        State::SchleswigHolstein,
+        State::Thueringen,
+    ];
+
+    /// The two-letter code, lower-case (`rp` for Rhineland-Palatinate).
+    pub fn code(self) -> &'static str {
+        match self {
+            State::BadenWuerttemberg => "bw",
+            State::Bayern => "by",
+            State::Berlin => "be",
+            State::Brandenburg => "bb",
+            State::Bremen => "hb",
+            State::Hamburg => "hh",
+            State::Hessen => "he",
+            State::MecklenburgVorpommern => "mv",
+            State::Niedersachsen => "ni",
+            State::NordrheinWestfalen => "nw",
+            State::RheinlandPfalz => "rp",
+            State::Saarland => "sl",
+            State::Sachsen => "sn",
+            State::SachsenAnhalt => "st",
+            State::SchleswigHolstein => "sh",
+            State::Thueringen => "th",
+        }
+    }
+
+    /// Parses a two-letter code, ignoring case and surrounding blanks.
+    pub fn parse(code: &str) -> Result<State, HolidayError> {
+        let wanted = code.trim().to_ascii_lowercase();
+        State::ALL
+            .into_iter()
+            .find(|s| s.code() == wanted)
+            .ok_or_else(|| HolidayError::UnknownState { code: code.to_string() })
+    }
+
+    /// The codes of all states, comma-separated, for messages.
+    pub fn codes() -> String {
+        State::ALL.map(State::code).join(", ")
+    }
+
+    fn region(self) -> GermanRegion {
+        match self {
+            State::BadenWuerttemberg => GermanRegion::BadenWuerttemberg,
+            State::Bayern => GermanRegion::Bayern,
+            State::Berlin => GermanRegion::Berlin,
+            State::Brandenburg => GermanRegion::Brandenburg,
+            State::Bremen => GermanRegion::Bremen,
+            State::Hamburg => GermanRegion::Hamburg,
+            State::Hessen => GermanRegion::Hessen,
+            State::MecklenburgVorpommern => GermanRegion::MechlenburgVorpommern,
+            State::Niedersachsen => GermanRegion::Niedersachsen,
+            State::NordrheinWestfalen => GermanRegion::NordrheinWestfalen,
+            State::RheinlandPfalz => GermanRegion::RheinlandPfalz,
+            State::Saarland => GermanRegion::Saarland,
+            State::Sachsen => GermanRegion::Sachsen,
+            State::SachsenAnhalt => GermanRegion::SachsenAnhalt,
+            State::SchleswigHolstein => GermanRegion::SchleswigHolstein,
+            State::Thueringen => GermanRegion::Thueringen,
+        }
+    }
+}
+
+impl std::str::FromStr for State {
+    type Err = HolidayError;
+    fn from_str(s: &str) -> Result<State, HolidayError> {
+        State::parse(s)
+    }
+}
+
+/// The German name of a holiday.
+fn name(holiday: GermanHoliday) -> &'static str {
+    match holiday {
+        // The crate says "Erster Mai"; the state laws say "1. Mai" or "Tag der Arbeit", the latter reads better.
+        GermanHoliday::ErsterMai => "Tag der Arbeit",
+        other => other.description(),
+    }
+}
+
+/// The dates and names of the public holidays of `state` in `year`, in date order.
+pub fn holidays(state: State, year: i32) -> Result<Vec<(NaiveDate, String)>, HolidayError> {
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&year) {
+        return Err(HolidayError::YearOutOfRange { year });
+    }
+    // The crate sorts by date only (unstably), so names sharing a date are sorted here to keep the output stable.
+    let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<&'static str>> = std::collections::BTreeMap::new();
+    for (date, holiday) in state.region().holiday_dates_in_year(year) {
+        by_date.entry(date).or_default().push(name(holiday));
+    }
+    Ok(by_date
+        .into_iter()
+        .map(|(date, mut names)| {
+            names.sort_unstable();
+            names.dedup();
+            (date, names.join(" / "))
+        })
+        .collect())
+}
+
+/// The public holidays of `state` in `year` as `holiday_declared` events of every office, in date order.
+pub fn holiday_events(state: State, year: i32) -> Result<Vec<Event>, HolidayError> {
+    let at = chrono_tz::Europe::Berlin
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .map(|t| t.fixed_offset())
+        .ok_or(HolidayError::YearOutOfRange { year })?;
+    let events = holidays(state, year)?
+        .into_iter()
+        .map(|(date, name)| Event {
+            id: EventId::parse(&format!(
+                "holiday-{}-{:04}-{:02}-{:02}",
+                state.code(),
+                date.year(),
+                date.month(),
+                date.day()
+            ))
+            .expect("a state code and a date make a valid event id"),
+            at,
+            kind: EventKind::HolidayDeclared { date, name, office: None },
+        })
+        .collect();
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::wire::{parse_event, to_json_line};
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn names_on(state: &str, year: i32) -> Vec<(NaiveDate, String)> {
+        holidays(State::parse(state).unwrap(), year).unwrap()
+    }
+
+    fn has(state: &str, year: i32, day: &str, name: &str) -> bool {
+        names_on(state, year).contains(&(date(day), name.to_string()))
+    }
+
+    #[test]
+    fn rhineland_palatinate_2020_has_the_two_holidays_of_the_press_release() {
+        assert!(has("rp", 2020, "2020-05-21", "Christi Himmelfahrt"));
+        assert!(has("rp", 2020, "2020-06-11", "Fronleichnam"));
+        assert!(has("rp", 2020, "2020-06-01", "Pfingstmontag"));
+        assert!(has("rp", 2020, "2020-05-01", "Tag der Arbeit"));
+        assert_eq!(names_on("rp", 2020).len(), 11);
+    }
+
+    #[test]
+    fn berlin_has_no_fronleichnam_but_its_own_holidays() {
+        let berlin = names_on("be", 2020);
+        assert!(berlin.iter().all(|(_, n)| n != "Fronleichnam"));
+        assert!(berlin.contains(&(date("2020-03-08"), "Frauentag".to_string())));
+        assert!(berlin.contains(&(date("2020-05-08"), "Tag der Befreiung".to_string())));
+    }
+
+    #[test]
+    fn every_state_has_german_unity_day() {
+        for state in State::ALL {
+            let days = holidays(state, 2020).unwrap();
+            assert!(
+                days.contains(&(date("2020-10-03"), "Tag der Deutschen Einheit".to_string())),
+                "{} lacks 3 October",
+                state.code()
+            );
+        }
+    }
+
+    #[test]
+    fn codes_are_case_insensitive_and_unknown_ones_are_named() {
+        assert_eq!(State::parse("RP").unwrap(), State::RheinlandPfalz);
+        assert_eq!(State::parse(" Nw ").unwrap(), State::NordrheinWestfalen);
+        let err = State::parse("xx").unwrap_err();
+        assert_eq!(err, HolidayError::UnknownState { code: "xx".to_string() });
+        let message = err.to_string();
+        assert!(message.starts_with("state \"xx\" is unknown, expected one of bw, by, be"), "{message}");
+        assert_eq!(State::ALL.iter().map(|s| s.code()).collect::<std::collections::BTreeSet<_>>().len(), 16);
+    }
+
+    #[test]
+    fn years_before_1995_are_refused() {
+        assert_eq!(holidays(State::Bayern, 1994), Err(HolidayError::YearOutOfRange { year: 1994 }));
+        assert!(holiday_events(State::Bayern, 1995).unwrap().len() > 9);
+    }
+
+    #[test]
+    fn events_parse_back_and_carry_deterministic_ids() {
+        let events = holiday_events(State::RheinlandPfalz, 2020).unwrap();
+        let lines: Vec<String> = events.iter().map(to_json_line).collect();
+        for (line, event) in lines.iter().zip(&events) {
+            assert_eq!(&parse_event(line).unwrap(), event, "{line}");
+            assert!(!line.contains("\"office\""), "{line}");
+        }
+        let ascension = lines.iter().find(|l| l.contains("2020-05-21")).unwrap();
+        assert_eq!(
+            ascension,
+            r#"{"event_id":"holiday-rp-2020-05-21","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"Christi Himmelfahrt"}"#
+        );
+        let again: Vec<String> = holiday_event_lines(State::RheinlandPfalz, 2020);
+        assert_eq!(lines, again);
+    }
+
+    fn holiday_event_lines(state: State, year: i32) -> Vec<String> {
+        holiday_events(state, year).unwrap().iter().map(to_json_line).collect()
+    }
+
+    #[test]
+    fn holidays_on_one_date_become_one_event() {
+        // 2008: Ascension Day fell on 1 May.
+        let days = names_on("rp", 2008);
+        assert!(days.contains(&(date("2008-05-01"), "Christi Himmelfahrt / Tag der Arbeit".to_string())), "{days:?}");
+        let ids: std::collections::BTreeSet<String> =
+            holiday_events(State::RheinlandPfalz, 2008).unwrap().iter().map(|e| e.id.to_string()).collect();
+        assert_eq!(ids.len(), days.len());
+    }
+}
