@@ -1,0 +1,83 @@
+//! Building the projection that a read-side command answers from: open the log, fold it (up to `--known-at`),
+//! and settle which office is meant.
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+
+use crate::cli::GlobalArgs;
+use crate::domain::id::OfficeId;
+use crate::log::Log;
+use crate::press::Provenance;
+use crate::projection::{Config, DEFAULT_HORIZON_DAYS, Projection};
+
+/// A projection of the log up to a position, with the provenance of that position.
+pub struct Loaded {
+    pub projection: Projection,
+    pub provenance: Provenance,
+}
+
+/// Folds the log in `global.data_dir`, only positions up to `known_at` when given.
+pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u32>) -> anyhow::Result<Loaded> {
+    let log = Log::open(&global.data_dir).with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let head = log.head();
+    let until = match known_at {
+        Some(p) if p > head.position => bail!("--known-at {p}: the log holds only {} events", head.position),
+        Some(p) => p,
+        None => head.position,
+    };
+    let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
+    let mut events = Vec::with_capacity(until as usize);
+    let mut digest = [0u8; 32];
+    if until > 0 {
+        for entry in log.scan(1) {
+            let entry = entry.context("reading the log")?;
+            if entry.position > until {
+                break;
+            }
+            digest = entry.digest;
+            events.push((entry.position, entry.event));
+            if entry.position == until {
+                break;
+            }
+        }
+    }
+    let projection = Projection::from_entries(config, events.iter().map(|(p, e)| (*p, e)));
+    let provenance = Provenance {
+        position: until,
+        digest: hex::encode(digest),
+        definitions: crate::press::DEFINITIONS_VERSION,
+    };
+    Ok(Loaded { projection, provenance })
+}
+
+/// The office asked for, or the log's only office when none was named.
+pub fn office(projection: &Projection, asked: Option<&OfficeId>) -> anyhow::Result<OfficeId> {
+    if let Some(office) = asked {
+        return Ok(office.clone());
+    }
+    match projection.only_office() {
+        Some(only) => Ok(only.clone()),
+        None => {
+            let known: Vec<String> = projection.offices().iter().map(|o| o.office.to_string()).collect();
+            if known.is_empty() {
+                bail!("the log holds no office yet; import events first")
+            }
+            bail!("the log holds {} offices ({}); name one with --office", known.len(), known.join(", "))
+        }
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date for clap.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+}
+
+/// Parses an office id for clap.
+pub fn parse_office(s: &str) -> Result<OfficeId, String> {
+    OfficeId::parse(s).map_err(|e| format!("{s:?} {e}"))
+}
+
+/// Parses `de` or `en` for clap.
+pub fn parse_lang(s: &str) -> Result<crate::press::words::Lang, String> {
+    crate::press::words::Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language, expected de or en"))
+}

@@ -1,0 +1,71 @@
+//! `wartezeit series`: one row of figures per day for an office.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+
+use crate::cli::GlobalArgs;
+use crate::cli::load::{self, parse_date, parse_lang, parse_office};
+use crate::domain::id::OfficeId;
+use crate::press::words::Lang;
+use crate::report;
+
+/// How the rows are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeriesFormat {
+    Json,
+    Csv,
+    Table,
+}
+
+/// Arguments of `wartezeit series`.
+#[derive(Debug, Args)]
+pub struct SeriesArgs {
+    /// The office; may be left out when the log has exactly one.
+    #[arg(long, value_parser = parse_office)]
+    pub office: Option<OfficeId>,
+    /// The first day (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// The last day, inclusive (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Use only the log's events up to this position, to reproduce a published figure.
+    #[arg(long)]
+    pub known_at: Option<u64>,
+    /// How many days ahead the wait figures look (H).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub horizon: Option<u32>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: SeriesFormat,
+    /// Language of table headings and dates.
+    #[arg(long, value_parser = parse_lang, default_value = "en")]
+    pub lang: Lang,
+}
+
+/// The longest series one call writes, in days.
+const MAX_DAYS: i64 = 36_600;
+
+/// Runs `wartezeit series`.
+pub fn run(global: &GlobalArgs, args: &SeriesArgs) -> anyhow::Result<ExitCode> {
+    let days = (args.to - args.from).num_days();
+    if days < 0 {
+        bail!("--to {} lies before --from {}", args.to, args.from);
+    }
+    if days >= MAX_DAYS {
+        bail!("--from {} --to {} spans {} days, at most {MAX_DAYS} are allowed", args.from, args.to, days + 1);
+    }
+    let loaded = load::projection(global, args.known_at, args.horizon)?;
+    let office = load::office(&loaded.projection, args.office.as_ref())?;
+    let rows = loaded.projection.series(&office, args.from, args.to);
+    let text = match args.format {
+        SeriesFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        SeriesFormat::Csv => report::series_csv(&rows),
+        SeriesFormat::Table => report::series_table(&rows, args.lang),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
