@@ -4,12 +4,30 @@
 //!
 //! - [`domain`] — the vocabulary of DOMAIN.md: validated identifiers, the past-tense [`domain::event::Event`]
 //!   enum, the strict JSON wire format, and business time (local dates in the service's zone). Pure.
+//! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
+//!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
+//!   store for stored events only through the [`rules::KnownEvents`] trait.
+//! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches, the exact
+//!   `event_id` index, the digest chain, group commit through one writer thread. The only module that touches disk;
+//!   its stored layout is hand-written in [`log::codec`].
+//! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log.
+//! - [`cli`] — the command line (`import`, `export`, `verify`); `main.rs` only parses and dispatches.
+//! - [`sample`] — generated event streams valid under the rules, for tests and benches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`) knows nothing of sled, axum, prometheus or the clock.
+//! - The functional core (`domain`, `rules`, `projection`) knows nothing of sled, axum, prometheus or the clock.
+//! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
+//! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
+//!   and readers never see past the durable head.
+//! - The digest chain covers positions and canonical event bytes, never `recorded_at`: export and re-import
+//!   reproduce it.
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
 //! - There is no global state: every component is a value that its owner passes on.
 
+pub mod cli;
 pub mod domain;
+pub mod log;
 pub mod projection;
+pub mod rules;
+pub mod sample;

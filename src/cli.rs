@@ -1,0 +1,56 @@
+//! The command line: the clap definition of every subcommand, the global options, and the dispatch.
+//!
+//! Each subcommand's arguments and logic live in `cli/<name>.rs` with a `run(global, args)` that returns the exit
+//! code; this file only parses and dispatches, so that the binary's `main` stays thin.
+
+pub mod export;
+pub mod import;
+pub mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::time::Zone;
+
+/// wartezeit — backlog and wait-time analytics for citizen service centres, event-sourced.
+#[derive(Debug, Parser)]
+#[command(name = "wartezeit", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand shares.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The data directory of the event log.
+    #[arg(long, global = true, env = "WARTEZEIT_DATA_DIR", default_value = "./wartezeit-data")]
+    pub data_dir: PathBuf,
+    /// The time zone in which local dates are taken (an IANA name).
+    #[arg(long, global = true, default_value = "Europe/Berlin", value_parser = Zone::parse)]
+    pub tz: Zone,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate NDJSON event files and append them to the log, all or nothing.
+    Import(import::ImportArgs),
+    /// Write the log as NDJSON to stdout, in log order.
+    Export(export::ExportArgs),
+    /// Recompute the digest chain and check every stored entry.
+    Verify(verify::VerifyArgs),
+}
+
+/// Runs the parsed command line; the exit code says whether it succeeded.
+pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Import(args) => import::run(&cli.global, args),
+        Command::Export(args) => export::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
+    }
+}
