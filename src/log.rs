@@ -210,12 +210,7 @@ impl Log {
     /// Opens (or creates) the log in `dir`, rebuilding the rule state with one scan.
     pub fn open(dir: impl AsRef<Path>) -> Result<Log, OpenError> {
         let path = dir.as_ref().to_path_buf();
-        let storage = |source| OpenError::Storage { path: path.clone(), source };
-        let db = sled::Config::new().path(&path).open().map_err(|source| match &source {
-            sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => OpenError::InUse(path.clone()),
-            _ => storage(source),
-        })?;
-        let tree = db.open_tree(TREE).map_err(storage)?;
+        let (db, tree) = open_tree(&path)?;
         let (book, head) =
             load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let shared = Arc::new(Shared { path, db, tree, book: RwLock::new(book), head: Mutex::new(head) });
@@ -267,6 +262,24 @@ impl Log {
     pub fn verify(&self) -> Result<Head, VerifyError> {
         verify(&self.inner.shared.tree)
     }
+}
+
+/// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
+/// [`Log::open`] is still located by position.
+pub fn verify_directory(dir: impl AsRef<Path>) -> Result<Result<Head, VerifyError>, OpenError> {
+    let (_db, tree) = open_tree(dir.as_ref())?;
+    Ok(verify(&tree))
+}
+
+fn open_tree(path: &Path) -> Result<(sled::Db, sled::Tree), OpenError> {
+    let storage = |source| OpenError::Storage { path: path.to_path_buf(), source };
+    // sled locks its database file; another process holding it is the one failure a user can fix by themselves.
+    let db = sled::Config::new().path(path).open().map_err(|source| match &source {
+        sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => OpenError::InUse(path.to_path_buf()),
+        _ => storage(source),
+    })?;
+    let tree = db.open_tree(TREE).map_err(storage)?;
+    Ok((db, tree))
 }
 
 /// Reads the whole log once: the rule state and the head.

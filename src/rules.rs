@@ -304,7 +304,7 @@ impl RuleBook {
 }
 
 fn conflicting_id(index: usize, id: &EventId, place: String) -> Violation {
-    Violation::new(index, "event_id", Status::Conflict, format!("{id:?} is already stored at {place} with different content"))
+    Violation::new(index, "event_id", Status::Conflict, format!("\"{id}\" is already stored at {place} with different content"))
 }
 
 /// The book seen through the changes of the batch being checked.
@@ -316,12 +316,12 @@ struct View<'a> {
 impl View<'_> {
     fn appointment(&self, office: &OfficeId, id: &AppointmentId) -> Option<Appointment> {
         let find = |offices: &HashMap<OfficeId, OfficeRules>| offices.get(office)?.appointments.get(id).copied();
-        find(self.delta).or_else(|| find(&self.base.offices))
+        find(&*self.delta).or_else(|| find(&self.base.offices))
     }
 
     fn closure_cancelled(&self, office: &OfficeId, id: &ClosureId) -> Option<bool> {
         let find = |offices: &HashMap<OfficeId, OfficeRules>| offices.get(office)?.closures.get(id).copied();
-        find(self.delta).or_else(|| find(&self.base.offices))
+        find(&*self.delta).or_else(|| find(&self.base.offices))
     }
 
     fn changes(&mut self, office: &OfficeId) -> &mut OfficeRules {
@@ -345,7 +345,7 @@ impl View<'_> {
                         "appointment_id",
                         Status::Conflict,
                         format!(
-                            "appointment {appointment:?} is already booked at office {office:?} (now {})",
+                            "appointment \"{appointment}\" is already booked at office \"{office}\" (now {})",
                             existing.stage.describe()
                         ),
                     ));
@@ -393,13 +393,13 @@ impl View<'_> {
                     index,
                     "closure_id",
                     Status::Unprocessable,
-                    format!("closure {closure:?} is not declared at office {office:?}"),
+                    format!("closure \"{closure}\" is not declared at office \"{office}\""),
                 )),
                 Some(true) => violations.push(Violation::new(
                     index,
                     "closure_id",
                     Status::Unprocessable,
-                    format!("closure {closure:?} of office {office:?} is already cancelled"),
+                    format!("closure \"{closure}\" of office \"{office}\" is already cancelled"),
                 )),
                 Some(false) => {
                     self.changes(office).closures.insert(closure.clone(), true);
@@ -429,7 +429,7 @@ impl View<'_> {
                 index,
                 "appointment_id",
                 Status::Unprocessable,
-                format!("appointment {id:?} is not booked at office {office:?}"),
+                format!("appointment \"{id}\" is not booked at office \"{office}\""),
             ));
             return violations;
         };
@@ -438,7 +438,7 @@ impl View<'_> {
                 index,
                 "appointment_id",
                 Status::Unprocessable,
-                format!("appointment {id:?} of office {office:?} is already {}", appointment.stage.describe()),
+                format!("appointment \"{id}\" of office \"{office}\" is already {}", appointment.stage.describe()),
             ));
         }
         if event.at < appointment.booked_at {
@@ -447,7 +447,7 @@ impl View<'_> {
                 "at",
                 Status::Unprocessable,
                 format!(
-                    "{} is before the booking of appointment {id:?} at {}",
+                    "{} is before the booking of appointment \"{id}\" at {}",
                     crate::domain::wire::format_instant(&event.at),
                     crate::domain::wire::format_instant(&appointment.booked_at)
                 ),

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
-use crate::log::Log;
+use crate::log::verify_directory;
 
 /// Arguments of `verify` (none besides the global ones).
 #[derive(Debug, Clone, Args)]
@@ -14,8 +14,7 @@ pub struct VerifyArgs {}
 
 /// Prints `ok: position P, digest D` and exits 0, or names the first bad position on stderr and exits 1.
 pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let log = Log::open(&global.data_dir).context("cannot verify")?;
-    match log.verify() {
+    match verify_directory(&global.data_dir).context("cannot verify")? {
         Ok(head) => {
             println!("ok: position {}, digest {}", head.position, hex::encode(head.digest));
             Ok(ExitCode::SUCCESS)

@@ -397,14 +397,14 @@ mod tests {
 
     #[test]
     fn a_known_layout_stays_the_same() {
-        // Pins the canonical bytes: changing them would break every stored digest chain.
+        // Pins the canonical bytes (one second after the epoch at +01:00 is -3599 s): changing them would break every stored digest chain.
         let event = crate::domain::wire::parse_event(
             r#"{"event_id":"e","type":"appointment_cancelled","at":"1970-01-01T00:00:01+01:00","office":"k","appointment_id":"a"}"#,
         )
         .unwrap();
         assert_eq!(
             hex::encode(event_bytes(&event)),
-            "03016500000000000000010000000000000e10016b0161",
+            "030165fffffffffffff1f10000000000000e10016b0161",
         );
     }
 
