@@ -69,7 +69,7 @@ fn sigkill_during_import_loses_no_acknowledged_batch() {
         let exported: Vec<&str> = std::str::from_utf8(&export.stdout).unwrap().lines().collect();
         assert!(exported.len() as u64 >= acked, "round {round}: acknowledged {acked}, stored {}", exported.len());
         assert_eq!(exported[..], lines[..exported.len()], "round {round}: the log is a prefix of the input");
-        assert!(stdout.starts_with(&format!("ok: position {} ", exported.len())), "{stdout}");
+        assert!(stdout.starts_with(&format!("ok: position {},", exported.len())), "{stdout}");
     }
 
     // Finally an import that is left alone completes the log.
