@@ -211,8 +211,7 @@ impl Log {
     pub fn open(dir: impl AsRef<Path>) -> Result<Log, OpenError> {
         let path = dir.as_ref().to_path_buf();
         let (db, tree) = open_tree(&path)?;
-        let (book, head) =
-            load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
+        let (book, head) = load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let shared = Arc::new(Shared { path, db, tree, book: RwLock::new(book), head: Mutex::new(head) });
         let (requests, queue) = std::sync::mpsc::channel();
         let writer_shared = Arc::clone(&shared);

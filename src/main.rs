@@ -8,9 +8,7 @@ fn main() -> ExitCode {
     let cli = wartezeit::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
     match wartezeit::cli::dispatch(&cli) {
         Ok(code) => code,

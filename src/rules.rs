@@ -262,11 +262,7 @@ impl RuleBook {
             outcomes.push(Outcome::New(next));
             next += 1;
         }
-        if violations.is_empty() {
-            Ok(Ok(Checked { outcomes, delta, head: self.head }))
-        } else {
-            Ok(Err(violations))
-        }
+        if violations.is_empty() { Ok(Ok(Checked { outcomes, delta, head: self.head })) } else { Ok(Err(violations)) }
     }
 
     /// Checks a batch whose events may have failed to parse: wire errors (400) and rule violations come back in one
@@ -304,7 +300,12 @@ impl RuleBook {
 }
 
 fn conflicting_id(index: usize, id: &EventId, place: String) -> Violation {
-    Violation::new(index, "event_id", Status::Conflict, format!("\"{id}\" is already stored at {place} with different content"))
+    Violation::new(
+        index,
+        "event_id",
+        Status::Conflict,
+        format!("\"{id}\" is already stored at {place} with different content"),
+    )
 }
 
 /// The book seen through the changes of the batch being checked.

@@ -77,7 +77,11 @@ fn import_verify_export_and_import_again_reproduce_the_digest() {
 
     let again = import_file(work.path(), &a, &input, &[]);
     assert!(again.status.success());
-    assert!(text(&again.stdout).starts_with("appended 0, duplicates 500, last position 500"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).starts_with("appended 0, duplicates 500, last position 500"),
+        "{}",
+        text(&again.stdout)
+    );
 }
 
 #[test]
@@ -112,7 +116,10 @@ fn a_dry_run_appends_nothing() {
     let out = import_file(work.path(), &data, &ndjson(13, 30), &["--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("would append 30"), "{}", text(&out.stdout));
-    assert_eq!(text(&wartezeit(&data, &["verify"]).stdout).trim(), format!("ok: position 0, digest {}", "0".repeat(64)));
+    assert_eq!(
+        text(&wartezeit(&data, &["verify"]).stdout).trim(),
+        format!("ok: position 0, digest {}", "0".repeat(64))
+    );
 }
 
 #[test]

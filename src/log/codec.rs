@@ -220,7 +220,9 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
             office: r.id("office", OfficeId::parse)?,
             appointment: r.id("appointment_id", AppointmentId::parse)?,
             service: r.id("service", ServiceId::parse)?,
-            channel: *Channel::ALL.get(usize::from(r.u8("channel")?)).ok_or_else(|| invalid("channel", "out of range"))?,
+            channel: *Channel::ALL
+                .get(usize::from(r.u8("channel")?))
+                .ok_or_else(|| invalid("channel", "out of range"))?,
             slot: r.instant("slot")?,
         },
         2 => EventKind::AppointmentRescheduled {
@@ -237,7 +239,10 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
                 _ => EventKind::AppointmentMissed { office, appointment },
             }
         }
-        6 => EventKind::WalkInServed { office: r.id("office", OfficeId::parse)?, service: r.id("service", ServiceId::parse)? },
+        6 => EventKind::WalkInServed {
+            office: r.id("office", OfficeId::parse)?,
+            service: r.id("service", ServiceId::parse)?,
+        },
         7 => {
             let office = r.id("office", OfficeId::parse)?;
             let effective_from = r.date("effective_from")?;
@@ -255,7 +260,9 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
             closure: r.id("closure_id", ClosureId::parse)?,
             first_day: r.date("first_day")?,
             last_day: r.date("last_day")?,
-            cause: *ClosureCause::ALL.get(usize::from(r.u8("cause")?)).ok_or_else(|| invalid("cause", "out of range"))?,
+            cause: *ClosureCause::ALL
+                .get(usize::from(r.u8("cause")?))
+                .ok_or_else(|| invalid("cause", "out of range"))?,
             reason: r.long("reason")?.to_owned(),
         },
         9 => EventKind::ClosureCancelled {
@@ -266,7 +273,11 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
             let date = r.date("date")?;
             let name = r.long("name")?.to_owned();
             let office = r.short("office")?;
-            let office = if office.is_empty() { None } else { Some(OfficeId::parse(office).map_err(|e| id_error("office", e))?) };
+            let office = if office.is_empty() {
+                None
+            } else {
+                Some(OfficeId::parse(office).map_err(|e| id_error("office", e))?)
+            };
             EventKind::HolidayDeclared { date, name, office }
         }
         11 => EventKind::PolicyChanged {
@@ -402,10 +413,7 @@ mod tests {
             r#"{"event_id":"e","type":"appointment_cancelled","at":"1970-01-01T00:00:01+01:00","office":"k","appointment_id":"a"}"#,
         )
         .unwrap();
-        assert_eq!(
-            hex::encode(event_bytes(&event)),
-            "030165fffffffffffff1f10000000000000e10016b0161",
-        );
+        assert_eq!(hex::encode(event_bytes(&event)), "030165fffffffffffff1f10000000000000e10016b0161",);
     }
 
     #[test]
@@ -413,7 +421,10 @@ mod tests {
         let mut out = Vec::new();
         encode_entry(5, 123, &[7; 32], b"xyz", &mut out);
         let raw = split_entry(&out).unwrap();
-        assert_eq!((raw.recorded_at_micros, raw.digest, raw.event, raw.seal), (123, [7; 32], &b"xyz"[..], seal(5, 123)));
+        assert_eq!(
+            (raw.recorded_at_micros, raw.digest, raw.event, raw.seal),
+            (123, [7; 32], &b"xyz"[..], seal(5, 123))
+        );
         out[0] = 9;
         assert_eq!(split_entry(&out), Err(DecodeError::UnknownFormat(9)));
         assert_eq!(split_entry(&[1, 2]), Err(DecodeError::TooShort(2)));

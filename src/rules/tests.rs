@@ -93,7 +93,11 @@ fn a_valid_batch_gets_positions_after_the_log() {
 #[test]
 fn a_resend_with_identical_content_is_a_duplicate() {
     let e1 = booked("e1", "a1", AT, SLOT);
-    check(&[e1.clone()], &[e1.clone(), booked("e2", "a2", AT, SLOT)], Then::Accepted(&[Outcome::Duplicate(1), Outcome::New(2)]));
+    check(
+        std::slice::from_ref(&e1),
+        &[e1.clone(), booked("e2", "a2", AT, SLOT)],
+        Then::Accepted(&[Outcome::Duplicate(1), Outcome::New(2)]),
+    );
     // The same within one batch: the second is a duplicate of the position the first will get.
     let e2 = booked("e2", "a2", AT, SLOT);
     check(&[e1], &[e2.clone(), e2], Then::Accepted(&[Outcome::New(2), Outcome::Duplicate(2)]));
@@ -298,11 +302,7 @@ fn a_booking_whose_slot_is_wrong_does_not_cascade() {
 
 #[test]
 fn wire_errors_and_rule_violations_come_back_together_in_order() {
-    let items = vec![
-        Ok(booked("e1", "a1", AT, SLOT)),
-        parse_event("{"),
-        Ok(ended("cancelled", "e2", "a9", LATER)),
-    ];
+    let items = vec![Ok(booked("e1", "a1", AT, SLOT)), parse_event("{"), Ok(ended("cancelled", "e2", "a9", LATER))];
     let known: HashMap<EventId, (u64, Event)> = HashMap::new();
     let Ok(verdict) = RuleBook::new().check_parsed(&known, items);
     let violations = verdict.expect_err("rejected");
