@@ -1,10 +1,19 @@
-//! The command line: the clap `Cli`, its global options, and the dispatch to one module per subcommand.
+//! The command line: the clap definition of every subcommand, the global options, and the dispatch.
 //!
-//! Each subcommand's arguments and logic live in `cli/<name>.rs` with a `run(global, args)` function; this file
-//! only names them. Everything here is the imperative shell: the work itself is done by the library modules.
+//! Each subcommand's arguments and logic live in `cli/<name>.rs` with a `run(global, args)` that returns the exit
+//! code; this file only parses and dispatches, so that the binary's `main` stays thin.
 
+pub mod attribution;
+pub mod export;
 pub mod holidays;
+pub mod import;
+pub mod load;
+pub mod offices;
+pub mod press;
 pub mod scenario;
+pub mod series;
+pub mod summary;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,33 +32,53 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand understands.
+/// Options every subcommand shares.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// The directory that holds the event log.
+    /// The data directory of the event log.
     #[arg(long, global = true, env = "WARTEZEIT_DATA_DIR", default_value = "./wartezeit-data")]
     pub data_dir: PathBuf,
     /// The time zone in which local dates are taken (an IANA name).
-    #[arg(long, global = true, default_value = "Europe/Berlin", value_parser = parse_zone)]
+    #[arg(long, global = true, default_value = "Europe/Berlin", value_parser = Zone::parse)]
     pub tz: Zone,
-}
-
-fn parse_zone(name: &str) -> Result<Zone, String> {
-    Zone::parse(name)
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Validate NDJSON event files and append them to the log, all or nothing.
+    Import(import::ImportArgs),
+    /// Write the log as NDJSON to stdout, in log order.
+    Export(export::ExportArgs),
+    /// Recompute the digest chain and check every stored entry.
+    Verify(verify::VerifyArgs),
+    /// One row of figures per day for an office.
+    Series(series::SeriesArgs),
+    /// The headline figures of one day, with the change against seven days earlier.
+    Summary(summary::SummaryArgs),
+    /// The offices in the log, with their first and last event date.
+    Offices(offices::OfficesArgs),
+    /// Capacity lost to closures and holidays, per cause and per named period.
+    Attribution(attribution::AttributionArgs),
+    /// The press statement of a day, with its provenance.
+    Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
     Holidays(holidays::HolidaysArgs),
     /// Print the events of a simulated scenario as NDJSON.
     Scenario(scenario::ScenarioArgs),
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the parsed command line; the exit code says whether it succeeded.
+pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Import(args) => import::run(&cli.global, args),
+        Command::Export(args) => export::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Series(args) => series::run(&cli.global, args),
+        Command::Summary(args) => summary::run(&cli.global, args),
+        Command::Offices(args) => offices::run(&cli.global, args),
+        Command::Attribution(args) => attribution::run(&cli.global, args),
+        Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),
     }

@@ -4,23 +4,43 @@
 //!
 //! - [`domain`] — the vocabulary of DOMAIN.md: validated identifiers, the past-tense [`domain::event::Event`]
 //!   enum, the strict JSON wire format, and business time (local dates in the service's zone). Pure.
+//! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
+//!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
+//!   store for stored events only through the [`rules::KnownEvents`] trait.
+//! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches, the exact
+//!   `event_id` index, the digest chain, group commit through one writer thread. The only module that touches disk;
+//!   its stored layout is hand-written in [`log::codec`].
+//! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
+//!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of
+//!   lost capacity, calendar snapshots. Pure.
+//! - [`press`] — the press statement (German/English, text/Markdown/JSON) with its provenance line; the words for
+//!   waits, counts and dates in [`press::words`]. Pure.
+//! - [`report`] — tables and CSV of projection views for people and spreadsheets. Pure.
 //! - [`holidays`] — the public holidays of the 16 German states as `holiday_declared` events (from `holiday_de`),
 //!   with deterministic ids. Pure.
 //! - [`scenario`] — simulated, seeded event logs that tell a known story; `kaiserslautern-2020` is the data set in
-//!   `data/`. Its calendar answers DOMAIN.md's capacity, booked and free for the events emitted so far, so its own
-//!   daily figures are the projection's. Pure (randomness from a seeded ChaCha stream, no clock).
-//! - [`cli`] — the command line: one module per subcommand under `cli/`, the imperative shell.
+//!   `data/`. Pure (randomness from a seeded ChaCha stream, no clock).
+//! - [`sample`] — generated event streams valid under the rules, for tests and benches.
+//! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`) knows nothing of sled, axum, prometheus or the clock.
+//! - The functional core (`domain`, `rules`, `projection`, `press`, `report`, `holidays`, `scenario`) knows nothing of sled, axum, prometheus or the clock.
+//! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
+//! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
+//!   and readers never see past the durable head.
+//! - The digest chain covers positions and canonical event bytes, never `recorded_at`: export and re-import
+//!   reproduce it.
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
 //! - There is no global state: every component is a value that its owner passes on.
 
 pub mod cli;
 pub mod domain;
 pub mod holidays;
+pub mod log;
 pub mod press;
 pub mod projection;
 pub mod report;
+pub mod rules;
+pub mod sample;
 pub mod scenario;

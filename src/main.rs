@@ -1,4 +1,4 @@
-//! The `wartezeit` binary: parses the command line and hands it to [`wartezeit::cli::run`].
+//! The `wartezeit` binary: parse the command line, set up logging to stderr, dispatch.
 
 use std::process::ExitCode;
 
@@ -6,7 +6,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = wartezeit::cli::Cli::parse();
-    match wartezeit::cli::run(cli) {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
+    match wartezeit::cli::dispatch(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -42,11 +42,8 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
         }
     }
     let projection = Projection::from_entries(config, events.iter().map(|(p, e)| (*p, e)));
-    let provenance = Provenance {
-        position: until,
-        digest: hex::encode(digest),
-        definitions: crate::press::DEFINITIONS_VERSION,
-    };
+    let provenance =
+        Provenance { position: until, digest: hex::encode(digest), definitions: crate::press::DEFINITIONS_VERSION };
     Ok(Loaded { projection, provenance })
 }
 

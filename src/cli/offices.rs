@@ -21,11 +21,7 @@ pub struct OfficesArgs {
 pub fn run(global: &GlobalArgs, args: &OfficesArgs) -> anyhow::Result<ExitCode> {
     let loaded = load::projection(global, None, None)?;
     let offices = loaded.projection.offices();
-    let text = if args.json {
-        serde_json::to_string_pretty(&offices)? + "\n"
-    } else {
-        report::offices_table(&offices)
-    };
+    let text = if args.json { serde_json::to_string_pretty(&offices)? + "\n" } else { report::offices_table(&offices) };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,182 @@
+//! `wartezeit import`: validate NDJSON event files as a whole, then append them in batches.
+//!
+//! The whole input is parsed (on every core) and checked against the log before anything is appended: one broken
+//! line anywhere means exit status 1 and an unchanged log, with every problem on stderr as
+//! `FILE:LINE: field "x": reason`. Only then is the input appended, in batches, each acknowledged once durable.
+//! The data directory is locked by this process, so nothing can change the log between the check and the appends.
+
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::domain::event::Event;
+use crate::domain::wire::{WireError, parse_event};
+use crate::log::{AppendError, Log};
+use crate::rules::Violation;
+
+/// How many problems are printed before the rest are only counted.
+const MAX_PRINTED: usize = 1_000;
+
+/// Arguments of `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// NDJSON files, one event per line; `-` reads stdin. Blank lines are skipped.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Validate only: report what would be appended, append nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Events per appended batch.
+    #[arg(long, default_value_t = 10_000, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: u64,
+    /// Print `ack POSITION` on stdout after each durable batch (the crash test reads these).
+    #[arg(long, hide = true)]
+    pub ack: bool,
+}
+
+/// Where a line came from.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    file: usize,
+    line: usize,
+}
+
+/// Validates all input, then appends it; exit 1 with every problem when any line is rejected.
+pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let log = Log::open(&global.data_dir).context("cannot import")?;
+    let texts = args.files.iter().map(|name| read_input(name)).collect::<anyhow::Result<Vec<String>>>()?;
+    let mut lines = Vec::new();
+    for (file, text) in texts.iter().enumerate() {
+        for (i, line) in text.lines().enumerate() {
+            if !line.trim().is_empty() {
+                lines.push((Origin { file, line: i + 1 }, line));
+            }
+        }
+    }
+    let parsed = parse_all(&lines);
+
+    let mut problems: Vec<(Origin, Violation)> = Vec::new();
+    let mut events = Vec::with_capacity(parsed.len());
+    let mut origins = Vec::with_capacity(parsed.len());
+    for ((origin, _), result) in lines.iter().zip(parsed) {
+        match result {
+            Ok(event) => {
+                events.push(event);
+                origins.push(*origin);
+            }
+            Err(errors) => problems.extend(errors.into_iter().map(|e| (*origin, Violation::from_wire(0, e)))),
+        }
+    }
+    let outcomes = match log.check(&events).context("cannot read the log")? {
+        Ok(outcomes) => outcomes,
+        Err(violations) => {
+            problems.extend(violations.into_iter().map(|v| (origins[v.index], v)));
+            Vec::new()
+        }
+    };
+    if !problems.is_empty() {
+        report(&args.files, problems);
+        return Ok(ExitCode::FAILURE);
+    }
+    let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
+    if args.dry_run {
+        let head = log.head();
+        println!(
+            "dry run: {} events valid, would append {new}, duplicates {}, log unchanged at position {}",
+            events.len(),
+            events.len() - new,
+            head.position
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    append_all(&log, events, args)
+}
+
+fn read_input(name: &str) -> anyhow::Result<String> {
+    let mut text = String::new();
+    if name == "-" {
+        std::io::stdin().lock().read_to_string(&mut text).context("cannot read stdin")?;
+    } else {
+        std::fs::File::open(name)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .with_context(|| format!("cannot read {name}"))?;
+    }
+    Ok(text)
+}
+
+/// Parses every line, on as many threads as there are cores; the results are in line order.
+fn parse_all(lines: &[(Origin, &str)]) -> Vec<Result<Event, Vec<WireError>>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = lines.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|(_, text)| parse_event(text)).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a parser thread does not panic")).collect()
+    })
+}
+
+/// Prints every problem (up to a limit) as `FILE:LINE: field "x": reason (status)`, in input order.
+fn report(files: &[String], mut problems: Vec<(Origin, Violation)>) {
+    problems.sort_by_key(|(origin, _)| (origin.file, origin.line));
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for (origin, violation) in problems.iter().take(MAX_PRINTED) {
+        let name = if files[origin.file] == "-" { "<stdin>" } else { &files[origin.file] };
+        let _ = writeln!(err, "{name}:{}: {violation} ({})", origin.line, violation.status.code());
+    }
+    if problems.len() > MAX_PRINTED {
+        let _ = writeln!(err, "... and {} more problems", problems.len() - MAX_PRINTED);
+    }
+    let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", problems.len());
+}
+
+fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let total = events.len() as u64;
+    let progress = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let stdout = std::io::stdout();
+    let (mut appended, mut duplicates) = (0, 0);
+    let mut iter = events.into_iter();
+    loop {
+        let batch: Vec<Event> = iter.by_ref().take(args.batch_size as usize).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let size = batch.len() as u64;
+        let receipt = match log.append(batch) {
+            Ok(receipt) => receipt,
+            Err(AppendError::Rejected(violations)) => {
+                // Cannot happen while this process holds the directory; say so plainly should it ever.
+                anyhow::bail!(
+                    "a batch was rejected after validation ({} violations, first: {}); {appended} events were appended",
+                    violations.len(),
+                    violations.first().map(ToString::to_string).unwrap_or_default()
+                );
+            }
+            Err(e) => return Err(e).context(format!("append failed after {appended} events were appended")),
+        };
+        appended += receipt.appended;
+        duplicates += receipt.duplicates;
+        progress.inc(size);
+        if args.ack {
+            let mut out = stdout.lock();
+            writeln!(out, "ack {}", receipt.last_position).and_then(|()| out.flush()).context("cannot write ack")?;
+        }
+    }
+    progress.finish_and_clear();
+    let head = log.head();
+    println!(
+        "appended {appended}, duplicates {duplicates}, last position {}, digest {}",
+        head.position,
+        hex::encode(head.digest)
+    );
+    Ok(ExitCode::SUCCESS)
+}

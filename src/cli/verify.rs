@@ -1,0 +1,27 @@
+//! `wartezeit verify`: recompute the digest chain and check every stored entry.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::log::verify_directory;
+
+/// Arguments of `verify` (none besides the global ones).
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {}
+
+/// Prints `ok: position P, digest D` and exits 0, or names the first bad position on stderr and exits 1.
+pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    match verify_directory(&global.data_dir).context("cannot verify")? {
+        Ok(head) => {
+            println!("ok: position {}, digest {}", head.position, hex::encode(head.digest));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("verify failed at {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Generated event streams that are valid under the rules, for tests, benches and demos.
+//!
+//! A stream is a function of its seed and length: the same arguments give the same events. Business time moves
+//! forward through the stream, so follow-ups never precede their booking and slots never precede their booking.
+
+use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::domain::event::{Channel, ClosureCause, Event, EventKind, Instant};
+use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId};
+
+const OFFICES: [&str; 3] = ["kl-buergercenter", "mainz-mitte", "trier"];
+const SERVICES: [&str; 4] = ["personalausweis", "reisepass", "ausweis-abholung", "meldebescheinigung"];
+
+/// `n` events valid under the rules when appended in order to an empty log; event ids carry the seed, so streams of
+/// different seeds can share a log only if their appointments differ too (they do: appointment ids carry it also).
+pub fn events(seed: u64, n: usize) -> Vec<Event> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let zones = [FixedOffset::east_opt(7200).expect("+02:00"), FixedOffset::east_opt(0).expect("Z")];
+    let mut now: Instant = zones[0].with_ymd_and_hms(2020, 1, 2, 8, 0, 0).single().expect("a valid instant");
+    let mut open: Vec<(OfficeId, AppointmentId)> = Vec::new();
+    let mut closures: Vec<(OfficeId, ClosureId)> = Vec::new();
+    let mut out = Vec::with_capacity(n);
+    let office = |i: usize| OfficeId::parse(OFFICES[i % OFFICES.len()]).expect("a valid office");
+    let service = |i: usize| ServiceId::parse(SERVICES[i % SERVICES.len()]).expect("a valid service");
+    for i in 0..n {
+        now += Duration::seconds(rng.random_range(1..600));
+        let at = now.with_timezone(&zones[rng.random_range(0..zones.len())]);
+        let id = EventId::parse(&format!("ev-{seed}-{i}")).expect("a valid event id");
+        let roll = rng.random_range(0..100);
+        let kind = if i < OFFICES.len() {
+            EventKind::CapacityPlanned {
+                office: office(i),
+                effective_from: NaiveDate::from_ymd_opt(2020, 1, 6).expect("a date"),
+                slots_per_weekday: [120, 120, 120, 140, 60, 0, 0],
+            }
+        } else if roll < 50 || open.is_empty() {
+            let appointment = AppointmentId::parse(&format!("A-{seed}-{i}")).expect("a valid appointment id");
+            let o = office(rng.random_range(0..OFFICES.len()));
+            open.push((o.clone(), appointment.clone()));
+            EventKind::AppointmentBooked {
+                office: o,
+                appointment,
+                service: service(rng.random_range(0..SERVICES.len())),
+                channel: Channel::ALL[rng.random_range(0..Channel::ALL.len())],
+                slot: at + Duration::minutes(rng.random_range(60..60 * 24 * 40)),
+            }
+        } else if roll < 80 {
+            let pick = rng.random_range(0..open.len());
+            let (office, appointment) = open[pick].clone();
+            match roll % 4 {
+                0 => EventKind::AppointmentRescheduled {
+                    office,
+                    appointment,
+                    slot: at + Duration::minutes(rng.random_range(60..60 * 24 * 30)),
+                },
+                ended => {
+                    open.swap_remove(pick);
+                    match ended {
+                        1 => EventKind::AppointmentCancelled { office, appointment },
+                        2 => EventKind::AppointmentAttended { office, appointment },
+                        _ => EventKind::AppointmentMissed { office, appointment },
+                    }
+                }
+            }
+        } else if roll < 92 {
+            EventKind::WalkInServed {
+                office: office(rng.random_range(0..OFFICES.len())),
+                service: service(rng.random_range(0..SERVICES.len())),
+            }
+        } else if roll < 95 || closures.is_empty() {
+            let closure = ClosureId::parse(&format!("c-{seed}-{i}")).expect("a valid closure id");
+            let o = office(rng.random_range(0..OFFICES.len()));
+            let first_day = at.date_naive() + Duration::days(rng.random_range(1..30));
+            closures.push((o.clone(), closure.clone()));
+            EventKind::ClosureDeclared {
+                office: o,
+                closure,
+                first_day,
+                last_day: first_day + Duration::days(rng.random_range(0..14)),
+                cause: ClosureCause::ALL[rng.random_range(0..ClosureCause::ALL.len())],
+                reason: "Umstellung der IT, Schließung des Bürgercenters".into(),
+            }
+        } else if roll < 97 {
+            let (office, closure) = closures.swap_remove(rng.random_range(0..closures.len()));
+            EventKind::ClosureCancelled { office, closure }
+        } else if roll < 99 {
+            EventKind::HolidayDeclared {
+                date: at.date_naive() + Duration::days(rng.random_range(1..60)),
+                name: "Feiertag".into(),
+                office: (roll == 98).then(|| office(i)),
+            }
+        } else {
+            EventKind::PolicyChanged {
+                office: office(i),
+                service: service(2),
+                effective_from: at.date_naive() + Duration::days(5),
+                appointment_required: rng.random_bool(0.5),
+            }
+        };
+        out.push(Event { id, at, kind });
+    }
+    out
+}
