@@ -3,7 +3,8 @@
 //!
 //! Pure: it reads a [`Projection`] and a [`Provenance`] and returns text; the same inputs give byte-identical output.
 //! The causes paragraph covers the capacity lost since the wait was last normal (at most
-//! [`NORMAL_WAIT_DAYS`] days to the next free appointment), which is the period in which the backlog built up.
+//! [`NORMAL_WAIT_DAYS`] days to the next free appointment, on a day the office was open), which is the period in
+//! which the backlog built up.
 
 pub mod words;
 
@@ -11,7 +12,7 @@ use chrono::{Days, NaiveDate};
 
 use crate::domain::id::OfficeId;
 use crate::projection::{Attribution, LossCause, Projection};
-use words::{Lang, WaitWords, count_in_words, date_long, date_short, integer, wait_in_words};
+use words::{Lang, WaitWords, count_in_words, date_long, date_short, days_after_preposition, integer, wait_in_words};
 
 /// A wait of at most this many days to the next free appointment counts as normal.
 pub const NORMAL_WAIT_DAYS: u32 = 7;
@@ -145,7 +146,8 @@ pub fn compose(
     statement
 }
 
-/// The last day before `as_of`, within a year, whose wait was normal.
+/// The last day before `as_of`, within a year, on which the office was open and its wait normal. A closed day does
+/// not count: while shut, the calendar may show a short wait to the announced reopening that nobody could use.
 fn last_normal_day(projection: &Projection, office: &OfficeId, as_of: NaiveDate) -> Option<NaiveDate> {
     let from = as_of.checked_sub_days(Days::new(LOOKBACK_DAYS))?;
     let to = as_of.checked_sub_days(Days::new(1))?;
@@ -153,16 +155,18 @@ fn last_normal_day(projection: &Projection, office: &OfficeId, as_of: NaiveDate)
         .series(office, from, to)
         .iter()
         .rev()
-        .find(|r| r.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS))
+        .find(|r| r.capacity > 0 && r.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS))
         .map(|r| r.date)
 }
 
 fn headline(s: &Statement, horizon: u32) -> String {
     match (s.lang, &s.next_available.words) {
-        (Lang::De, Some(w)) => format!("Bürgercenter {}: Wartezeit auf einen Termin {}", s.office, w.phrase(Lang::De)),
-        (Lang::En, Some(w)) => format!("Citizen centre {}: wait for an appointment {}", s.office, w.phrase(Lang::En)),
-        (Lang::De, None) => format!("Bürgercenter {}: in den nächsten {horizon} Tagen kein freier Termin", s.office),
-        (Lang::En, None) => format!("Citizen centre {}: no free appointment in the next {horizon} days", s.office),
+        (Lang::De, Some(w)) => {
+            format!("Bürgercenter {} – Wartezeit auf einen Termin: {}", s.office, w.phrase(Lang::De))
+        }
+        (Lang::En, Some(w)) => format!("Citizen centre {} – wait for an appointment: {}", s.office, w.phrase(Lang::En)),
+        (Lang::De, None) => format!("Bürgercenter {} – in den nächsten {horizon} Tagen kein freier Termin", s.office),
+        (Lang::En, None) => format!("Citizen centre {} – no free appointment in the next {horizon} days", s.office),
     }
 }
 
@@ -182,12 +186,16 @@ fn paragraphs(s: &Statement, horizon: u32) -> Vec<String> {
     if let (Some(p50), Some(p90)) = (s.realized_wait_p50_days_7d, s.realized_wait_p90_days_7d) {
         out.push(match lang {
             Lang::De => format!(
-                "Wer in den vergangenen sieben Tagen einen Termin gebucht hat, erhielt ihn im Median nach {p50} Tagen; \
-                 neun von zehn nach höchstens {p90} Tagen."
+                "Wer in den vergangenen sieben Tagen einen Termin gebucht hat, erhielt ihn im Median nach {}; \
+                 neun von zehn nach höchstens {}.",
+                days_after_preposition(p50, lang),
+                days_after_preposition(p90, lang)
             ),
             Lang::En => format!(
-                "Citizens who booked in the past seven days got an appointment after a median of {p50} days; nine in \
-                 ten within {p90} days."
+                "Citizens who booked in the past seven days got an appointment after a median of {}; nine in ten \
+                 within {}.",
+                days_after_preposition(p50, lang),
+                days_after_preposition(p90, lang)
             ),
         });
     }
@@ -203,9 +211,9 @@ fn wait_paragraph(s: &Statement, horizon: u32) -> String {
     let date = date_long(s.as_of, lang);
     match (lang, s.next_available.days, s.third_next_available.days) {
         (Lang::De, Some(next), third) => {
-            let words = s.next_available.words.as_ref().map(|w| w.phrase(lang)).unwrap_or_default();
+            let words = s.next_available.words.as_ref().map(|w| w.dative(lang).phrase(lang)).unwrap_or_default();
             let third = match third {
-                Some(t) => format!(", der drittnächste in {t} Tagen"),
+                Some(t) => format!(", der drittnächste in {}", days_after_preposition(t, lang)),
                 None => String::new(),
             };
             format!(
@@ -217,7 +225,7 @@ fn wait_paragraph(s: &Statement, horizon: u32) -> String {
         (Lang::En, Some(next), third) => {
             let words = s.next_available.words.as_ref().map(|w| w.phrase(lang)).unwrap_or_default();
             let third = match third {
-                Some(t) => format!(", the third next in {t} days"),
+                Some(t) => format!(", the third next in {}", days_after_preposition(t, lang)),
                 None => String::new(),
             };
             format!(
@@ -264,12 +272,10 @@ fn causes_paragraph(causes: &Causes, lang: Lang) -> String {
                 Lang::En => format!("{slots} to public holidays ({})", names.join(", ")),
             }
         } else {
+            // The cause already names the closure; its dates identify it. Reasons are free text, often long.
             let spans: Vec<String> = periods
                 .iter()
-                .map(|p| {
-                    let label = if p.label.is_empty() { p.id.clone() } else { p.label.clone() };
-                    format!("{label}, {}–{}", date_short(p.first_day, lang), date_short(p.last_day, lang))
-                })
+                .map(|p| format!("{}–{}", date_short(p.first_day, lang), date_short(p.last_day, lang)))
                 .collect();
             let days = loss.days;
             match lang {

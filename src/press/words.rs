@@ -36,6 +36,26 @@ pub struct WaitWords {
 }
 
 impl WaitWords {
+    /// The words in the German dative, as after "von": "einem Tag", "fünf Tagen", "einer Woche", "zwei Monaten";
+    /// English words are returned unchanged.
+    pub fn dative(&self, lang: Lang) -> WaitWords {
+        if lang == Lang::En {
+            return self.clone();
+        }
+        let words = if let Some(rest) = self.words.strip_suffix(" Tage") {
+            format!("{rest} Tagen")
+        } else if let Some(rest) = self.words.strip_suffix(" Monate") {
+            format!("{rest} Monaten")
+        } else {
+            match self.words.as_str() {
+                "ein Tag" => "einem Tag".to_owned(),
+                "eine Woche" => "einer Woche".to_owned(),
+                other => other.to_owned(),
+            }
+        };
+        WaitWords { words, approximate: self.approximate }
+    }
+
     /// The words with "rund"/"about" in front when they round.
     pub fn phrase(&self, lang: Lang) -> String {
         match (self.approximate, lang) {
@@ -100,6 +120,16 @@ fn number_de(n: u32) -> String {
 
 fn number_en(n: u32) -> String {
     EN_NUMBERS.get(n as usize).map_or_else(|| n.to_string(), |w| (*w).to_owned())
+}
+
+/// A number of days as a figure, after a preposition: "1 Tag", "20 Tagen"; "1 day", "20 days".
+pub fn days_after_preposition(days: u32, lang: Lang) -> String {
+    match (lang, days) {
+        (Lang::De, 1) => "1 Tag".to_owned(),
+        (Lang::De, n) => format!("{n} Tagen"),
+        (Lang::En, 1) => "1 day".to_owned(),
+        (Lang::En, n) => format!("{n} days"),
+    }
 }
 
 /// An integer with thousands separators: "1.043" in German, "1,043" in English.
@@ -226,6 +256,18 @@ mod tests {
         assert_eq!(wait_in_words(17, Lang::De).phrase(Lang::De), "rund zweieinhalb Wochen");
         assert_eq!(wait_in_words(21, Lang::De).phrase(Lang::De), "drei Wochen");
         assert_eq!(wait_in_words(20, Lang::En).phrase(Lang::En), "about three weeks");
+    }
+
+    #[test]
+    fn german_waits_take_the_dative_after_von() {
+        let dative = |days| wait_in_words(days, Lang::De).dative(Lang::De).phrase(Lang::De);
+        assert_eq!(dative(1), "einem Tag");
+        assert_eq!(dative(5), "fünf Tagen");
+        assert_eq!(dative(7), "einer Woche");
+        assert_eq!(dative(20), "rund drei Wochen");
+        assert_eq!(dative(70), "rund zwei Monaten");
+        assert_eq!(days_after_preposition(1, Lang::De), "1 Tag");
+        assert_eq!(days_after_preposition(21, Lang::En), "21 days");
     }
 
     #[test]
