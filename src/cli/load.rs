@@ -50,7 +50,14 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
 /// The office asked for, or the log's only office when none was named.
 pub fn office(projection: &Projection, asked: Option<&OfficeId>) -> anyhow::Result<OfficeId> {
     if let Some(office) = asked {
-        return Ok(office.clone());
+        if projection.offices().iter().any(|o| &o.office == office) {
+            return Ok(office.clone());
+        }
+        let known: Vec<String> = projection.offices().iter().map(|o| o.office.to_string()).collect();
+        bail!(
+            "office {office} is not in the log; it holds {}",
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+        )
     }
     match projection.only_office() {
         Some(only) => Ok(only.clone()),

@@ -1,0 +1,137 @@
+//! The read-side commands through the binary: `series`, `summary`, `offices`, `attribution`, on the committed data
+//! set; `--known-at P` against a fresh store holding only positions 1..=P.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+
+/// One process at a time may open a data directory (sled locks it).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn run(data_dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wartezeit"));
+    command.arg("--data-dir").arg(data_dir).args(args);
+    match stdin {
+        None => command.output().expect("the binary runs"),
+        Some(input) => {
+            use std::io::Write;
+            let mut child = command
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the binary starts");
+            child.stdin.take().expect("stdin").write_all(input).expect("input written");
+            child.wait_with_output().expect("the binary ends")
+        }
+    }
+}
+
+fn ok(data_dir: &Path, args: &[&str]) -> String {
+    let out = run(data_dir, args, None);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+fn store() -> &'static Path {
+    static STORE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kaiserslautern-2020.ndjson");
+            ok(dir.path(), &["import", data.to_str().unwrap()]);
+            dir
+        })
+        .path()
+}
+
+#[test]
+fn series_json_rows_have_exactly_the_documented_keys() {
+    let json = ok(store(), &["series", "--from", "2020-06-22", "--to", "2020-06-24"]);
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&json).expect("an array");
+    assert_eq!(rows.len(), 3);
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    let mut expected = vec![
+        "date",
+        "backlog",
+        "backlog_by_service",
+        "displaced",
+        "bookings",
+        "served_appointments",
+        "served_walk_in",
+        "cancellations",
+        "no_shows",
+        "capacity",
+        "booked",
+        "next_available_days",
+        "third_next_available_days",
+        "realized_wait_p50_days",
+        "realized_wait_p90_days",
+    ];
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected);
+    assert_eq!(rows[2]["date"], "2020-06-24");
+    let by_service: u64 =
+        rows[2]["backlog_by_service"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(Some(by_service), rows[2]["backlog"].as_u64());
+}
+
+#[test]
+fn known_at_gives_the_rows_of_a_store_that_holds_only_those_positions() {
+    let position = 20_000;
+    let export = ok(store(), &["export"]);
+    let prefix: String = export.lines().take(position).map(|l| format!("{l}\n")).collect();
+    let fresh = tempfile::tempdir().unwrap();
+    let imported = run(fresh.path(), &["import", "-"], Some(prefix.as_bytes()));
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let range = ["--from", "2020-04-01", "--to", "2020-07-31"];
+    let known_at = ok(store(), &[&["series", "--known-at", &position.to_string()][..], &range].concat());
+    let cut = ok(fresh.path(), &[&["series"][..], &range].concat());
+    assert_eq!(known_at, cut);
+    let everything = ok(store(), &[&["series"][..], &range].concat());
+    assert_ne!(known_at, everything, "later events change later figures");
+}
+
+#[test]
+fn offices_lists_the_office_with_its_first_and_last_event() {
+    let table = ok(store(), &["offices"]);
+    assert!(table.contains("kl-buergercenter"), "{table}");
+    assert!(table.contains("2020-01-01") && table.contains("2020-12-31"), "{table}");
+}
+
+#[test]
+fn an_unknown_office_is_named_in_the_error() {
+    let out = run(store(), &["summary", "--office", "mainz", "--as-of", "2020-06-24"], None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("office mainz is not in the log") && stderr.contains("kl-buergercenter"), "{stderr}");
+}
+
+#[test]
+fn table_and_csv_forms_carry_the_same_day() {
+    let table =
+        ok(store(), &["series", "--from", "2020-06-24", "--to", "2020-06-24", "--format", "table", "--lang", "de"]);
+    assert!(table.lines().nth(1).is_some_and(|l| l.starts_with("24.06.2020")), "{table}");
+    let csv = ok(store(), &["series", "--from", "2020-06-24", "--to", "2020-06-24", "--format", "csv"]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.len(), row.len());
+    let next = header.iter().position(|h| *h == "next_available_days").unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(store(), &["summary", "--as-of", "2020-06-24", "--format", "json"])).unwrap();
+    assert_eq!(row[next], summary["next_available_days"]["today"].to_string());
+}
+
+#[test]
+fn attribution_parts_add_up_to_the_total() {
+    let json = ok(store(), &["attribution", "--from", "2020-03-01", "--to", "2020-06-24", "--format", "json"]);
+    let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let total = a["lost_slots"].as_u64().unwrap();
+    let by_period: u64 = a["by_period"].as_array().unwrap().iter().map(|p| p["lost_slots"].as_u64().unwrap()).sum();
+    assert_eq!(by_period, total);
+    assert!(total > 0);
+}
