@@ -11,5 +11,7 @@
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
 //! - There is no global state: every component is a value that its owner passes on.
 
+pub mod chart;
+pub mod cli;
 pub mod domain;
 pub mod projection;
