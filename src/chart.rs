@@ -79,10 +79,7 @@ impl fmt::Display for ChartKind {
 impl FromStr for ChartKind {
     type Err = ChartError;
     fn from_str(s: &str) -> Result<Self, ChartError> {
-        ChartKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| ChartError::UnknownChart(s.to_owned()))
+        ChartKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| ChartError::UnknownChart(s.to_owned()))
     }
 }
 

@@ -102,7 +102,12 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
         x: (0.0, view.days() as f64),
         y_max: y_max * 1.08,
     };
-    let frame = frame::layout(canvas, &axes, top, legend_top)?;
+    // Plan once to learn how many rows the period names need, then again with that much room above the data.
+    let provisional = frame::plan(canvas, &axes, top, legend_top, 0)?;
+    let (_, headroom) = periods::place(canvas, &provisional.frame, view)?;
+    let plan = frame::plan(canvas, &axes, top, legend_top, headroom)?;
+    frame::draw_axes(canvas, &plan, &axes)?;
+    let frame = plan.frame;
 
     for run in runs(&view.rows) {
         // x of the points: the first day from its start, every day at its middle, the last day to its end, so the
@@ -112,7 +117,15 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
         let mut xs: Vec<f64> = vec![first];
         xs.extend(run.clone().map(|i| view.index(view.rows[i].date) as f64 + 0.5));
         xs.push(last);
-        let pick = |k: usize| if k == 0 { run.start } else if k == xs.len() - 1 { run.end - 1 } else { run.start + k - 1 };
+        let pick = |k: usize| {
+            if k == 0 {
+                run.start
+            } else if k == xs.len() - 1 {
+                run.end - 1
+            } else {
+                run.start + k - 1
+            }
+        };
         let mut below: Vec<u32> = vec![0; xs.len()];
         for (b, (_, values)) in bands.iter().enumerate() {
             let above: Vec<u32> = (0..xs.len()).map(|k| below[k] + values[pick(k)]).collect();

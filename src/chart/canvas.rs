@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, RGBColor};
 
 use crate::chart::font::FAMILY;
-use crate::chart::glyphs::{self, Faces, Turn};
+use crate::chart::glyphs::{self, Faces, Placement, Turn};
 use crate::chart::text::{self, Lang};
 use crate::chart::{ChartError, ChartView, draw_error};
 
@@ -44,6 +44,9 @@ pub(crate) enum Mark {
     Line(RGBColor, bool),
 }
 
+/// Legend rows: per row, the item indices with their widths in pixels.
+pub(crate) type LegendRows = Vec<Vec<(usize, i32)>>;
+
 /// One legend entry.
 pub(crate) struct LegendItem {
     pub label: String,
@@ -75,7 +78,13 @@ impl Sizes {
             small: body * 0.88,
             title: body * 1.3,
             pad: (body * 0.8).round() as i32,
-            line: if s >= 1.5 { 3 } else if s >= 0.75 { 2 } else { 1 },
+            line: if s >= 1.5 {
+                3
+            } else if s >= 0.75 {
+                2
+            } else {
+                1
+            },
         }
     }
 }
@@ -116,9 +125,16 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
         self.faces.width(s, size, true)
     }
 
-    fn raster_text(&self, s: &str, at: (i32, i32), size: f64, color: RGBColor, anchor: (HPos, VPos), bold: bool, turn: Turn) -> Result<(), ChartError> {
+    fn raster_text(
+        &self,
+        s: &str,
+        size: f64,
+        bold: bool,
+        color: RGBColor,
+        placement: Placement,
+    ) -> Result<(), ChartError> {
         let mut failed = None;
-        self.faces.draw(s, size, bold, at, anchor, turn, |x, y, coverage| {
+        self.faces.draw(s, size, bold, placement, |x, y, coverage| {
             if failed.is_none()
                 && let Err(e) = self.root.draw_pixel((x, y), &color.mix(f64::from(coverage.min(1.0))))
             {
@@ -139,7 +155,7 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
         bold: bool,
     ) -> Result<(), ChartError> {
         if self.raster {
-            return self.raster_text(s, at, size, color, anchor, bold, Turn::None);
+            return self.raster_text(s, size, bold, color, Placement { at, anchor, turn: Turn::None });
         }
         let style = self.style(size, bold).color(&color).pos(Pos::new(anchor.0, anchor.1));
         self.root.draw_text(s, &style, at).map_err(draw_error)
@@ -148,7 +164,8 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
     /// Writes `s` turned a quarter left (reading upwards), centred on `at`: a y-axis title.
     pub(crate) fn text_upwards(&self, s: &str, at: (i32, i32), size: f64, color: RGBColor) -> Result<(), ChartError> {
         if self.raster {
-            return self.raster_text(s, at, size, color, (HPos::Center, VPos::Center), false, Turn::Up);
+            let anchor = (HPos::Center, VPos::Center);
+            return self.raster_text(s, size, false, color, Placement { at, anchor, turn: Turn::Up });
         }
         let style = self
             .style(size, false)
@@ -197,12 +214,8 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
     /// Writes the title and the subtitle (office and period) at the top; returns the first free y below them.
     pub(crate) fn header(&self, title: &str, view: &ChartView) -> Result<i32, ChartError> {
         let s = self.sizes;
-        let subtitle = format!(
-            "{} · {} – {}",
-            view.office,
-            text::date(view.from, self.lang),
-            text::date(view.to, self.lang)
-        );
+        let subtitle =
+            format!("{} · {} – {}", view.office, text::date(view.from, self.lang), text::date(view.to, self.lang));
         let x = s.pad;
         let y = s.pad / 2 + 2;
         self.text(title, (x, y), s.title, INK, (HPos::Left, VPos::Top), true)?;
@@ -221,7 +234,7 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
     }
 
     /// Lays the legend out in centred rows that fit the width; returns the rows (item indices) and their height.
-    pub(crate) fn legend_rows(&self, items: &[LegendItem]) -> Result<(Vec<Vec<(usize, i32)>>, i32), ChartError> {
+    pub(crate) fn legend_rows(&self, items: &[LegendItem]) -> Result<(LegendRows, i32), ChartError> {
         let s = self.sizes;
         let swatch = (s.body * 1.4) as i32;
         let gap = (s.body * 1.4) as i32;

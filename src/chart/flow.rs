@@ -101,7 +101,8 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
 
 /// Tick sets for the week axis, finest first: every week, then every 2nd, 4th, 8th, 13th, 26th, 52nd.
 fn week_candidates(weeks: &[Week], lang: Lang) -> Vec<Vec<Tick>> {
-    let years_differ = weeks.first().map(|w| w.monday.iso_week().year()) != weeks.last().map(|w| w.monday.iso_week().year());
+    let years_differ =
+        weeks.first().map(|w| w.monday.iso_week().year()) != weeks.last().map(|w| w.monday.iso_week().year());
     [1, 2, 4, 8, 13, 26, 52]
         .into_iter()
         .map(|every| {

@@ -55,37 +55,60 @@ pub(crate) fn nice_step(max: f64, count: usize) -> f64 {
     [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude)
 }
 
-/// Lays out a time chart between `top` and `bottom` (where the legend begins): measures the tick labels, places
-/// the plot area, draws gridlines, y ticks, both axis titles and the axis line. The x ticks are drawn by
-/// [`x_ticks`] once the chart knows them.
-pub(crate) fn layout<DB: DrawingBackend>(
+/// A planned time chart: the frame and the y ticks with their labels.
+pub(crate) struct Plan {
+    pub frame: Frame,
+    y_ticks: Vec<(f64, String)>,
+}
+
+/// Plans a time chart between `top` and `bottom` (where the legend begins): measures the tick labels and places
+/// the plot area so that `axes.y_max` stays at least `headroom` pixels below the plot's top (room for labels).
+pub(crate) fn plan<DB: DrawingBackend>(
     canvas: &Canvas<'_, DB>,
     axes: &Axes<'_>,
     top: i32,
     bottom: i32,
-) -> Result<Frame, ChartError> {
+    headroom: i32,
+) -> Result<Plan, ChartError> {
     let s = canvas.sizes;
     let tick_h = (s.small * 1.2) as i32;
     let title_h = (s.body * 1.2) as i32;
     let plot_top = top + s.pad / 2;
     let plot_bottom = bottom - s.pad / 2 - title_h - tick_h - s.pad / 2;
     let plot_h = (plot_bottom - plot_top).max(10);
+    // Headroom above half the plot would squash the data; labels then overlap it instead.
+    let headroom = headroom.clamp(0, plot_h / 2);
+    let y_max = axes.y_max.max(1.0) * f64::from(plot_h) / f64::from(plot_h - headroom);
 
     let wanted = ((plot_h as f64 / (s.small * 3.0)) as usize).clamp(2, 8);
-    let step = nice_step(axes.y_max.max(1.0), wanted);
-    let y_top = ((axes.y_max / step).ceil().max(1.0)) * step;
-    let y_ticks: Vec<f64> = (0..=((y_top / step).round() as usize)).map(|i| i as f64 * step).collect();
-    let labels: Vec<String> = y_ticks.iter().map(|v| text::int(*v as u64, canvas.lang)).collect();
+    let step = nice_step(y_max, wanted);
+    let y_top = ((y_max / step).ceil().max(1.0)) * step;
+    let y_ticks: Vec<(f64, String)> = (0..=((y_top / step).round() as usize))
+        .map(|i| i as f64 * step)
+        .map(|v| (v, text::int(v as u64, canvas.lang)))
+        .collect();
     let mut label_w = 0;
-    for l in &labels {
+    for (_, l) in &y_ticks {
         label_w = label_w.max(canvas.text_width(l, s.small)?);
     }
-
     let left = s.pad + title_h + s.pad / 2 + label_w + s.pad / 2;
     let right = canvas.width - s.pad * 2;
     let frame = Frame { left, top: plot_top, right, bottom: plot_bottom, x: axes.x, y: (0.0, y_top) };
+    Ok(Plan { frame, y_ticks })
+}
 
-    for (v, label) in y_ticks.iter().zip(&labels) {
+/// Draws the gridlines, y tick labels and both axis titles of a plan. The x ticks are drawn by [`x_ticks`] once
+/// the chart knows them.
+pub(crate) fn draw_axes<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    plan: &Plan,
+    axes: &Axes<'_>,
+) -> Result<(), ChartError> {
+    let s = canvas.sizes;
+    let frame = plan.frame;
+    let tick_h = (s.small * 1.2) as i32;
+    let title_h = (s.body * 1.2) as i32;
+    for (v, label) in &plan.y_ticks {
         let y = frame.py(*v);
         canvas.line(vec![(frame.left, y), (frame.right, y)], GRID, 1)?;
         let at = (frame.left - s.pad / 2, y);
@@ -94,8 +117,19 @@ pub(crate) fn layout<DB: DrawingBackend>(
     let y_title_at = (s.pad + title_h / 2, (frame.top + frame.bottom) / 2);
     canvas.text_upwards(axes.y_title, y_title_at, s.body, INK)?;
     let x_title_at = ((frame.left + frame.right) / 2, frame.bottom + s.pad / 2 + tick_h + s.pad / 3);
-    canvas.text(axes.x_title, x_title_at, s.body, INK, (HPos::Center, VPos::Top), false)?;
-    Ok(frame)
+    canvas.text(axes.x_title, x_title_at, s.body, INK, (HPos::Center, VPos::Top), false)
+}
+
+/// [`plan`] without headroom, then [`draw_axes`].
+pub(crate) fn layout<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    axes: &Axes<'_>,
+    top: i32,
+    bottom: i32,
+) -> Result<Frame, ChartError> {
+    let plan = plan(canvas, axes, top, bottom, 0)?;
+    draw_axes(canvas, &plan, axes)?;
+    Ok(plan.frame)
 }
 
 /// Draws the x axis line and the first tick set of `candidates` (finest first) whose labels do not overlap.

@@ -33,6 +33,14 @@ pub(crate) fn faces() -> Result<&'static Faces, ChartError> {
         .map_err(|e| ChartError::Font(e))
 }
 
+/// Where a line of text goes: its anchor point, which point of the text sits there, and its turn.
+#[derive(Clone, Copy)]
+pub(crate) struct Placement {
+    pub at: (i32, i32),
+    pub anchor: (HPos, VPos),
+    pub turn: Turn,
+}
+
 /// How text is turned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Turn {
@@ -70,17 +78,16 @@ impl Faces {
         self.layout(text, size, bold).1.ceil() as i32
     }
 
-    /// Rasterises `text` with its anchor at `at`, calling `put(x, y, coverage)` for every touched pixel.
+    /// Rasterises `text` as `placement` says, calling `put(x, y, coverage)` for every touched pixel.
     pub(crate) fn draw(
         &self,
         text: &str,
         size: f64,
         bold: bool,
-        at: (i32, i32),
-        anchor: (HPos, VPos),
-        turn: Turn,
+        placement: Placement,
         mut put: impl FnMut(i32, i32, f32),
     ) {
+        let Placement { at, anchor, turn } = placement;
         let face = self.face(bold);
         let scaled = face.as_scaled(PxScale::from(size as f32));
         let (glyphs, width) = self.layout(text, size, bold);

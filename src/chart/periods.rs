@@ -4,11 +4,11 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{Color, RGBAColor, RGBColor, WHITE};
 
+use crate::chart::ChartError;
 use crate::chart::ChartView;
 use crate::chart::canvas::{Canvas, INK, LegendItem, Mark};
 use crate::chart::frame::{Frame, shade_days};
 use crate::chart::text;
-use crate::chart::ChartError;
 use crate::projection::{NamedPeriod, PeriodKind};
 
 const CLOSURE: RGBColor = RGBColor(214, 39, 40);
@@ -44,31 +44,38 @@ pub(crate) fn legend(view: &ChartView, lang: text::Lang) -> Vec<LegendItem> {
     items
 }
 
-/// Shades every visible period; with `named`, writes each one's label at the top of the plot in the first of a
-/// few rows where it does not overlap another (a label that fits nowhere is left out; the shading stays).
-pub(crate) fn draw<DB: DrawingBackend>(
+/// A period's name placed at the top of the plot: left edge, row, text and width.
+pub(crate) struct Placed {
+    x: i32,
+    row: usize,
+    label: String,
+    width: i32,
+}
+
+fn label_size<DB: DrawingBackend>(canvas: &Canvas<'_, DB>) -> (f64, i32) {
+    let size = canvas.sizes.small * 0.92;
+    (size, (size * 1.35) as i32)
+}
+
+/// Places the names of the visible periods at the top of `frame`, each in the first of a few rows where it does not
+/// overlap another (a name that fits nowhere is left out; its shading stays). Returns the placements and the
+/// pixel height of the rows used.
+pub(crate) fn place<DB: DrawingBackend>(
     canvas: &Canvas<'_, DB>,
     frame: &Frame,
     view: &ChartView,
-    named: bool,
-) -> Result<(), ChartError> {
-    let s = canvas.sizes;
-    let size = s.small * 0.92;
-    let row_h = (size * 1.35) as i32;
-    let max_rows = (((frame.bottom - frame.top) / 4) / row_h).clamp(1, 4) as usize;
+) -> Result<(Vec<Placed>, i32), ChartError> {
+    let (size, row_h) = label_size(canvas);
+    let max_rows = (((frame.bottom - frame.top) / 3) / row_h).clamp(1, 4) as usize;
     let gap = (size * 0.6) as i32;
     let max_w = (frame.right - frame.left) * 2 / 5;
     let mut row_ends: Vec<i32> = Vec::new();
+    let mut placed = Vec::new();
     for p in visible(view) {
-        let Some((x0, _)) = shade_days(canvas, frame, view, p.first_day, p.last_day, shade(p.kind))? else {
-            continue;
-        };
-        if !named {
-            continue;
-        }
+        let first = (view.index(p.first_day) as f64).max(frame.x.0);
         let label = fit(canvas, &p.label, size, max_w)?;
-        let w = canvas.text_width(&label, size)? + 6;
-        let x = x0.min(frame.right - w).max(frame.left);
+        let width = canvas.text_width(&label, size)? + 6;
+        let x = frame.px(first).min(frame.right - width).max(frame.left);
         let row = match row_ends.iter().position(|end| *end + gap <= x) {
             Some(r) => r,
             None if row_ends.len() < max_rows => {
@@ -77,9 +84,29 @@ pub(crate) fn draw<DB: DrawingBackend>(
             }
             None => continue,
         };
-        row_ends[row] = x + w;
+        row_ends[row] = x + width;
+        placed.push(Placed { x, row, label, width });
+    }
+    Ok((placed, row_ends.len() as i32 * row_h + 4))
+}
+
+/// Shades every visible period; with `named`, writes the names [`place`] finds room for.
+pub(crate) fn draw<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    frame: &Frame,
+    view: &ChartView,
+    named: bool,
+) -> Result<(), ChartError> {
+    for p in visible(view) {
+        shade_days(canvas, frame, view, p.first_day, p.last_day, shade(p.kind))?;
+    }
+    if !named {
+        return Ok(());
+    }
+    let (size, row_h) = label_size(canvas);
+    for Placed { x, row, label, width } in place(canvas, frame, view)?.0 {
         let y = frame.top + 2 + row as i32 * row_h;
-        canvas.rect((x, y), (x + w, y + row_h - 2), WHITE.mix(0.8))?;
+        canvas.rect((x, y), (x + width, y + row_h - 2), WHITE.mix(0.8))?;
         canvas.text(&label, (x + 3, y + (row_h - 2) / 2), size, INK, (HPos::Left, VPos::Center), false)?;
     }
     Ok(())

@@ -142,7 +142,8 @@ pub fn rows(from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
 /// A day both holiday and closure counts for the holiday (DOMAIN.md).
 pub fn attribution(from: NaiveDate, to: NaiveDate) -> Vec<LostSlots> {
     let all = periods();
-    let holiday = |d: NaiveDate| all.iter().any(|p| p.kind == PeriodKind::Holiday && p.first_day <= d && d <= p.last_day);
+    let holiday =
+        |d: NaiveDate| all.iter().any(|p| p.kind == PeriodKind::Holiday && p.first_day <= d && d <= p.last_day);
     all.iter()
         .cloned()
         .map(|p| {

@@ -156,7 +156,8 @@ fn every_chart_renders_as_well_formed_svg_with_its_title() {
 #[test]
 fn english_charts_use_english_words_dates_and_numbers() {
     let view = sample::year_2020();
-    let svg = |kind| String::from_utf8(render(kind, &view, &options(Format::Svg, (1200, 600), Lang::En)).unwrap()).unwrap();
+    let svg =
+        |kind| String::from_utf8(render(kind, &view, &options(Format::Svg, (1200, 600), Lang::En)).unwrap()).unwrap();
     let backlog = svg(ChartKind::Backlog);
     assert!(backlog.contains("Open requests by service"));
     assert!(backlog.contains("2020-01-01 – 2020-12-31"), "subtitle dates in ISO form");
@@ -171,7 +172,8 @@ fn english_charts_use_english_words_dates_and_numbers() {
 #[test]
 fn german_charts_use_german_dates_and_thousands_separators() {
     let view = sample::year_2020();
-    let svg = |kind| String::from_utf8(render(kind, &view, &options(Format::Svg, (1200, 600), Lang::De)).unwrap()).unwrap();
+    let svg =
+        |kind| String::from_utf8(render(kind, &view, &options(Format::Svg, (1200, 600), Lang::De)).unwrap()).unwrap();
     let backlog = svg(ChartKind::Backlog);
     assert!(backlog.contains("01.01.2020 – 31.12.2020"));
     assert!(backlog.contains("Fronleichnam"), "a holiday is named on the chart");
@@ -281,7 +283,10 @@ fn names_parse_and_print_alike() {
     for kind in ChartKind::ALL {
         assert_eq!(kind.as_str().parse::<ChartKind>(), Ok(kind));
     }
-    assert_eq!("pie".parse::<ChartKind>().unwrap_err().to_string(), "chart \"pie\" is unknown, use backlog, wait, flow or attribution");
+    assert_eq!(
+        "pie".parse::<ChartKind>().unwrap_err().to_string(),
+        "chart \"pie\" is unknown, use backlog, wait, flow or attribution"
+    );
     assert_eq!("svg".parse::<Format>(), Ok(Format::Svg));
     assert!("gif".parse::<Format>().is_err());
 }

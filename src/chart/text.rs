@@ -116,7 +116,7 @@ pub(crate) fn int(value: u64, lang: Lang) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -132,8 +132,20 @@ pub(crate) fn date(d: NaiveDate, lang: Lang) -> String {
     }
 }
 
-const MONTHS_DE: [&str; 12] =
-    ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"];
+const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
 const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
@@ -148,8 +160,10 @@ const MONTHS_EN: [&str; 12] = [
     "November",
     "December",
 ];
-const MONTHS_DE_SHORT: [&str; 12] = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"];
-const MONTHS_EN_SHORT: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS_DE_SHORT: [&str; 12] =
+    ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"];
+const MONTHS_EN_SHORT: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// How much of a month to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +236,9 @@ mod tests {
     fn languages_parse_from_their_codes() {
         assert_eq!("de".parse::<Lang>(), Ok(Lang::De));
         assert_eq!("en".parse::<Lang>(), Ok(Lang::En));
-        assert_eq!("fr".parse::<Lang>().unwrap_err().to_string(), "language \"fr\" is not supported, use \"de\" or \"en\"");
+        assert_eq!(
+            "fr".parse::<Lang>().unwrap_err().to_string(),
+            "language \"fr\" is not supported, use \"de\" or \"en\""
+        );
     }
 }

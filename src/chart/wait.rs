@@ -8,7 +8,7 @@
 
 use plotters::prelude::DrawingBackend;
 use plotters::style::text_anchor::{HPos, VPos};
-use plotters::style::{RGBColor, WHITE, Color};
+use plotters::style::{Color, RGBColor, WHITE};
 
 use crate::chart::canvas::{Canvas, INK, LegendItem, Mark, PALETTE};
 use crate::chart::frame::{self, Axes, Frame};
@@ -52,8 +52,10 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
     }
     let series = series(lang);
     let target_label = format!("{} ({} {})", text::TARGET.pick(lang), view.target_wait_days, text::DAYS.pick(lang));
-    let mut legend: Vec<LegendItem> =
-        series.iter().map(|(label, color, _)| LegendItem { label: (*label).to_owned(), mark: Mark::Line(*color, false) }).collect();
+    let mut legend: Vec<LegendItem> = series
+        .iter()
+        .map(|(label, color, _)| LegendItem { label: (*label).to_owned(), mark: Mark::Line(*color, false) })
+        .collect();
     legend.push(LegendItem { label: target_label, mark: Mark::Line(TARGET, true) });
     legend.extend(periods::legend(view, lang));
     let (rows, legend_h) = canvas.legend_rows(&legend)?;

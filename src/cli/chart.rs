@@ -104,8 +104,17 @@ mod tests {
     fn arguments_parse_with_german_defaults() {
         use clap::Parser;
         let cli = crate::cli::Cli::try_parse_from([
-            "wartezeit", "chart", "wait", "--office", "kl-buergercenter", "--from", "2020-06-01", "--to",
-            "2020-06-30", "--out", "w.svg",
+            "wartezeit",
+            "chart",
+            "wait",
+            "--office",
+            "kl-buergercenter",
+            "--from",
+            "2020-06-01",
+            "--to",
+            "2020-06-30",
+            "--out",
+            "w.svg",
         ])
         .unwrap();
         let crate::cli::Command::Chart(args) = cli.command;
