@@ -4,6 +4,7 @@
 //! code; this file only parses and dispatches, so that the binary's `main` stays thin.
 
 pub mod attribution;
+pub mod chart;
 pub mod export;
 pub mod holidays;
 pub mod import;
@@ -60,6 +61,8 @@ pub enum Command {
     Offices(offices::OfficesArgs),
     /// Capacity lost to closures and holidays, per cause and per named period.
     Attribution(attribution::AttributionArgs),
+    /// Draw a chart (backlog, wait, flow, attribution) of one office over a period as PNG or SVG.
+    Chart(chart::ChartArgs),
     /// The press statement of a day, with its provenance.
     Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
@@ -78,6 +81,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Summary(args) => summary::run(&cli.global, args),
         Command::Offices(args) => offices::run(&cli.global, args),
         Command::Attribution(args) => attribution::run(&cli.global, args),
+        Command::Chart(args) => chart::run(&cli.global, args),
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),

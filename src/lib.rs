@@ -21,19 +21,25 @@
 //! - [`scenario`] — simulated, seeded event logs that tell a known story; `kaiserslautern-2020` is the data set in
 //!   `data/`. Pure (randomness from a seeded ChaCha stream, no clock).
 //! - [`sample`] — generated event streams valid under the rules, for tests and benches.
+//! - [`chart`] — report charts (backlog, wait, flow, attribution) drawn with plotters from a
+//!   [`chart::ChartView`] into PNG or SVG bytes, German by default. Pure: no IO, no clock, no system fonts (DejaVu
+//!   Sans is compiled in).
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`, `rules`, `projection`, `press`, `report`, `holidays`, `scenario`) knows nothing of sled, axum, prometheus or the clock.
+//! - The functional core (`domain`, `rules`, `projection`, `press`, `report`, `chart`, `holidays`,
+//!   `scenario`) knows nothing of sled, axum, prometheus or the clock.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
 //!   and readers never see past the durable head.
 //! - The digest chain covers positions and canonical event bytes, never `recorded_at`: export and re-import
 //!   reproduce it.
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
-//! - There is no global state: every component is a value that its owner passes on.
+//! - There is no global state: every component is a value that its owner passes on. (The one exception is
+//!   immutable: the embedded font, parsed once per process and registered with plotters' font table.)
 
+pub mod chart;
 pub mod cli;
 pub mod domain;
 pub mod holidays;

@@ -1,0 +1,289 @@
+//! Drawing in pixels on either backend: text in the embedded font, shapes, the header, the legend, the
+//! "no data" notice. The charts lay themselves out with these so that all four look alike.
+
+use plotters::coord::Shift;
+use plotters::element::{PathElement, Polygon, Rectangle};
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, RGBColor};
+
+use crate::chart::font::FAMILY;
+use crate::chart::glyphs::{self, Faces, Placement, Turn};
+use crate::chart::text::{self, Lang};
+use crate::chart::{ChartError, ChartView, draw_error};
+
+/// Text colour of titles and labels.
+pub(crate) const INK: RGBColor = RGBColor(33, 37, 41);
+/// Text colour of subtitles and tick labels.
+pub(crate) const MUTED: RGBColor = RGBColor(95, 99, 104);
+/// Gridlines.
+pub(crate) const GRID: RGBColor = RGBColor(226, 228, 231);
+/// The axis lines.
+pub(crate) const AXIS: RGBColor = RGBColor(150, 154, 160);
+
+/// A colour-blind-friendly qualitative palette (Tableau 10), for series and services.
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(89, 161, 79),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+];
+
+/// How a legend entry shows its series.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mark {
+    /// A filled square: areas and bars.
+    Fill(RGBAColor),
+    /// A short line, solid or dashed.
+    Line(RGBColor, bool),
+}
+
+/// Legend rows: per row, the item indices with their widths in pixels.
+pub(crate) type LegendRows = Vec<Vec<(usize, i32)>>;
+
+/// One legend entry.
+pub(crate) struct LegendItem {
+    pub label: String,
+    pub mark: Mark,
+}
+
+/// Sizes derived from the chart's pixel size, so 600 × 300 and 1200 × 600 are both readable.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    /// Body text: legend, axis titles.
+    pub body: f64,
+    /// Tick labels.
+    pub small: f64,
+    /// The title.
+    pub title: f64,
+    /// Outer margin and gaps, in pixels.
+    pub pad: i32,
+    /// Series line width.
+    pub line: u32,
+}
+
+impl Sizes {
+    fn for_size(w: u32, h: u32) -> Self {
+        let s = (w as f64 / 1200.0).min(h as f64 / 600.0);
+        // Below report size, text shrinks more slowly than the chart: 11 px is the smallest that stays legible.
+        let body = if s < 1.0 { (11.0 + (s - 0.5) * 10.0).max(9.0) } else { 16.0 * s };
+        Sizes {
+            body,
+            small: body * 0.88,
+            title: body * 1.3,
+            pad: (body * 0.8).round() as i32,
+            line: if s >= 1.5 {
+                3
+            } else if s >= 0.75 {
+                2
+            } else {
+                1
+            },
+        }
+    }
+}
+
+/// The whole picture: a backend's drawing area in pixels, with the language and sizes of this chart.
+pub(crate) struct Canvas<'a, DB: DrawingBackend> {
+    root: &'a DrawingArea<DB, Shift>,
+    /// Text is rasterised by `glyphs` (PNG) rather than handed to the backend as text (SVG).
+    raster: bool,
+    faces: &'static Faces,
+    pub lang: Lang,
+    pub sizes: Sizes,
+    pub width: i32,
+    pub height: i32,
+}
+
+impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
+    /// A white canvas; `raster` for a bitmap backend.
+    pub(crate) fn new(root: &'a DrawingArea<DB, Shift>, lang: Lang, raster: bool) -> Result<Self, ChartError> {
+        root.fill(&plotters::style::WHITE).map_err(draw_error)?;
+        let (w, h) = root.dim_in_pixel();
+        let faces = glyphs::faces()?;
+        Ok(Canvas { root, raster, faces, lang, sizes: Sizes::for_size(w, h), width: w as i32, height: h as i32 })
+    }
+
+    fn style(&self, size: f64, bold: bool) -> FontDesc<'static> {
+        let style = if bold { FontStyle::Bold } else { FontStyle::Normal };
+        FontDesc::new(FontFamily::Name(FAMILY), size, style)
+    }
+
+    /// The width of `s` in pixels at `size`.
+    pub(crate) fn text_width(&self, s: &str, size: f64) -> Result<i32, ChartError> {
+        Ok(self.faces.width(s, size, false))
+    }
+
+    /// The width of `s` in pixels at `size` in bold.
+    pub(crate) fn bold_width(&self, s: &str, size: f64) -> i32 {
+        self.faces.width(s, size, true)
+    }
+
+    fn raster_text(
+        &self,
+        s: &str,
+        size: f64,
+        bold: bool,
+        color: RGBColor,
+        placement: Placement,
+    ) -> Result<(), ChartError> {
+        let mut failed = None;
+        self.faces.draw(s, size, bold, placement, |x, y, coverage| {
+            if failed.is_none()
+                && let Err(e) = self.root.draw_pixel((x, y), &color.mix(f64::from(coverage.min(1.0))))
+            {
+                failed = Some(draw_error(e));
+            }
+        });
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Writes `s` with its anchor (`h`, `v`) at `at`.
+    pub(crate) fn text(
+        &self,
+        s: &str,
+        at: (i32, i32),
+        size: f64,
+        color: RGBColor,
+        anchor: (HPos, VPos),
+        bold: bool,
+    ) -> Result<(), ChartError> {
+        if self.raster {
+            return self.raster_text(s, size, bold, color, Placement { at, anchor, turn: Turn::None });
+        }
+        let style = self.style(size, bold).color(&color).pos(Pos::new(anchor.0, anchor.1));
+        self.root.draw_text(s, &style, at).map_err(draw_error)
+    }
+
+    /// Writes `s` turned a quarter left (reading upwards), centred on `at`: a y-axis title.
+    pub(crate) fn text_upwards(&self, s: &str, at: (i32, i32), size: f64, color: RGBColor) -> Result<(), ChartError> {
+        if self.raster {
+            let anchor = (HPos::Center, VPos::Center);
+            return self.raster_text(s, size, false, color, Placement { at, anchor, turn: Turn::Up });
+        }
+        let style = self
+            .style(size, false)
+            .transform(FontTransform::Rotate270)
+            .color(&color)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        self.root.draw_text(s, &style, at).map_err(draw_error)
+    }
+
+    /// A filled rectangle from corner to corner.
+    pub(crate) fn rect(&self, a: (i32, i32), b: (i32, i32), color: RGBAColor) -> Result<(), ChartError> {
+        self.root.draw(&Rectangle::new([a, b], color.filled())).map_err(draw_error)
+    }
+
+    /// A filled polygon.
+    pub(crate) fn polygon(&self, points: Vec<(i32, i32)>, color: RGBAColor) -> Result<(), ChartError> {
+        self.root.draw(&Polygon::new(points, color.filled())).map_err(draw_error)
+    }
+
+    /// A polyline.
+    pub(crate) fn line(&self, points: Vec<(i32, i32)>, color: RGBColor, width: u32) -> Result<(), ChartError> {
+        self.root.draw(&PathElement::new(points, color.stroke_width(width))).map_err(draw_error)
+    }
+
+    /// A dashed straight line from `a` to `b` (horizontal or vertical), dashes `dash` long.
+    pub(crate) fn dashed(
+        &self,
+        a: (i32, i32),
+        b: (i32, i32),
+        dash: i32,
+        color: RGBColor,
+        width: u32,
+    ) -> Result<(), ChartError> {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len = dx.abs().max(dy.abs()).max(1);
+        let mut t = 0;
+        while t < len {
+            let end = (t + dash).min(len);
+            let at = |t: i32| (a.0 + dx * t / len, a.1 + dy * t / len);
+            self.line(vec![at(t), at(end)], color, width)?;
+            t += dash * 2;
+        }
+        Ok(())
+    }
+
+    /// Writes the title and the subtitle (office and period) at the top; returns the first free y below them.
+    pub(crate) fn header(&self, title: &str, view: &ChartView) -> Result<i32, ChartError> {
+        let s = self.sizes;
+        let subtitle =
+            format!("{} · {} – {}", view.office, text::date(view.from, self.lang), text::date(view.to, self.lang));
+        let x = s.pad;
+        let y = s.pad / 2 + 2;
+        self.text(title, (x, y), s.title, INK, (HPos::Left, VPos::Top), true)?;
+        let y = y + (s.title * 1.25) as i32;
+        self.text(&subtitle, (x, y), s.small, MUTED, (HPos::Left, VPos::Top), false)?;
+        Ok(y + (s.small * 1.3) as i32 + s.pad / 2)
+    }
+
+    /// The notice of an empty period, centred in the space below the header.
+    pub(crate) fn no_data(&self, top: i32) -> Result<(), ChartError> {
+        let s = self.sizes;
+        let (x0, y0, x1, y1) = (s.pad, top, self.width - s.pad, self.height - s.pad);
+        self.rect((x0, y0), (x1, y1), RGBColor(246, 247, 248).to_rgba())?;
+        let msg = text::NO_DATA.pick(self.lang);
+        self.text(msg, ((x0 + x1) / 2, (y0 + y1) / 2), s.body * 1.2, MUTED, (HPos::Center, VPos::Center), false)
+    }
+
+    /// Lays the legend out in centred rows that fit the width; returns the rows (item indices) and their height.
+    pub(crate) fn legend_rows(&self, items: &[LegendItem]) -> Result<(LegendRows, i32), ChartError> {
+        let s = self.sizes;
+        let swatch = (s.body * 1.4) as i32;
+        let gap = (s.body * 1.4) as i32;
+        let avail = self.width - 2 * s.pad;
+        let mut rows: Vec<Vec<(usize, i32)>> = Vec::new();
+        let mut used = 0;
+        for (i, item) in items.iter().enumerate() {
+            let w = swatch + (s.body * 0.4) as i32 + self.text_width(&item.label, s.body)?;
+            match rows.last_mut() {
+                Some(row) if used + gap + w <= avail => {
+                    row.push((i, w));
+                    used += gap + w;
+                }
+                _ => {
+                    rows.push(vec![(i, w)]);
+                    used = w;
+                }
+            }
+        }
+        let height = rows.len() as i32 * self.legend_row_height();
+        Ok((rows, height))
+    }
+
+    fn legend_row_height(&self) -> i32 {
+        (self.sizes.body * 1.5) as i32
+    }
+
+    /// Draws the legend rows of [`Canvas::legend_rows`] from `top` down.
+    pub(crate) fn legend(&self, items: &[LegendItem], rows: &[Vec<(usize, i32)>], top: i32) -> Result<(), ChartError> {
+        let s = self.sizes;
+        let swatch = (s.body * 1.4) as i32;
+        let gap = (s.body * 1.4) as i32;
+        for (r, row) in rows.iter().enumerate() {
+            let total: i32 = row.iter().map(|(_, w)| w).sum::<i32>() + gap * (row.len() as i32 - 1);
+            let mut x = (self.width - total) / 2;
+            let cy = top + r as i32 * self.legend_row_height() + self.legend_row_height() / 2;
+            for &(i, w) in row {
+                let item = &items[i];
+                let half = (s.body * 0.35) as i32;
+                match item.mark {
+                    Mark::Fill(color) => self.rect((x, cy - half), (x + swatch, cy + half), color)?,
+                    Mark::Line(color, false) => self.line(vec![(x, cy), (x + swatch, cy)], color, s.line + 1)?,
+                    Mark::Line(color, true) => self.dashed((x, cy), (x + swatch, cy), swatch / 4, color, s.line + 1)?,
+                }
+                let tx = x + swatch + (s.body * 0.4) as i32;
+                self.text(&item.label, (tx, cy), s.body, INK, (HPos::Left, VPos::Center), false)?;
+                x += w + gap;
+            }
+        }
+        Ok(())
+    }
+}
