@@ -51,10 +51,8 @@ fn bench(c: &mut Criterion) {
         *b = cap.min(left);
         left -= *b;
     }
-    let history: Vec<DayRow> = (0..ForecastConfig::HISTORY_DAYS as u64)
-        .rev()
-        .map(|back| row(as_of - Days::new(back), back))
-        .collect();
+    let history: Vec<DayRow> =
+        (0..ForecastConfig::HISTORY_DAYS as u64).rev().map(|back| row(as_of - Days::new(back), back)).collect();
     let snapshot = CalendarSnapshot {
         office: OfficeId::parse("kl-buergercenter").unwrap(),
         as_of,

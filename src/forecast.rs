@@ -118,7 +118,7 @@ pub enum ForecastError {
 }
 
 /// When a level is reached, as dates with confidence. `None` means "not within the horizon".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reach {
     /// The level: a wait in days, or a backlog in appointments; reached when the figure is at or below it.
     pub level: u32,

@@ -149,10 +149,7 @@ pub fn table(f: &Forecast) -> String {
         );
     }
     if f.turned_away_per_run > 0.0 {
-        s += &format!(
-            "Bookings that found no free slot in the known calendar: {:.1} per run\n",
-            f.turned_away_per_run
-        );
+        s += &format!("Bookings that found no free slot in the known calendar: {:.1} per run\n", f.turned_away_per_run);
     }
     let l = &f.littles_law;
     s += &match (l.days, l.date) {

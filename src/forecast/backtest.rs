@@ -13,8 +13,8 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, forecast};
 use crate::forecast::stats::nearest_rank_per_mille;
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, forecast};
 use crate::projection::{CalendarSnapshot, DayRow, Projection};
 
 /// Where a back-test reads the past from.

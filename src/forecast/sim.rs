@@ -194,7 +194,8 @@ mod tests {
         let values = [0, 3, 0, 1, 2, 0, 0, 4];
         let mut tree = vec![0; values.len()];
         fenwick_build(&mut tree, &values);
-        let expected: Vec<usize> = values.iter().enumerate().flat_map(|(i, &v)| std::iter::repeat_n(i, v as usize)).collect();
+        let expected: Vec<usize> =
+            values.iter().enumerate().flat_map(|(i, &v)| std::iter::repeat_n(i, v as usize)).collect();
         let found: Vec<usize> = (0..expected.len() as u32).map(|t| fenwick_find(&tree, t)).collect();
         assert_eq!(found, expected);
         fenwick_add(&mut tree, 1, u32::MAX);

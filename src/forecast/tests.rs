@@ -233,16 +233,26 @@ fn bad_input_is_named() {
     let office = no_demand_office();
     let snapshot = office.snapshot();
     let cases: Vec<(Result<Forecast, ForecastError>, &str)> = vec![
-        (forecast(&snapshot, &office.history[..50], &quick()), "history: the last row is for 2020-05-30, expected the as-of day 2020-06-05"),
+        (
+            forecast(&snapshot, &office.history[..50], &quick()),
+            "history: the last row is for 2020-05-30, expected the as-of day 2020-06-05",
+        ),
         (
             forecast(&snapshot, &[office.history[0].clone(), office.history[55].clone()], &quick()),
             "history: the row after 2020-04-11 is for 2020-06-05, expected consecutive days",
         ),
         (
-            forecast(&CalendarSnapshot { capacity: vec![10; 100], booked: vec![0; 100], ..snapshot.clone() }, &office.history, &quick()),
+            forecast(
+                &CalendarSnapshot { capacity: vec![10; 100], booked: vec![0; 100], ..snapshot.clone() },
+                &office.history,
+                &quick(),
+            ),
             "snapshot: covers 100 days, the forecast needs 545",
         ),
-        (forecast(&snapshot, &office.history, &ForecastConfig { runs: 0, ..quick() }), "config: runs must be at least 1"),
+        (
+            forecast(&snapshot, &office.history, &ForecastConfig { runs: 0, ..quick() }),
+            "config: runs must be at least 1",
+        ),
     ];
     for (result, message) in cases {
         assert!(result.unwrap_err().to_string().starts_with(message), "expected {message:?}");
