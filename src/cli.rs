@@ -6,6 +6,7 @@
 pub mod attribution;
 pub mod chart;
 pub mod export;
+pub mod forecast;
 pub mod holidays;
 pub mod import;
 pub mod load;
@@ -63,6 +64,8 @@ pub enum Command {
     Attribution(attribution::AttributionArgs),
     /// Draw a chart (backlog, wait, flow, attribution) of one office over a period as PNG or SVG.
     Chart(chart::ChartArgs),
+    /// When the wait and the backlog will be back to normal: a Monte Carlo forecast as of a day.
+    Forecast(forecast::ForecastArgs),
     /// The press statement of a day, with its provenance.
     Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
@@ -82,6 +85,10 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Offices(args) => offices::run(&cli.global, args),
         Command::Attribution(args) => attribution::run(&cli.global, args),
         Command::Chart(args) => chart::run(&cli.global, args),
+        Command::Forecast(args) => {
+            let loaded = load::projection(&cli.global, None, None)?;
+            forecast::run(args, &loaded.projection, &mut std::io::stdout().lock())
+        }
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),

@@ -13,6 +13,10 @@
 //! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of
 //!   lost capacity, calendar snapshots. Pure.
+//! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
+//!   calendar from a projection snapshot, demand resampled from recent open days, percentiles over runs;
+//!   [`forecast::backtest`] compares past forecasts with what happened. Pure; it reads the projection's outputs
+//!   only (snapshot and rows), never events; the same seed gives the same forecast.
 //! - [`press`] — the press statement (German/English, text/Markdown/JSON) with its provenance line; the words for
 //!   waits, counts and dates in [`press::words`]. Pure.
 //! - [`report`] — tables and CSV of projection views for people and spreadsheets. Pure.
@@ -28,7 +32,7 @@
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`, `rules`, `projection`, `press`, `report`, `chart`, `holidays`,
+//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `holidays`,
 //!   `scenario`) knows nothing of sled, axum, prometheus or the clock.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
@@ -42,6 +46,7 @@
 pub mod chart;
 pub mod cli;
 pub mod domain;
+pub mod forecast;
 pub mod holidays;
 pub mod log;
 pub mod press;

@@ -1,0 +1,330 @@
+//! The forecast: when will the wait (and the backlog) be back to normal — a Monte Carlo simulation of the office's
+//! calendar, resampling the observed days, reported as percentiles over runs.
+//!
+//! As of day D the office's calendar is known ([`CalendarSnapshot`]: capacity and booked slots of the days after D,
+//! with the plans, closures and holidays known at D) and so are its recent days ([`DayRow`]s). Each run continues the
+//! calendar day by day from D + 1 over [`ForecastConfig::horizon_days`]: demand resampled by weekday from the last
+//! open days, cancellations at the observed rate, each booking taking the first free slot from the next day on (see
+//! [`inputs`] for the fit, `sim` for one run). Over [`ForecastConfig::runs`] runs the forecast reports:
+//!
+//! - for a target wait, the dates by which `next_available_days` is at or below it with 50 %, 85 % and 95 %
+//!   confidence: the nearest-rank percentiles, over runs, of the first day on which it is. A run that does not get
+//!   there within the horizon counts as "not within the horizon", and a percentile landing on such runs is `None`,
+//!   never a made-up date;
+//! - the same for a backlog level;
+//! - the distribution of the wait 2, 4 and 8 weeks on, and a fan (per day, p5 … p95) for the chart;
+//! - Little's-law estimate beside it, with a sentence on when it misleads.
+//!
+//! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on stream r, so
+//! the same seed gives the same output, whatever the order in which runs are computed.
+//!
+//! Modelling choices the contract is silent on, for the README:
+//! - Rescheduling and walk-ins are not simulated: a reschedule moves a slot without changing the backlog, and a
+//!   walk-in uses no slot. Bookings observed on days when the calendar was full understate demand (it is censored);
+//!   the forecast then errs on the optimistic side.
+//! - Appointments on days with capacity 0 at D (displaced) are moved to the first free slots at the start.
+//! - Backlog appointments outside the known calendar (unended ones of past days, or beyond it) are held constant.
+//! - A booking that finds no free slot within the known calendar is turned away (the online calendar offers none);
+//!   the mean count per run is reported.
+
+pub mod backtest;
+pub mod inputs;
+mod sim;
+mod stats;
+
+use chrono::{Datelike, Days, NaiveDate};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::domain::id::OfficeId;
+use crate::projection::{CalendarSnapshot, DEFAULT_HORIZON_DAYS, DayRow};
+
+use inputs::Observed;
+use stats::{NEVER, nearest_rank_per_mille};
+
+/// The days after D at which the wait's distribution is reported: 2, 4 and 8 weeks.
+pub const WAIT_REPORT_DAYS: [u32; 3] = [14, 28, 56];
+
+/// The sentence that goes with Little's-law estimate.
+pub const LITTLES_LAW_CAVEAT: &str = "Little's law divides today's backlog by the mean daily capacity and so \
+     assumes that nobody books any more; it is too optimistic whenever new demand is close to or above capacity \
+     (the backlog is refilled as fast as it is worked off), it ignores closures and holidays ahead, and it says \
+     nothing about the wait, which is set by the first free slot and can be short while a large backlog sits \
+     in the calendar, or long while the backlog is small.";
+
+/// How to forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ForecastConfig {
+    /// How many days after D each run simulates.
+    pub horizon_days: u32,
+    /// How many runs.
+    pub runs: u32,
+    /// The seed; the same seed gives the same forecast.
+    pub seed: u64,
+    /// The wait, in days, that counts as normal again.
+    pub target_wait_days: u32,
+    /// The backlog that counts as normal again; `None`: `target_wait_days` × mean daily capacity, the backlog that a
+    /// calendar booked out exactly to the target wait holds.
+    pub backlog_level: Option<u32>,
+    /// How many of the last open days (capacity > 0) demand and rates are taken from.
+    pub window_open_days: u32,
+    /// H of DOMAIN.md: how far ahead next_available_days looks.
+    pub wait_horizon_days: u32,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        ForecastConfig {
+            horizon_days: 180,
+            runs: 2000,
+            seed: 20200624,
+            target_wait_days: 7,
+            backlog_level: None,
+            window_open_days: 28,
+            wait_horizon_days: DEFAULT_HORIZON_DAYS,
+        }
+    }
+}
+
+impl ForecastConfig {
+    /// How many days the calendar snapshot must cover: the horizon plus H, so that the wait on the last simulated
+    /// day can still be looked up.
+    pub fn snapshot_days(&self) -> u32 {
+        self.horizon_days + self.wait_horizon_days
+    }
+
+    /// How many days of history to hand over: enough to find the window's open days behind a long closure.
+    pub const HISTORY_DAYS: u32 = 400;
+}
+
+/// Why no forecast can be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForecastError {
+    #[error("history: no rows, expected the days up to the as-of day {as_of}")]
+    EmptyHistory { as_of: NaiveDate },
+    #[error("history: the last row is for {last}, expected the as-of day {as_of}")]
+    HistoryEndsElsewhere { last: NaiveDate, as_of: NaiveDate },
+    #[error("history: the row after {after} is for {found}, expected consecutive days")]
+    HistoryGap { after: NaiveDate, found: NaiveDate },
+    #[error("history: no open day (capacity > 0) in the {days} days up to {as_of}, no demand to resample")]
+    NoOpenDay { as_of: NaiveDate, days: usize },
+    #[error("snapshot: covers {days} days, the forecast needs {needed} (horizon + wait horizon)")]
+    SnapshotTooShort { days: usize, needed: usize },
+    #[error("snapshot: capacity has {capacity} days but booked has {booked}")]
+    SnapshotMismatch { capacity: usize, booked: usize },
+    #[error("config: {field} must be at least 1")]
+    Zero { field: &'static str },
+}
+
+/// When a level is reached, as dates with confidence. `None` means "not within the horizon".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reach {
+    /// The level: a wait in days, or a backlog in appointments; reached when the figure is at or below it.
+    pub level: u32,
+    /// Whether the as-of day itself is already at or below it.
+    pub reached_as_of: bool,
+    /// Half of the runs are there by this date.
+    pub p50: Option<NaiveDate>,
+    /// 85 % of the runs are there by this date.
+    pub p85: Option<NaiveDate>,
+    /// 95 % of the runs are there by this date.
+    pub p95: Option<NaiveDate>,
+    /// The central 85 % interval (7.5th to 92.5th percentile), for back-tests.
+    pub central_85: Interval,
+    /// The central 95 % interval (2.5th to 97.5th percentile).
+    pub central_95: Interval,
+    /// The share of runs that get there within the horizon.
+    pub share_within_horizon: f64,
+}
+
+/// An interval of dates; an end that is `None` lies beyond the horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Interval {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// The wait some days on, over the runs. `None`: no free slot within H days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitAfter {
+    pub days: u32,
+    pub date: NaiveDate,
+    pub p5: Option<u32>,
+    pub p50: Option<u32>,
+    pub p95: Option<u32>,
+}
+
+/// One day of the fan chart: percentiles over runs of the wait (`None`: no free slot within H days) and backlog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FanDay {
+    pub date: NaiveDate,
+    /// next_available_days at p5, p25, p50, p75, p95.
+    pub wait: [Option<u32>; 5],
+    /// Backlog at p5, p25, p50, p75, p95.
+    pub backlog: [u32; 5],
+}
+
+/// Little's-law estimate: backlog ÷ mean daily capacity = days to work the backlog off, ignoring new demand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LittlesLaw {
+    pub backlog: u32,
+    pub mean_daily_capacity: f64,
+    /// `None` when no capacity is planned.
+    pub days: Option<f64>,
+    /// as_of + ⌈days⌉.
+    pub date: Option<NaiveDate>,
+    pub caveat: &'static str,
+}
+
+/// A forecast for one office as of one day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    pub office: OfficeId,
+    pub as_of: NaiveDate,
+    pub config: ForecastConfig,
+    /// The last day simulated (as_of + horizon).
+    pub horizon_end: NaiveDate,
+    pub observed: Observed,
+    /// When next_available_days is at or below `config.target_wait_days`.
+    pub wait_target: Reach,
+    /// When the backlog is at or below the backlog level.
+    pub backlog_target: Reach,
+    /// The wait in 2, 4 and 8 weeks (those within the horizon).
+    pub wait_after: Vec<WaitAfter>,
+    pub littles_law: LittlesLaw,
+    /// Mean bookings per run that found no free slot in the known calendar.
+    pub turned_away_per_run: f64,
+    /// Per simulated day, for the chart.
+    pub fan: Vec<FanDay>,
+}
+
+/// Forecasts from the calendar as known as of `snapshot.as_of` and the rows of the days up to it (consecutive,
+/// ending at the as-of day; [`ForecastConfig::HISTORY_DAYS`] of them are plenty).
+pub fn forecast(
+    snapshot: &CalendarSnapshot,
+    history: &[DayRow],
+    config: &ForecastConfig,
+) -> Result<Forecast, ForecastError> {
+    for (field, value) in [("runs", config.runs), ("horizon_days", config.horizon_days)] {
+        if value == 0 {
+            return Err(ForecastError::Zero { field });
+        }
+    }
+    let (capacity, booked) = (&snapshot.capacity, &snapshot.booked);
+    if capacity.len() != booked.len() {
+        return Err(ForecastError::SnapshotMismatch { capacity: capacity.len(), booked: booked.len() });
+    }
+    let needed = config.snapshot_days() as usize;
+    if capacity.len() < needed {
+        return Err(ForecastError::SnapshotTooShort { days: capacity.len(), needed });
+    }
+    let as_of = snapshot.as_of;
+    let (pools, observed) = inputs::fit(history, as_of, capacity, config)?;
+
+    let horizon = config.horizon_days as usize;
+    let runs = config.runs as usize;
+    let first_weekday = (as_of.weekday().num_days_from_monday() + 1) % 7;
+    let model = sim::Model::new(
+        &capacity[..needed],
+        &booked[..needed],
+        observed.backlog,
+        &pools,
+        first_weekday as u8,
+        horizon,
+        config.wait_horizon_days as usize,
+    );
+
+    // waits[r * horizon + c]: the wait at the end of simulated day c of run r; likewise backlogs.
+    let mut waits = vec![0u32; runs * horizon];
+    let mut backlogs = vec![0u32; runs * horizon];
+    let mut scratch = model.scratch();
+    let mut turned_away = 0u64;
+    for (r, (wait, backlog)) in waits.chunks_exact_mut(horizon).zip(backlogs.chunks_exact_mut(horizon)).enumerate() {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        rng.set_stream(r as u64);
+        turned_away += model.run(&mut rng, &mut scratch, wait, backlog);
+    }
+
+    let date = |day: u32| as_of.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX);
+    let wait_now = observed.next_available_days.unwrap_or(NEVER);
+    let wait_target = reach(&waits, horizon, config.target_wait_days, wait_now, date);
+    let level = config.backlog_level.unwrap_or((config.target_wait_days as f64 * observed.mean_daily_capacity) as u32);
+    let backlog_target = reach(&backlogs, horizon, level, observed.backlog, date);
+
+    // One column (one simulated day, every run) at a time, sorted in a reused buffer.
+    let mut column = vec![0u32; runs];
+    let mut fan = Vec::with_capacity(horizon);
+    for c in 0..horizon {
+        let wait = fan_percentiles(&mut column, &waits, horizon, c);
+        let backlog = fan_percentiles(&mut column, &backlogs, horizon, c).map(|b| b.unwrap_or(0));
+        fan.push(FanDay { date: date(c as u32 + 1), wait, backlog });
+    }
+    let wait_after = WAIT_REPORT_DAYS
+        .iter()
+        .filter(|&&d| d as usize <= horizon)
+        .map(|&d| {
+            let day = &fan[d as usize - 1];
+            WaitAfter { days: d, date: day.date, p5: day.wait[0], p50: day.wait[2], p95: day.wait[4] }
+        })
+        .collect();
+
+    let littles_law = littles_law(observed.backlog, observed.mean_daily_capacity, as_of);
+    Ok(Forecast {
+        office: snapshot.office.clone(),
+        as_of,
+        config: *config,
+        horizon_end: date(config.horizon_days),
+        observed,
+        wait_target,
+        backlog_target,
+        wait_after,
+        littles_law,
+        turned_away_per_run: turned_away as f64 / runs as f64,
+        fan,
+    })
+}
+
+/// The percentiles over runs of the first day (0 = the as-of day) on which `series` is at or below `level`.
+fn reach(series: &[u32], horizon: usize, level: u32, now: u32, date: impl Fn(u32) -> NaiveDate) -> Reach {
+    let mut first: Vec<u32> = if now <= level {
+        vec![0; series.len() / horizon]
+    } else {
+        series
+            .chunks_exact(horizon)
+            .map(|run| run.iter().position(|&v| v <= level).map_or(NEVER, |c| c as u32 + 1))
+            .collect()
+    };
+    first.sort_unstable();
+    let at = |per_mille| nearest_rank_per_mille(&first, per_mille).map(&date);
+    let reached = first.iter().filter(|&&d| d != NEVER).count();
+    Reach {
+        level,
+        reached_as_of: now <= level,
+        p50: at(500),
+        p85: at(850),
+        p95: at(950),
+        central_85: Interval { from: at(75), to: at(925) },
+        central_95: Interval { from: at(25), to: at(975) },
+        share_within_horizon: reached as f64 / first.len() as f64,
+    }
+}
+
+/// p5, p25, p50, p75 and p95 over runs of day `c` of `data` (runs of `horizon` days each).
+fn fan_percentiles(column: &mut [u32], data: &[u32], horizon: usize, c: usize) -> [Option<u32>; 5] {
+    for (slot, run) in column.iter_mut().zip(data.chunks_exact(horizon)) {
+        *slot = run[c];
+    }
+    column.sort_unstable();
+    [50, 250, 500, 750, 950].map(|p| nearest_rank_per_mille(column, p))
+}
+
+/// Little's law: `backlog` ÷ `mean_daily_capacity` days, counted from `as_of`.
+pub fn littles_law(backlog: u32, mean_daily_capacity: f64, as_of: NaiveDate) -> LittlesLaw {
+    let days = (mean_daily_capacity > 0.0).then(|| backlog as f64 / mean_daily_capacity);
+    let date = days.and_then(|d| as_of.checked_add_days(Days::new(d.ceil() as u64)));
+    LittlesLaw { backlog, mean_daily_capacity, days, date, caveat: LITTLES_LAW_CAVEAT }
+}
+
+#[cfg(test)]
+mod tests;

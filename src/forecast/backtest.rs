@@ -1,0 +1,335 @@
+//! The back-test: forecasts made at past days, compared with what then happened.
+//!
+//! For every `every`-th day from `from` to `to`, the history source gives the calendar and the rows as they were
+//! known that day; the forecast of the day the wait reaches the target is compared with the first day on which the
+//! calendar then really showed a wait at or below the target. Reported: how often the actual day fell inside the
+//! central 85 % and 95 % intervals, how often it came by the 85 % date, and the median error of the p50 date.
+//!
+//! An actual that had not happened by the last known day is *censored*: such a forecast counts only where the
+//! outcome is already decided (its interval ended before the data did, so it missed), and is otherwise left out
+//! rather than guessed.
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use crate::domain::id::OfficeId;
+use crate::forecast::stats::nearest_rank_per_mille;
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, forecast};
+use crate::projection::{CalendarSnapshot, DayRow, Projection};
+
+/// Where a back-test reads the past from.
+pub trait History {
+    /// The calendar as known as of `day` (`snapshot_days` days after it) and the rows of the `history_days` days up
+    /// to and including `day`.
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>);
+    /// next_available_days as the calendar showed it on `day`.
+    fn next_available_days(&self, day: NaiveDate) -> Option<u32>;
+    /// The last day whose figures are known; later days are not looked at.
+    fn last_day(&self) -> NaiveDate;
+}
+
+/// One office of a [`Projection`] as a [`History`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectionHistory<'a> {
+    pub projection: &'a Projection,
+    pub office: &'a OfficeId,
+    /// Usually the date of the office's last event.
+    pub last_day: NaiveDate,
+}
+
+impl History for ProjectionHistory<'_> {
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+        let from = day.checked_sub_days(Days::new(history_days.saturating_sub(1) as u64)).unwrap_or(NaiveDate::MIN);
+        (self.projection.snapshot(self.office, day, snapshot_days), self.projection.series(self.office, from, day))
+    }
+
+    fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
+        self.projection.row(self.office, day).next_available_days
+    }
+
+    fn last_day(&self) -> NaiveDate {
+        self.last_day
+    }
+}
+
+/// What happened after a forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Actual {
+    /// The wait was at or below the target on this day, for the first time since the forecast.
+    Reached { date: NaiveDate },
+    /// It was not, up to the end of the forecast's horizon.
+    NotWithinHorizon,
+    /// It was not up to the last known day, which lies before the end of the horizon.
+    Censored { known_until: NaiveDate },
+}
+
+/// One forecast of the back-test and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestPoint {
+    pub as_of: NaiveDate,
+    pub p50: Option<NaiveDate>,
+    pub p85: Option<NaiveDate>,
+    pub central_85: Interval,
+    pub central_95: Interval,
+    pub actual: Actual,
+    /// `None` where the outcome is not decided yet.
+    pub in_central_85: Option<bool>,
+    pub in_central_95: Option<bool>,
+    /// Whether the actual day came by the 85 % date (the one-sided statement the forecast makes).
+    pub by_p85: Option<bool>,
+    /// actual − p50 in days, where both are dates.
+    pub error_days: Option<i64>,
+}
+
+/// The back-test's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestReport {
+    pub office: OfficeId,
+    pub target_wait_days: u32,
+    pub points: Vec<BacktestPoint>,
+    /// Share of decided forecasts whose actual day lay in the central 85 % interval; `None` when none is decided.
+    pub coverage_85: Option<f64>,
+    pub coverage_95: Option<f64>,
+    pub by_p85_share: Option<f64>,
+    /// Nearest-rank median of |actual − p50| in days.
+    pub median_abs_error_days: Option<u32>,
+}
+
+/// Why a back-test stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BacktestError {
+    #[error("forecast as of {day}: {source}")]
+    Forecast { day: NaiveDate, source: ForecastError },
+    #[error("every: the step between forecasts must be at least 1 day")]
+    ZeroStep,
+    #[error("from: {from} lies after to: {to}, no forecast to test")]
+    EmptyRange { from: NaiveDate, to: NaiveDate },
+}
+
+/// Forecasts as of `from`, `from + every`, … up to `to` and compares each with what happened.
+pub fn backtest(
+    history: &impl History,
+    from: NaiveDate,
+    to: NaiveDate,
+    every: u32,
+    config: &ForecastConfig,
+) -> Result<BacktestReport, BacktestError> {
+    if every == 0 {
+        return Err(BacktestError::ZeroStep);
+    }
+    if from > to {
+        return Err(BacktestError::EmptyRange { from, to });
+    }
+    let mut points = Vec::new();
+    let mut office = None;
+    let mut day = from;
+    while day <= to {
+        let (snapshot, rows) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
+        let made = forecast(&snapshot, &rows, config).map_err(|source| BacktestError::Forecast { day, source })?;
+        let actual = actual(history, day, config);
+        points.push(judge(&made, actual));
+        office.get_or_insert(made.office);
+        match day.checked_add_days(Days::new(every as u64)) {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    let share = |pick: fn(&BacktestPoint) -> Option<bool>| {
+        let decided: Vec<bool> = points.iter().filter_map(pick).collect();
+        (!decided.is_empty()).then(|| decided.iter().filter(|&&hit| hit).count() as f64 / decided.len() as f64)
+    };
+    let mut errors: Vec<u32> = points.iter().filter_map(|p| p.error_days).map(|e| e.unsigned_abs() as u32).collect();
+    errors.sort_unstable();
+    Ok(BacktestReport {
+        office: office.expect("from ≤ to, so at least one forecast was made"),
+        target_wait_days: config.target_wait_days,
+        coverage_85: share(|p| p.in_central_85),
+        coverage_95: share(|p| p.in_central_95),
+        by_p85_share: share(|p| p.by_p85),
+        median_abs_error_days: nearest_rank_per_mille(&errors, 500),
+        points,
+    })
+}
+
+/// The first day from `as_of` on (the as-of day included, as in the forecast) with a wait at or below the target.
+fn actual(history: &impl History, as_of: NaiveDate, config: &ForecastConfig) -> Actual {
+    let horizon_end = as_of.checked_add_days(Days::new(config.horizon_days as u64)).unwrap_or(NaiveDate::MAX);
+    let last = history.last_day().min(horizon_end);
+    let mut day = as_of;
+    while day <= last {
+        if history.next_available_days(day).is_some_and(|w| w <= config.target_wait_days) {
+            return Actual::Reached { date: day };
+        }
+        day = match day.succ_opt() {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    if last >= horizon_end { Actual::NotWithinHorizon } else { Actual::Censored { known_until: last } }
+}
+
+/// Whether `actual` lies inside `interval`; `None` while it cannot be decided. An end that is `None` lies beyond the
+/// horizon.
+fn inside(interval: Interval, actual: Actual) -> Option<bool> {
+    match actual {
+        Actual::Reached { date } => {
+            Some(interval.from.is_some_and(|f| f <= date) && interval.to.is_none_or(|t| date <= t))
+        }
+        Actual::NotWithinHorizon => Some(interval.to.is_none()),
+        Actual::Censored { known_until } => match interval.to {
+            Some(t) if t <= known_until => Some(false),
+            _ => None,
+        },
+    }
+}
+
+fn judge(made: &Forecast, actual: Actual) -> BacktestPoint {
+    let reach = &made.wait_target;
+    let error_days = match (actual, reach.p50) {
+        (Actual::Reached { date }, Some(p50)) => Some((date - p50).num_days()),
+        _ => None,
+    };
+    BacktestPoint {
+        as_of: made.as_of,
+        p50: reach.p50,
+        p85: reach.p85,
+        central_85: reach.central_85,
+        central_95: reach.central_95,
+        actual,
+        in_central_85: inside(reach.central_85, actual),
+        in_central_95: inside(reach.central_95, actual),
+        by_p85: inside(Interval { from: Some(NaiveDate::MIN), to: reach.p85 }, actual),
+        error_days,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn plus(d: NaiveDate, days: u64) -> NaiveDate {
+        d.checked_add_days(Days::new(days)).unwrap()
+    }
+
+    /// An office open every day with ten slots, booked out for the next fourteen days on whichever day one asks,
+    /// where nobody books or cancels: every forecast as of D says the wait is down to 7 days on D + 8 (the first
+    /// free day, D + 15, is then 7 days on). What really happened is `reached`: the days with a wait of 7.
+    struct Fake {
+        reached: Vec<NaiveDate>,
+        last_day: NaiveDate,
+    }
+
+    fn row(date: NaiveDate, next_available_days: Option<u32>) -> DayRow {
+        DayRow {
+            date,
+            backlog: 140,
+            backlog_by_service: BTreeMap::new(),
+            displaced: 0,
+            bookings: 0,
+            served_appointments: 10,
+            served_walk_in: 0,
+            cancellations: 0,
+            no_shows: 0,
+            capacity: 10,
+            booked: 10,
+            next_available_days,
+            third_next_available_days: next_available_days,
+            realized_wait_p50_days: None,
+            realized_wait_p90_days: None,
+        }
+    }
+
+    impl History for Fake {
+        fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+            let rows: Vec<DayRow> =
+                (0..history_days as u64).rev().map(|back| row(day - Days::new(back), Some(15))).collect();
+            let booked = (0..snapshot_days).map(|i| if i < 14 { 10 } else { 0 }).collect();
+            let snapshot = CalendarSnapshot {
+                office: OfficeId::parse("kl-buergercenter").unwrap(),
+                as_of: day,
+                capacity: vec![10; snapshot_days as usize],
+                booked,
+                today: rows.last().unwrap().clone(),
+            };
+            (snapshot, rows)
+        }
+
+        fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
+            Some(if self.reached.contains(&day) { 7 } else { 20 })
+        }
+
+        fn last_day(&self) -> NaiveDate {
+            self.last_day
+        }
+    }
+
+    fn config() -> ForecastConfig {
+        ForecastConfig { runs: 50, ..ForecastConfig::default() }
+    }
+
+    #[test]
+    fn forecasts_are_judged_against_the_first_day_that_reached_the_target() {
+        let d0 = date("2020-05-15");
+        let check = |last_day: NaiveDate, coverage: f64, decided: usize| {
+            let fake = Fake { reached: vec![plus(d0, 8)], last_day };
+            let report = backtest(&fake, d0, plus(d0, 14), 7, &config()).unwrap();
+            let p50: Vec<Option<NaiveDate>> = report.points.iter().map(|p| p.p50).collect();
+            assert_eq!(p50, [Some(plus(d0, 8)), Some(plus(d0, 15)), Some(plus(d0, 22))]);
+            let actual: Vec<Actual> = report.points.iter().map(|p| p.actual).collect();
+            assert_eq!(
+                actual,
+                [
+                    Actual::Reached { date: plus(d0, 8) },
+                    Actual::Reached { date: plus(d0, 8) },
+                    Actual::Censored { known_until: last_day }
+                ]
+            );
+            let errors: Vec<Option<i64>> = report.points.iter().map(|p| p.error_days).collect();
+            assert_eq!(errors, [Some(0), Some(-7), None]);
+            assert_eq!(report.coverage_85, Some(coverage));
+            assert_eq!(report.points.iter().filter(|p| p.in_central_95.is_some()).count(), decided);
+            assert_eq!(report.median_abs_error_days, Some(0));
+        };
+        // Data up to D0 + 20: the third forecast (D0 + 22) cannot be judged yet and is left out.
+        check(plus(d0, 20), 0.5, 2);
+        // Data up to D0 + 30: by then its date has passed without the target, a decided miss.
+        check(plus(d0, 30), 1.0 / 3.0, 3);
+    }
+
+    #[test]
+    fn a_target_never_reached_within_the_horizon_is_outside_an_interval_of_dates() {
+        let d0 = date("2020-05-15");
+        let fake = Fake { reached: vec![], last_day: plus(d0, 400) };
+        let report = backtest(&fake, d0, d0, 7, &config()).unwrap();
+        assert_eq!(report.points[0].actual, Actual::NotWithinHorizon);
+        assert_eq!(report.coverage_95, Some(0.0));
+        assert_eq!(report.median_abs_error_days, None);
+    }
+
+    #[test]
+    fn interval_ends_beyond_the_horizon_are_open() {
+        let day = date("2020-06-10");
+        let open_end = Interval { from: Some(date("2020-06-01")), to: None };
+        assert_eq!(inside(open_end, Actual::Reached { date: day }), Some(true));
+        assert_eq!(inside(open_end, Actual::NotWithinHorizon), Some(true));
+        assert_eq!(inside(open_end, Actual::Censored { known_until: day }), None);
+        let beyond = Interval { from: None, to: None };
+        assert_eq!(inside(beyond, Actual::Reached { date: day }), Some(false));
+    }
+
+    #[test]
+    fn bad_ranges_are_named() {
+        let fake = Fake { reached: vec![], last_day: date("2020-08-01") };
+        let err = backtest(&fake, date("2020-07-01"), date("2020-06-01"), 7, &config()).unwrap_err();
+        assert_eq!(err.to_string(), "from: 2020-07-01 lies after to: 2020-06-01, no forecast to test");
+        let err = backtest(&fake, date("2020-06-01"), date("2020-07-01"), 0, &config()).unwrap_err();
+        assert_eq!(err.to_string(), "every: the step between forecasts must be at least 1 day");
+    }
+}

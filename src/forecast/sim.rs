@@ -1,0 +1,209 @@
+//! The simulation engine: one run of the office's calendar, day by day, from the as-of day on.
+//!
+//! The state of a run is the booked count of every day of the known calendar plus a Fenwick tree over it (so that a
+//! cancellation can pick a uniformly random booked appointment in O(log n)) and a pointer to the first day with a
+//! free slot. All of it lives in [`Scratch`], allocated once per forecast and reset by copying between runs, so the
+//! inner loop allocates nothing.
+//!
+//! One simulated day c (the date as_of + 1 + c, index c of the snapshot) does, in order:
+//! 1. cancellations: Binomial(appointments with a slot from day c on, that weekday's rate), each a uniformly chosen
+//!    appointment, whose slot becomes free again;
+//! 2. bookings: a demand drawn from that weekday's pool, each booking taking the first free slot from day c + 1 on,
+//!    as the online calendar offers it; a booking that finds no free slot in the known calendar is turned away;
+//! 3. the day ends: its appointments are served (attended or missed, the slot is used up either way) and leave the
+//!    backlog; next_available_days and the backlog are recorded.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::forecast::inputs::Pools;
+use crate::forecast::stats::{NEVER, binomial};
+
+/// What does not change between runs: the calendar as known at the as-of day and the fitted pools.
+#[derive(Debug, Clone)]
+pub(crate) struct Model<'a> {
+    pub(crate) capacity: &'a [u32],
+    /// The booked slots at the start, displaced appointments already moved (see [`Model::new`]).
+    booked: Vec<u32>,
+    tree: Vec<u32>,
+    total: u32,
+    first_free: usize,
+    /// Backlog appointments outside the known calendar (slot on or before the as-of day, or beyond the window,
+    /// or displaced without a free slot to move to); held constant, since nothing in the calendar moves them.
+    pub(crate) outside: u32,
+    pools: &'a Pools,
+    /// The weekday (0 = Monday) of each simulated day.
+    weekdays: Vec<u8>,
+    /// H: how far ahead next_available_days looks.
+    wait_horizon: usize,
+}
+
+/// The mutable state of one run, reused across runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Scratch {
+    booked: Vec<u32>,
+    tree: Vec<u32>,
+}
+
+impl<'a> Model<'a> {
+    /// Builds the starting state. Appointments on days with capacity 0 (displaced by a closure or holiday declared
+    /// after they were booked) cannot be served there; the office has to move them, and they compete for the
+    /// same free slots as new bookings, so they are moved at the start to the first free slots from the first
+    /// simulated day on, oldest first.
+    pub(crate) fn new(
+        capacity: &'a [u32],
+        booked: &[u32],
+        backlog: u32,
+        pools: &'a Pools,
+        first_weekday: u8,
+        horizon: usize,
+        wait_horizon: usize,
+    ) -> Self {
+        let mut booked = booked.to_vec();
+        let mut displaced = 0u32;
+        for (b, &c) in booked.iter_mut().zip(capacity) {
+            if c == 0 {
+                displaced += *b;
+                *b = 0;
+            }
+        }
+        let mut first_free = 0;
+        let mut moved = 0;
+        while moved < displaced && first_free < capacity.len() {
+            let take = capacity[first_free].saturating_sub(booked[first_free]).min(displaced - moved);
+            booked[first_free] += take;
+            moved += take;
+            if capacity[first_free] <= booked[first_free] {
+                first_free += 1;
+            }
+        }
+        while first_free < capacity.len() && capacity[first_free] <= booked[first_free] {
+            first_free += 1;
+        }
+        let total: u32 = booked.iter().sum();
+        let outside = backlog.saturating_sub(total);
+        let mut tree = vec![0; booked.len()];
+        fenwick_build(&mut tree, &booked);
+        let weekdays = (0..horizon).map(|c| ((first_weekday as usize + c) % 7) as u8).collect();
+        Model { capacity, booked, tree, total, first_free, outside, pools, weekdays, wait_horizon }
+    }
+
+    /// Fresh buffers of the right size.
+    pub(crate) fn scratch(&self) -> Scratch {
+        Scratch { booked: self.booked.clone(), tree: self.tree.clone() }
+    }
+
+    /// One run. Writes next_available_days ([`NEVER`] for none within H) and the backlog at the end of each
+    /// simulated day into `wait` and `backlog` (one entry per day); returns the bookings turned away.
+    pub(crate) fn run(&self, rng: &mut ChaCha8Rng, s: &mut Scratch, wait: &mut [u32], backlog: &mut [u32]) -> u64 {
+        s.booked.copy_from_slice(&self.booked);
+        s.tree.copy_from_slice(&self.tree);
+        let cap = self.capacity;
+        let n = cap.len();
+        let mut total = self.total;
+        let mut first_free = self.first_free;
+        // Σ booked[..c]: the appointments whose day has passed.
+        let mut passed = 0u32;
+        let mut turned_away = 0u64;
+
+        for (c, &w) in self.weekdays.iter().enumerate() {
+            let w = w as usize;
+            let mut at_risk = total - passed;
+            let cancellations = binomial(rng, at_risk, self.pools.cancellation_rate[w]);
+            for _ in 0..cancellations {
+                let j = fenwick_find(&s.tree, passed + rng.random_range(0..at_risk));
+                s.booked[j] -= 1;
+                fenwick_add(&mut s.tree, j, u32::MAX); // wrapping −1
+                total -= 1;
+                at_risk -= 1;
+                if j > c && s.booked[j] < cap[j] && j < first_free {
+                    first_free = j;
+                }
+            }
+
+            let (lo, hi) = self.pools.ranges[w];
+            let mut demand = if lo < hi { self.pools.values[rng.random_range(lo..hi) as usize] } else { 0 };
+            first_free = first_free.max(c + 1);
+            while demand > 0 && first_free < n {
+                let free = cap[first_free].saturating_sub(s.booked[first_free]);
+                let take = free.min(demand);
+                if take > 0 {
+                    s.booked[first_free] += take;
+                    fenwick_add(&mut s.tree, first_free, take);
+                    total += take;
+                    demand -= take;
+                }
+                if take == free {
+                    first_free += 1;
+                }
+            }
+            turned_away += demand as u64;
+            while first_free < n && cap[first_free] <= s.booked[first_free] {
+                first_free += 1;
+            }
+
+            passed += s.booked[c];
+            backlog[c] = total - passed + self.outside;
+            let k = first_free - c;
+            wait[c] = if first_free < n && k <= self.wait_horizon { k as u32 } else { NEVER };
+        }
+        turned_away
+    }
+}
+
+fn fenwick_build(tree: &mut [u32], values: &[u32]) {
+    tree.copy_from_slice(values);
+    for i in 0..tree.len() {
+        let parent = i | (i + 1);
+        if parent < tree.len() {
+            tree[parent] = tree[parent].wrapping_add(tree[i]);
+        }
+    }
+}
+
+/// Adds `delta` (wrapping, so u32::MAX subtracts one) at index `i`.
+fn fenwick_add(tree: &mut [u32], mut i: usize, delta: u32) {
+    while i < tree.len() {
+        tree[i] = tree[i].wrapping_add(delta);
+        i |= i + 1;
+    }
+}
+
+/// The smallest index i with values[0] + … + values[i] > target; target must be below the total.
+fn fenwick_find(tree: &[u32], mut target: u32) -> usize {
+    let n = tree.len();
+    let mut pos = 0; // number of leading elements whose sum is ≤ target
+    let mut step = n.next_power_of_two();
+    while step > 0 {
+        let next = pos + step;
+        if next <= n && tree[next - 1] <= target {
+            target -= tree[next - 1];
+            pos = next;
+        }
+        step >>= 1;
+    }
+    pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenwick_finds_the_slot_of_every_appointment() {
+        let values = [0, 3, 0, 1, 2, 0, 0, 4];
+        let mut tree = vec![0; values.len()];
+        fenwick_build(&mut tree, &values);
+        let expected: Vec<usize> =
+            values.iter().enumerate().flat_map(|(i, &v)| std::iter::repeat_n(i, v as usize)).collect();
+        let found: Vec<usize> = (0..expected.len() as u32).map(|t| fenwick_find(&tree, t)).collect();
+        assert_eq!(found, expected);
+        fenwick_add(&mut tree, 1, u32::MAX);
+        fenwick_add(&mut tree, 6, 2);
+        // Now [0, 2, 0, 1, 2, 0, 2, 4].
+        assert_eq!(fenwick_find(&tree, 1), 1);
+        assert_eq!(fenwick_find(&tree, 2), 3);
+        assert_eq!(fenwick_find(&tree, 5), 6);
+        assert_eq!(fenwick_find(&tree, 7), 7);
+    }
+}

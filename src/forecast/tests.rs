@@ -1,0 +1,312 @@
+//! Tests of the forecast on hand-built calendars: what a reader of the forecast would check.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use proptest::prelude::*;
+
+use super::*;
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn plus(d: NaiveDate, days: u64) -> NaiveDate {
+    d.checked_add_days(Days::new(days)).unwrap()
+}
+
+/// A day's row with the figures the forecast reads; the rest zero.
+fn row(date: NaiveDate, capacity: u32, bookings: u32, cancellations: u32, backlog: u32) -> DayRow {
+    DayRow {
+        date,
+        backlog,
+        backlog_by_service: BTreeMap::new(),
+        displaced: 0,
+        bookings,
+        served_appointments: 0,
+        served_walk_in: 0,
+        cancellations,
+        no_shows: 0,
+        capacity,
+        booked: 0,
+        next_available_days: None,
+        third_next_available_days: None,
+        realized_wait_p50_days: None,
+        realized_wait_p90_days: None,
+    }
+}
+
+fn weekday_capacity(d: NaiveDate, per_weekday: u32) -> u32 {
+    if d.weekday().num_days_from_monday() < 5 { per_weekday } else { 0 }
+}
+
+/// An office open Monday to Friday with `per_weekday` slots, whose last 8 weeks saw `bookings` and `cancellations`
+/// on every open day and a steady `backlog`, and whose calendar as of `as_of` holds `booked` (from as_of + 1 on).
+struct Office {
+    as_of: NaiveDate,
+    capacity: Vec<u32>,
+    booked: Vec<u32>,
+    history: Vec<DayRow>,
+}
+
+impl Office {
+    fn new(as_of: NaiveDate, per_weekday: u32, bookings: u32, cancellations: u32, backlog: u32) -> Self {
+        let days = ForecastConfig::default().snapshot_days() as u64;
+        let capacity = (1..=days).map(|i| weekday_capacity(plus(as_of, i), per_weekday)).collect();
+        let history = (0..56)
+            .rev()
+            .map(|back| {
+                let d = as_of.checked_sub_days(Days::new(back)).unwrap();
+                let cap = weekday_capacity(d, per_weekday);
+                let open = cap > 0;
+                row(d, cap, if open { bookings } else { 0 }, if open { cancellations } else { 0 }, backlog)
+            })
+            .collect();
+        Office { as_of, capacity, booked: vec![0; days as usize], history }
+    }
+
+    fn book(mut self, day: &str, count: u32) -> Self {
+        let i = (date(day) - self.as_of).num_days() as usize - 1;
+        self.booked[i] = count;
+        self
+    }
+
+    fn close(mut self, day: &str) -> Self {
+        let i = (date(day) - self.as_of).num_days() as usize - 1;
+        self.capacity[i] = 0;
+        self
+    }
+
+    fn today(mut self, backlog: u32, next_available_days: Option<u32>) -> Self {
+        let today = self.history.last_mut().unwrap();
+        today.backlog = backlog;
+        today.next_available_days = next_available_days;
+        self
+    }
+
+    fn snapshot(&self) -> CalendarSnapshot {
+        CalendarSnapshot {
+            office: OfficeId::parse("kl-buergercenter").unwrap(),
+            as_of: self.as_of,
+            capacity: self.capacity.clone(),
+            booked: self.booked.clone(),
+            today: self.history.last().unwrap().clone(),
+        }
+    }
+
+    fn forecast(&self, config: &ForecastConfig) -> Forecast {
+        forecast(&self.snapshot(), &self.history, config).unwrap()
+    }
+}
+
+fn quick() -> ForecastConfig {
+    ForecastConfig { runs: 300, ..ForecastConfig::default() }
+}
+
+/// Friday 2020-06-05; ten slots a weekday; Thursday 2020-06-11 (Fronleichnam) a holiday declared after ten
+/// appointments were booked on it. The calendar holds 65 appointments, and nobody books or cancels.
+fn no_demand_office() -> Office {
+    Office::new(date("2020-06-05"), 10, 0, 0, 65)
+        .book("2020-06-08", 10)
+        .book("2020-06-09", 10)
+        .book("2020-06-10", 10)
+        .close("2020-06-11")
+        .book("2020-06-11", 10)
+        .book("2020-06-12", 10)
+        .book("2020-06-15", 10)
+        .book("2020-06-16", 5)
+        .today(65, Some(11))
+}
+
+#[test]
+fn with_no_demand_the_backlog_is_worked_off_on_the_day_the_calendar_says() {
+    // By hand: the ten displaced appointments of the holiday move to the first free slots, five on Tue 16 and five
+    // on Wed 17. Served per day: Mon 8, Tue 9, Wed 10: 10 each (35 left), Thu 11: none, Fri 12: 10 (25 left),
+    // Mon 15: 10 (15 left), Tue 16: 10 (5 left), Wed 17: 5 (0 left).
+    let office = no_demand_office();
+    let to_zero = office.forecast(&ForecastConfig { backlog_level: Some(0), ..quick() });
+    for p in [to_zero.backlog_target.p50, to_zero.backlog_target.p85, to_zero.backlog_target.p95] {
+        assert_eq!(p, Some(date("2020-06-17")));
+    }
+    let to_twenty = office.forecast(&ForecastConfig { backlog_level: Some(20), ..quick() });
+    assert_eq!(to_twenty.backlog_target.p95, Some(date("2020-06-15")));
+    assert_eq!(to_twenty.backlog_target.share_within_horizon, 1.0);
+    // The first free slot is Wed 17 throughout, so the wait is 17 − d days at the end of day d: 7 on Wed 10.
+    assert_eq!(to_zero.wait_target.p50, Some(date("2020-06-10")));
+    assert_eq!(to_zero.wait_target.p95, Some(date("2020-06-10")));
+    assert_eq!(to_zero.fan[0].wait, [Some(11); 5], "end of Sat 6: Wed 17 is 11 days on");
+}
+
+#[test]
+fn the_default_backlog_level_is_target_wait_times_mean_daily_capacity() {
+    // 28 days after Fri 2020-06-05 hold 20 weekdays with 10 slots, one of them the holiday: 190 / 28 per day.
+    let f = no_demand_office().forecast(&quick());
+    assert!((f.observed.mean_daily_capacity - 190.0 / 28.0).abs() < 1e-9);
+    assert_eq!(f.backlog_target.level, (7.0 * 190.0 / 28.0) as u32);
+}
+
+#[test]
+fn with_demand_above_capacity_the_target_is_not_within_the_horizon() {
+    // Twenty bookings a weekday against ten slots, the calendar full for six weeks.
+    let mut office = Office::new(date("2020-06-05"), 10, 20, 0, 300).today(300, Some(45));
+    for i in 0..42 {
+        office.booked[i] = office.capacity[i];
+    }
+    let f = office.forecast(&quick());
+    assert_eq!((f.wait_target.p50, f.wait_target.p85, f.wait_target.p95), (None, None, None));
+    assert_eq!(f.wait_target.share_within_horizon, 0.0);
+    assert_eq!(f.backlog_target.p50, None);
+    assert!(f.fan.windows(2).all(|w| w[0].backlog[2] <= w[1].backlog[2]), "the backlog only grows");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_forecast_and_another_seed_another() {
+    let office = Office::new(date("2020-06-05"), 40, 38, 4, 400).today(400, Some(12));
+    let office = (0..9).fold(office, |o, i| {
+        let day = plus(date("2020-06-05"), i + 1);
+        let cap = weekday_capacity(day, 40);
+        o.book(&day.to_string(), cap)
+    });
+    let config = quick();
+    let a = office.forecast(&config);
+    assert_eq!(a, office.forecast(&config));
+    let b = office.forecast(&ForecastConfig { seed: config.seed + 1, ..config });
+    assert_ne!(a.fan, b.fan);
+}
+
+#[test]
+fn cancellations_free_slots_and_bring_the_date_forward() {
+    // A calendar full for four weeks, no new demand; with cancellations the first free slot comes sooner.
+    let full = |cancellations| {
+        let mut office = Office::new(date("2020-06-05"), 10, 0, cancellations, 200).today(200, Some(31));
+        for i in 0..28 {
+            office.booked[i] = office.capacity[i];
+        }
+        office.forecast(&ForecastConfig { target_wait_days: 2, ..quick() })
+    };
+    let without = full(0);
+    let with = full(20);
+    assert!(with.observed.cancellation_rate_by_weekday[0] > 0.09);
+    assert!(with.wait_target.p50.unwrap() < without.wait_target.p50.unwrap());
+    assert!(with.backlog_target.p50.unwrap() < without.backlog_target.p50.unwrap());
+}
+
+#[test]
+fn a_day_already_at_the_target_is_reached_as_of_itself() {
+    let f = Office::new(date("2020-06-05"), 10, 5, 0, 5).today(5, Some(1)).forecast(&quick());
+    assert!(f.wait_target.reached_as_of);
+    assert_eq!(f.wait_target.p95, Some(date("2020-06-05")));
+}
+
+#[test]
+fn weekends_resample_weekend_bookings_not_weekday_demand() {
+    let f = Office::new(date("2020-06-05"), 10, 8, 0, 50).forecast(&quick());
+    assert_eq!(f.observed.bookings_by_weekday, [8.0, 8.0, 8.0, 8.0, 8.0, 0.0, 0.0]);
+    assert_eq!(f.observed.open_days, 28);
+    assert_eq!(f.observed.window_first_day, date("2020-04-29"), "28 weekdays back from Fri 2020-06-05");
+}
+
+#[test]
+fn littles_law_on_a_hand_example() {
+    // 300 appointments at 12.5 slots a day: 24 days.
+    let l = littles_law(300, 12.5, date("2020-06-05"));
+    assert_eq!(l.days, Some(24.0));
+    assert_eq!(l.date, Some(date("2020-06-29")));
+    // Part days round up: 65 at 10 a day is 6.5 days, done on the seventh.
+    assert_eq!(littles_law(65, 10.0, date("2020-06-05")).date, Some(date("2020-06-12")));
+    assert_eq!(littles_law(65, 0.0, date("2020-06-05")).days, None);
+}
+
+#[test]
+fn wait_after_two_four_and_eight_weeks_is_read_off_the_fan() {
+    let f = no_demand_office().forecast(&quick());
+    let days: Vec<u32> = f.wait_after.iter().map(|w| w.days).collect();
+    assert_eq!(days, [14, 28, 56]);
+    assert_eq!(f.wait_after[0].date, date("2020-06-19"));
+    // After Wed 17 every day is free again: the next weekday is one to three days on.
+    assert_eq!(f.wait_after[0].p50, Some(3), "Fri 19 → Mon 22");
+    assert_eq!(f.fan.len(), 180);
+}
+
+#[test]
+fn bad_input_is_named() {
+    let office = no_demand_office();
+    let snapshot = office.snapshot();
+    let cases: Vec<(Result<Forecast, ForecastError>, &str)> = vec![
+        (
+            forecast(&snapshot, &office.history[..50], &quick()),
+            "history: the last row is for 2020-05-30, expected the as-of day 2020-06-05",
+        ),
+        (
+            forecast(&snapshot, &[office.history[0].clone(), office.history[55].clone()], &quick()),
+            "history: the row after 2020-04-11 is for 2020-06-05, expected consecutive days",
+        ),
+        (
+            forecast(
+                &CalendarSnapshot { capacity: vec![10; 100], booked: vec![0; 100], ..snapshot.clone() },
+                &office.history,
+                &quick(),
+            ),
+            "snapshot: covers 100 days, the forecast needs 545",
+        ),
+        (
+            forecast(&snapshot, &office.history, &ForecastConfig { runs: 0, ..quick() }),
+            "config: runs must be at least 1",
+        ),
+    ];
+    for (result, message) in cases {
+        assert!(result.unwrap_err().to_string().starts_with(message), "expected {message:?}");
+    }
+    let closed: Vec<DayRow> = office.history.iter().map(|r| DayRow { capacity: 0, ..r.clone() }).collect();
+    assert_eq!(
+        forecast(&snapshot, &closed, &quick()).unwrap_err().to_string(),
+        "history: no open day (capacity > 0) in the 56 days up to 2020-06-05, no demand to resample"
+    );
+}
+
+/// `None` (not within the horizon) sorts after every date.
+fn ordered(dates: &[Option<NaiveDate>]) -> bool {
+    dates.windows(2).all(|w| match (w[0], w[1]) {
+        (Some(a), Some(b)) => a <= b,
+        (None, Some(_)) => false,
+        _ => true,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn percentiles_are_ordered_on_any_calendar(
+        per_weekday in 1u32..30,
+        bookings in prop::collection::vec(0u32..40, 56),
+        cancellations in 0u32..6,
+        booked in prop::collection::vec(0u32..35, 60),
+        closed in prop::collection::vec(0usize..60, 0..6),
+        target in 1u32..15,
+        seed in any::<u64>(),
+    ) {
+        let as_of = date("2020-06-05");
+        let mut office = Office::new(as_of, per_weekday, 0, cancellations, 0);
+        for (row, b) in office.history.iter_mut().zip(&bookings) {
+            row.bookings = if row.capacity > 0 { *b } else { b / 8 };
+            row.backlog = 300;
+        }
+        for &c in &closed {
+            office.capacity[c] = 0;
+        }
+        office.booked[..60].copy_from_slice(&booked);
+        let backlog = booked.iter().sum();
+        let office = office.today(backlog, Some(3));
+        let config = ForecastConfig { runs: 100, horizon_days: 90, seed, target_wait_days: target, ..ForecastConfig::default() };
+        let f = office.forecast(&config);
+        for reach in [&f.wait_target, &f.backlog_target] {
+            prop_assert!(ordered(&[reach.p50, reach.p85, reach.p95]), "{reach:?}");
+            prop_assert!(ordered(&[reach.central_95.from, reach.central_85.from, reach.p50, reach.central_85.to, reach.central_95.to]));
+        }
+        for day in &f.fan {
+            prop_assert!(day.wait.iter().map(|w| w.unwrap_or(u32::MAX)).collect::<Vec<_>>().is_sorted());
+            prop_assert!(day.backlog.is_sorted());
+        }
+    }
+}
