@@ -12,6 +12,7 @@ pub mod import;
 pub mod load;
 pub mod offices;
 pub mod press;
+pub mod sample;
 pub mod scenario;
 pub mod series;
 pub mod summary;
@@ -70,6 +71,8 @@ pub enum Command {
     Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
     Holidays(holidays::HolidaysArgs),
+    /// Print a generated event stream, valid under the rules, as NDJSON (load for benchmarks).
+    Sample(sample::SampleArgs),
     /// Print the events of a simulated scenario as NDJSON.
     Scenario(scenario::ScenarioArgs),
 }
@@ -91,6 +94,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
+        Command::Sample(args) => sample::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),
     }
 }

@@ -1,0 +1,31 @@
+//! `wartezeit sample`: a generated event stream, valid under the rules, as NDJSON on stdout — load for benchmarks
+//! and test imports of any size.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::domain::wire::to_json_line;
+
+/// Arguments of `wartezeit sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// How many events.
+    #[arg(long, default_value_t = 1_000)]
+    pub events: usize,
+    /// The seed; the same seed gives the same stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Runs `wartezeit sample`.
+pub fn run(_global: &GlobalArgs, args: &SampleArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for event in crate::sample::events(args.seed, args.events) {
+        writeln!(out, "{}", to_json_line(&event))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
