@@ -19,6 +19,7 @@
 //!   only (snapshot and rows), never events; the same seed gives the same forecast.
 //! - [`press`] — the press statement (German/English, text/Markdown/JSON) with its provenance line; the words for
 //!   waits, counts and dates in [`press::words`]. Pure.
+//! - [`lang`] — German and English, with their number and date formats, for everything written for people. Pure.
 //! - [`report`] — tables and CSV of projection views for people and spreadsheets. Pure.
 //! - [`holidays`] — the public holidays of the 16 German states as `holiday_declared` events (from `holiday_de`),
 //!   with deterministic ids. Pure.
@@ -48,6 +49,7 @@ pub mod cli;
 pub mod domain;
 pub mod forecast;
 pub mod holidays;
+pub mod lang;
 pub mod log;
 pub mod press;
 pub mod projection;

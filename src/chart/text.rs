@@ -3,48 +3,12 @@
 //! Everything a chart writes goes through here, so a chart never mixes languages and a German reader sees
 //! "1.000" and "24.06.2020" where an English one sees "1,000" and "2020-06-24".
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{Datelike, NaiveDate};
 
 use crate::domain::event::ClosureCause;
 use crate::projection::PeriodKind;
 
-/// The language of a chart's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Lang {
-    /// German: the language of the offices and their council.
-    #[default]
-    De,
-    /// English.
-    En,
-}
-
-/// A language code that is neither `de` nor `en`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("language {0:?} is not supported, use \"de\" or \"en\"")]
-pub struct UnknownLang(pub String);
-
-impl FromStr for Lang {
-    type Err = UnknownLang;
-    fn from_str(s: &str) -> Result<Self, UnknownLang> {
-        match s {
-            "de" => Ok(Lang::De),
-            "en" => Ok(Lang::En),
-            other => Err(UnknownLang(other.to_owned())),
-        }
-    }
-}
-
-impl fmt::Display for Lang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Lang::De => "de",
-            Lang::En => "en",
-        })
-    }
-}
+pub use crate::lang::{Lang, UnknownLang};
 
 /// A text in both languages; `pick` chooses.
 pub(crate) struct Words {
@@ -109,57 +73,14 @@ pub(crate) fn period_kind_name(kind: PeriodKind, lang: Lang) -> &'static str {
 
 /// An integer with the language's thousands separator: "1.000" or "1,000".
 pub(crate) fn int(value: u64, lang: Lang) -> String {
-    let sep = match lang {
-        Lang::De => '.',
-        Lang::En => ',',
-    };
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    out
+    crate::lang::integer(value, lang)
 }
 
 /// A full date: "24.06.2020" or "2020-06-24".
 pub(crate) fn date(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::De => d.format("%d.%m.%Y").to_string(),
-        Lang::En => d.format("%Y-%m-%d").to_string(),
-    }
+    crate::lang::date_short(d, lang)
 }
 
-const MONTHS_DE: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 const MONTHS_DE_SHORT: [&str; 12] =
     ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"];
 const MONTHS_EN_SHORT: [&str; 12] =
@@ -179,9 +100,10 @@ pub(crate) enum MonthStyle {
 /// A month label: "Juni 2020", "Jun 2020" or "Jun" (`with_year` adds the year to the bare style).
 pub(crate) fn month(d: NaiveDate, style: MonthStyle, with_year: bool, lang: Lang) -> String {
     let i = d.month0() as usize;
-    let (long, short) = match lang {
-        Lang::De => (MONTHS_DE[i], MONTHS_DE_SHORT[i]),
-        Lang::En => (MONTHS_EN[i], MONTHS_EN_SHORT[i]),
+    let long = crate::lang::month_name(d, lang);
+    let short = match lang {
+        Lang::De => MONTHS_DE_SHORT[i],
+        Lang::En => MONTHS_EN_SHORT[i],
     };
     match style {
         MonthStyle::Long => format!("{long} {}", d.year()),

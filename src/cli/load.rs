@@ -83,5 +83,5 @@ pub fn parse_office(s: &str) -> Result<OfficeId, String> {
 
 /// Parses `de` or `en` for clap.
 pub fn parse_lang(s: &str) -> Result<crate::press::words::Lang, String> {
-    crate::press::words::Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language, expected de or en"))
+    s.parse().map_err(|e: crate::lang::UnknownLang| e.to_string())
 }

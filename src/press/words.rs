@@ -6,25 +6,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-/// The language of a text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    De,
-    En,
-}
-
-impl Lang {
-    /// Parses `de` or `en`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "de" => Some(Lang::De),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
+pub use crate::lang::{Lang, date_short, integer};
 
 /// A wait in words, and whether the words round it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -132,23 +114,6 @@ pub fn days_after_preposition(days: u32, lang: Lang) -> String {
     }
 }
 
-/// An integer with thousands separators: "1.043" in German, "1,043" in English.
-pub fn integer(n: u64, lang: Lang) -> String {
-    let digits = n.to_string();
-    let separator = match lang {
-        Lang::De => '.',
-        Lang::En => ',',
-    };
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A count as the press says it: "mehr als 1.000" for 1,043; exact below 100 or when already round.
 pub fn count_in_words(n: u64, lang: Lang) -> String {
     if n < 100 {
@@ -165,57 +130,12 @@ pub fn count_in_words(n: u64, lang: Lang) -> String {
     }
 }
 
-const DE_MONTHS: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
-const EN_MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// A date in prose: "24. Juni 2020", "24 June 2020".
 pub fn date_long(d: NaiveDate, lang: Lang) -> String {
-    let month = d.month0() as usize;
+    let month = crate::lang::month_name(d, lang);
     match lang {
-        Lang::De => format!("{}. {} {}", d.day(), DE_MONTHS[month], d.year()),
-        Lang::En => format!("{} {} {}", d.day(), EN_MONTHS[month], d.year()),
-    }
-}
-
-/// A date in tables: "24.06.2020", "2020-06-24".
-pub fn date_short(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::De => d.format("%d.%m.%Y").to_string(),
-        Lang::En => d.format("%Y-%m-%d").to_string(),
-    }
-}
-
-/// The name of a month: "Juni 2020", "June 2020".
-pub fn month_name(d: NaiveDate, lang: Lang) -> &'static str {
-    match lang {
-        Lang::De => DE_MONTHS[d.month0() as usize],
-        Lang::En => EN_MONTHS[d.month0() as usize],
+        Lang::De => format!("{}. {month} {}", d.day(), d.year()),
+        Lang::En => format!("{} {month} {}", d.day(), d.year()),
     }
 }
 
