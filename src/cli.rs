@@ -4,6 +4,7 @@
 //! code; this file only parses and dispatches, so that the binary's `main` stays thin.
 
 pub mod attribution;
+pub mod demo;
 pub mod export;
 pub mod holidays;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod offices;
 pub mod press;
 pub mod scenario;
 pub mod series;
+pub mod serve;
 pub mod summary;
 pub mod verify;
 
@@ -66,6 +68,10 @@ pub enum Command {
     Holidays(holidays::HolidaysArgs),
     /// Print the events of a simulated scenario as NDJSON.
     Scenario(scenario::ScenarioArgs),
+    /// Serve the HTTP API and /metrics over the log in the data directory.
+    Serve(serve::ServeArgs),
+    /// Serve the Kaiserslautern 2020 data set from a temporary store, as of 2020-06-24.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.
@@ -81,5 +87,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Demo(args) => demo::run(&cli.global, args),
     }
 }

@@ -35,6 +35,7 @@
 //! - There is no global state: every component is a value that its owner passes on.
 
 pub mod cli;
+pub mod service;
 pub mod domain;
 pub mod holidays;
 pub mod log;
