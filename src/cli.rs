@@ -5,6 +5,7 @@
 
 pub mod attribution;
 pub mod chart;
+pub mod demo;
 pub mod export;
 pub mod forecast;
 pub mod holidays;
@@ -15,6 +16,7 @@ pub mod press;
 pub mod sample;
 pub mod scenario;
 pub mod series;
+pub mod serve;
 pub mod summary;
 pub mod verify;
 
@@ -75,6 +77,10 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Print the events of a simulated scenario as NDJSON.
     Scenario(scenario::ScenarioArgs),
+    /// Serve the HTTP API and /metrics over the log in the data directory.
+    Serve(serve::ServeArgs),
+    /// Serve the Kaiserslautern 2020 data set from a temporary store, as of 2020-06-24.
+    Demo(demo::DemoArgs),
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.
@@ -96,5 +102,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Sample(args) => sample::run(&cli.global, args),
         Command::Scenario(args) => scenario::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Demo(args) => demo::run(&cli.global, args),
     }
 }

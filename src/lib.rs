@@ -57,3 +57,4 @@ pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod scenario;
+pub mod service;

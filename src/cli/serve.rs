@@ -1,0 +1,81 @@
+//! `wartezeit serve`: the HTTP service over the log in the data directory, until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use chrono::NaiveDate;
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::cli::load::parse_date;
+use crate::log::Log;
+use crate::service::{self, Token};
+
+/// Arguments of `wartezeit serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Fix the evaluation day ("today") instead of taking the wall-clock date (for replays and demos).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// A file holding the bearer token that writes need (surrounding whitespace is ignored).
+    #[arg(long, conflicts_with = "insecure_no_auth")]
+    pub token_file: Option<PathBuf>,
+    /// Let anyone write, without a token. Only for a service no one else can reach.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+}
+
+/// The token from `--token-file` or `WARTEZEIT_TOKEN`; an error when neither is given without
+/// `--insecure-no-auth`.
+fn token(args: &ServeArgs) -> anyhow::Result<Option<Token>> {
+    if args.insecure_no_auth {
+        return Ok(None);
+    }
+    let text = match &args.token_file {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read --token-file {}", path.display()))?
+        }
+        None => std::env::var("WARTEZEIT_TOKEN").unwrap_or_default(),
+    };
+    match Token::new(&text) {
+        Some(token) => Ok(Some(token)),
+        None if args.token_file.is_some() => bail!("--token-file holds no token"),
+        None => bail!("writes need a token: give --token-file FILE or set WARTEZEIT_TOKEN (or --insecure-no-auth)"),
+    }
+}
+
+/// Runs `wartezeit serve`.
+pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let token = token(args)?;
+    let log = Log::open(&global.data_dir).with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let mut config = service::Config::new(global.tz, token);
+    config.as_of = args.as_of;
+    serve(config, log, args.listen, |addr| {
+        eprintln!("wartezeit serving http://{addr}/ (data directory {})", global.data_dir.display());
+    })
+}
+
+/// Starts a runtime, binds `listen`, calls `started` with the bound address, and serves until a signal.
+pub fn serve(
+    config: service::Config,
+    log: Log,
+    listen: SocketAddr,
+    started: impl FnOnce(SocketAddr),
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let app = service::build(config, log)?;
+        started(addr);
+        service::run(listener, app.router, service::shutdown_signal()).await.context("serving")?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! RFC 9457 problem details (`application/problem+json`): every error the API answers.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::rules::{Status, Violation};
+
+/// The media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One broken rule of one event of a rejected batch, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ViolationBody {
+    /// The event's index in the batch, from 0.
+    pub index: usize,
+    /// The NDJSON line (from 1, blank lines counted), for NDJSON bodies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The field at fault as named on the wire; null when the event as a whole is wrong.
+    pub field: Option<String>,
+    pub reason: String,
+    /// 400, 409 or 422.
+    pub status: u16,
+}
+
+/// A problem details document.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The query parameter at fault, for a bad query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// Every violation of a rejected batch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<ViolationBody>,
+    #[serde(skip)]
+    www_authenticate: bool,
+}
+
+impl Problem {
+    /// A problem with `about:blank` type and the status's reason phrase as title.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("error").into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            parameter: None,
+            violations: Vec::new(),
+            www_authenticate: false,
+        }
+    }
+
+    /// A 400 naming a query parameter.
+    pub fn bad_parameter(name: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "urn:wartezeit:problem:bad-parameter".into(),
+            parameter: Some(name.into()),
+            ..Problem::new(StatusCode::BAD_REQUEST, detail)
+        }
+    }
+
+    /// A 401 that asks for a bearer token.
+    pub fn unauthorized() -> Self {
+        Problem {
+            www_authenticate: true,
+            ..Problem::new(StatusCode::UNAUTHORIZED, "writes need an Authorization: Bearer <token> header")
+        }
+    }
+
+    /// A rejected batch: the status is the most severe class present, by precedence 400 > 409 > 422.
+    pub fn rejected(violations: Vec<(Violation, Option<usize>)>) -> Self {
+        let worst = violations.iter().map(|(v, _)| v.status).min().unwrap_or(Status::BadRequest);
+        let status = StatusCode::from_u16(worst.code()).unwrap_or(StatusCode::BAD_REQUEST);
+        let kind = match worst {
+            Status::BadRequest => "urn:wartezeit:problem:malformed-event",
+            Status::Conflict => "urn:wartezeit:problem:conflict",
+            Status::Unprocessable => "urn:wartezeit:problem:rule-violation",
+        };
+        let n = violations.len();
+        let violations: Vec<ViolationBody> = violations
+            .into_iter()
+            .map(|(v, line)| ViolationBody {
+                index: v.index,
+                line,
+                field: v.field,
+                reason: v.reason,
+                status: v.status.code(),
+            })
+            .collect();
+        Problem {
+            kind: kind.into(),
+            violations,
+            ..Problem::new(status, format!("batch rejected, nothing appended: {n} violation(s)"))
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.www_authenticate {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wartezeit\""));
+        }
+        response
+    }
+}

@@ -1,0 +1,477 @@
+//! The routes and their handlers. Handlers parse at the edge (query values, event bodies) into domain types, ask
+//! the log or the projection, and answer JSON or problem details.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::domain::event::Event;
+use crate::domain::id::OfficeId;
+use crate::domain::wire::{parse_event, parse_event_value, to_json_line};
+use crate::log::AppendError;
+use crate::press::words::Lang;
+use crate::press::{self, Format, Provenance};
+use crate::projection::Projection;
+use crate::rules::Violation;
+use crate::service::MAX_BODY_BYTES;
+use crate::service::auth::{self, Denied};
+use crate::service::metrics;
+use crate::service::openapi::{AppendBody, EntryBody, EventsPage, HeadBody};
+use crate::service::problem::Problem;
+use crate::service::state::State;
+
+type Shared = Arc<State>;
+type Answer = Result<Response, Problem>;
+
+/// The longest series one request may ask for, in days (as the CLI).
+const MAX_SERIES_DAYS: i64 = 36_600;
+/// The default and the largest `limit` of `GET /api/v1/events`.
+const DEFAULT_EVENTS_LIMIT: usize = 1_000;
+const MAX_EVENTS_LIMIT: usize = 10_000;
+
+/// Every route, with the metrics middleware, a request timeout and one trace line per request.
+pub fn router(state: Shared) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/events", post(append_events).get(list_events))
+        .route("/api/v1/series", get(series))
+        .route("/api/v1/summary", get(summary))
+        .route("/api/v1/attribution", get(attribution))
+        .route("/api/v1/press-statement", get(press_statement))
+        .route("/api/v1/offices", get(offices))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The query parameters of a request, checked against the names a route accepts.
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn new(query: Result<Query<Vec<(String, String)>>, QueryRejection>, allowed: &[&str]) -> Result<Params, Problem> {
+        let Query(pairs) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("bad query: {e}")))?;
+        let mut map = HashMap::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                return Err(Problem::bad_parameter(
+                    &name,
+                    format!("unknown parameter {name:?}; this route takes {}", allowed.join(", ")),
+                ));
+            }
+            if map.insert(name.clone(), value).is_some() {
+                return Err(Problem::bad_parameter(&name, format!("parameter {name:?} given twice")));
+            }
+        }
+        Ok(Params(map))
+    }
+
+    fn parse<T>(&self, name: &str, what: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, Problem> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(v) => {
+                f(v).map(Some).ok_or_else(|| Problem::bad_parameter(name, format!("{name}={v:?} is not {what}")))
+            }
+        }
+    }
+
+    fn date(&self, name: &str) -> Result<Option<NaiveDate>, Problem> {
+        self.parse(name, "a date YYYY-MM-DD", |v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    }
+
+    fn required_date(&self, name: &str) -> Result<NaiveDate, Problem> {
+        self.date(name)?.ok_or_else(|| Problem::bad_parameter(name, format!("{name} is required (YYYY-MM-DD)")))
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u64>, Problem> {
+        self.parse(name, "a non-negative integer", |v| v.parse().ok())
+    }
+
+    fn office(&self) -> Result<Option<OfficeId>, Problem> {
+        self.parse("office", "an office id", |v| OfficeId::parse(v).ok())
+    }
+}
+
+/// The office asked for, or the log's only one; 400 when none was named and the log has several, 404 when the
+/// log does not know it.
+fn resolve_office(projection: &Projection, asked: Option<OfficeId>) -> Result<OfficeId, Problem> {
+    let known = projection.offices();
+    match asked {
+        Some(office) if known.iter().any(|o| o.office == office) => Ok(office),
+        Some(office) => Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
+        None => match projection.only_office() {
+            Some(only) => Ok(only.clone()),
+            None if known.is_empty() => Err(Problem::new(StatusCode::NOT_FOUND, "the log holds no office yet")),
+            None => {
+                let names: Vec<String> = known.iter().map(|o| o.office.to_string()).collect();
+                Err(Problem::bad_parameter(
+                    "office",
+                    format!("the log holds {} offices ({}); name one with office=", names.len(), names.join(", ")),
+                ))
+            }
+        },
+    }
+}
+
+/// Runs `f` on the committed projection, or on one rebuilt up to `known_at` (on the blocking pool).
+async fn with_projection<T: Send + 'static>(
+    state: &Shared,
+    known_at: Option<u64>,
+    f: impl FnOnce(&Projection, Provenance) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    if !state.is_ready() {
+        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
+    }
+    let current_position = state.read().projection.position();
+    match known_at {
+        Some(p) if p != current_position => {
+            let head = state.log.head().position;
+            if p > head {
+                return Err(Problem::bad_parameter(
+                    "known_at",
+                    format!("known_at={p}: the log holds only {head} events"),
+                ));
+            }
+            let state = Arc::clone(state);
+            tokio::task::spawn_blocking(move || {
+                let (projection, provenance) = state.projection_at(p).map_err(internal)?;
+                f(&projection, provenance)
+            })
+            .await
+            .map_err(internal)?
+        }
+        _ => {
+            let current = state.read();
+            f(&current.projection, current.provenance())
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Problem {
+    tracing::error!("internal error: {e}");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Response {
+    Json(value).into_response()
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("index.html"))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: 200 once the initial projection is built, 503 before.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "the projection is built", body = String),
+    (status = 503, description = "still building", body = String)))]
+pub async fn readyz(AxumState(state): AxumState<Shared>) -> (StatusCode, &'static str) {
+    if state.is_ready() { (StatusCode::OK, "ready\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "building\n") }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")))]
+pub async fn metrics_text(AxumState(state): AxumState<Shared>) -> Response {
+    let text = metrics::render(&state);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi_json() -> Response {
+    json(&crate::service::openapi::document())
+}
+
+/// Appends a batch of events, all or nothing; answers once the batch is durable.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body(description = "a JSON array of events, or NDJSON with Content-Type application/x-ndjson", content(
+        (Vec<Object> = "application/json"), (String = "application/x-ndjson"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "durable", body = AppendBody),
+        (status = 400, description = "malformed events", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "no bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "wrong token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "conflicts with the log", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "body over 8 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported content type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "breaks a rule", body = Problem, content_type = "application/problem+json")))]
+pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderMap, body: Body) -> Answer {
+    match auth::check(state.config.token.as_ref(), &headers) {
+        Ok(()) => {}
+        Err(Denied::Missing) => return Err(Problem::unauthorized()),
+        Err(Denied::Wrong) => {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token"));
+        }
+    }
+    let too_large = || Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes"));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let (events, lines) = match media.as_str() {
+        "application/x-ndjson" | "application/ndjson" => parse_ndjson(&bytes)?,
+        "application/json" => (parse_array(&bytes)?, None),
+        other => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("content type {other:?}: send application/json (an array) or application/x-ndjson"),
+            ));
+        }
+    };
+    let count = events.len();
+    let log = state.log.clone();
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || log.append(events)).await.map_err(internal)?;
+    state.metrics.append_seconds.observe(started.elapsed().as_secs_f64());
+    let receipt = match result {
+        Ok(receipt) => receipt,
+        Err(AppendError::Rejected(violations)) => {
+            let line_of = |v: &Violation| lines.as_ref().and_then(|l| l.get(v.index).copied());
+            return Err(Problem::rejected(
+                violations
+                    .into_iter()
+                    .map(|v| {
+                        let line = line_of(&v);
+                        (v, line)
+                    })
+                    .collect(),
+            ));
+        }
+        Err(e @ AppendError::Closed) => return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(e @ AppendError::Storage(_)) => return Err(internal(e)),
+    };
+    state.metrics.events_appended.inc_by(receipt.appended as u64);
+    // Fold the new entries in before answering, so that a client reads its own writes after the 200.
+    let catcher = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || catcher.catch_up()).await.map_err(internal)?.map_err(internal)?;
+    tracing::debug!(events = count, appended = receipt.appended, "batch appended");
+    Ok(json(&AppendBody {
+        appended: receipt.appended,
+        duplicates: receipt.duplicates,
+        first_position: receipt.first_position,
+        last_position: receipt.last_position,
+        digest: hex::encode(receipt.digest),
+    }))
+}
+
+/// Parses a JSON array body; any broken event is a 400 listing every problem.
+fn parse_array(bytes: &[u8]) -> Result<Vec<Event>, Problem> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "the body is not a JSON array of events"));
+    };
+    let mut events = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match parse_event_value(item) {
+            Ok(event) => events.push(event),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| (Violation::from_wire(index, e), None))),
+        }
+    }
+    if problems.is_empty() { Ok(events) } else { Err(Problem::rejected(problems)) }
+}
+
+/// Parses an NDJSON body (blank lines skipped); returns the events and the line of each.
+fn parse_ndjson(bytes: &[u8]) -> Result<(Vec<Event>, Option<Vec<usize>>), Problem> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the body is not UTF-8: {e}")))?;
+    let mut events = Vec::new();
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    // Line numbers count blank lines too, as an editor does; indexes count events only.
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let index = lines.len();
+        lines.push(i + 1);
+        match parse_event(line) {
+            Ok(event) => events.push(event),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| (Violation::from_wire(index, e), Some(i + 1)))),
+        }
+    }
+    if problems.is_empty() { Ok((events, Some(lines))) } else { Err(Problem::rejected(problems)) }
+}
+
+/// The log in order from a position, with each entry's metadata: a catch-up feed for replicas.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(
+    ("from" = Option<u64>, Query, description = "first position, default 1"),
+    ("limit" = Option<usize>, Query, description = "at most this many entries, default 1000, at most 10000")),
+    responses((status = 200, description = "entries in log order", body = EventsPage),
+              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_events(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let params = Params::new(query, &["from", "limit"])?;
+    let from = params.number("from")?.unwrap_or(1).max(1);
+    let limit = match params.number("limit")? {
+        None => DEFAULT_EVENTS_LIMIT,
+        Some(n) if (1..=MAX_EVENTS_LIMIT as u64).contains(&n) => n as usize,
+        Some(n) => return Err(Problem::bad_parameter("limit", format!("limit={n} is not in 1..={MAX_EVENTS_LIMIT}"))),
+    };
+    let log = state.log.clone();
+    let page = tokio::task::spawn_blocking(move || -> Result<EventsPage, Problem> {
+        let head = log.head();
+        let mut entries = Vec::new();
+        for entry in log.scan(from).take(limit) {
+            let entry = entry.map_err(internal)?;
+            let event = serde_json::from_str(&to_json_line(&entry.event)).map_err(internal)?;
+            entries.push(EntryBody {
+                position: entry.position,
+                recorded_at: entry.recorded_at,
+                digest: hex::encode(entry.digest),
+                event,
+            });
+        }
+        let next_from = entries.last().map_or(from, |e| e.position + 1);
+        Ok(EventsPage {
+            head: HeadBody { position: head.position, digest: hex::encode(head.digest) },
+            next_from,
+            entries,
+        })
+    })
+    .await
+    .map_err(internal)??;
+    Ok(json(&page))
+}
+
+/// One row of figures per day, the rows of `wartezeit series` with the same keys.
+#[utoipa::path(get, path = "/api/v1/series", tag = "figures", params(
+    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
+    ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
+    responses((status = 200, description = "one row per day", body = Vec<crate::service::openapi::DayRowSchema>),
+              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = Problem, content_type = "application/problem+json")))]
+pub async fn series(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let params = Params::new(query, &["office", "from", "to", "known_at"])?;
+    let (office, from, to) = (params.office()?, params.required_date("from")?, params.required_date("to")?);
+    let days = (to - from).num_days();
+    if days < 0 {
+        return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
+    }
+    if days >= MAX_SERIES_DAYS {
+        return Err(Problem::bad_parameter("to", format!("{} days asked, at most {MAX_SERIES_DAYS}", days + 1)));
+    }
+    with_projection(&state, params.number("known_at")?, move |p, _| {
+        let office = resolve_office(p, office)?;
+        Ok(json(&p.series(&office, from, to)))
+    })
+    .await
+}
+
+/// The headline figures of one day, with the change against seven days earlier.
+#[utoipa::path(get, path = "/api/v1/summary", tag = "figures", params(
+    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
+    ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
+    responses((status = 200, description = "the summary", body = crate::service::openapi::SummarySchema),
+              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn summary(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let params = Params::new(query, &["office", "as_of", "known_at"])?;
+    let office = params.office()?;
+    let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
+    with_projection(&state, params.number("known_at")?, move |p, _| {
+        let office = resolve_office(p, office)?;
+        Ok(json(&p.summary(&office, as_of)))
+    })
+    .await
+}
+
+/// Capacity lost to closures and holidays, per cause and per named period.
+#[utoipa::path(get, path = "/api/v1/attribution", tag = "figures", params(
+    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
+    ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
+    responses((status = 200, description = "lost capacity", body = Object),
+              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn attribution(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let params = Params::new(query, &["office", "from", "to", "known_at"])?;
+    let (office, from, to) = (params.office()?, params.required_date("from")?, params.required_date("to")?);
+    if to < from {
+        return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
+    }
+    with_projection(&state, params.number("known_at")?, move |p, _| {
+        let office = resolve_office(p, office)?;
+        Ok(json(&p.attribution(&office, from, to)))
+    })
+    .await
+}
+
+/// The press statement of a day, with its provenance.
+#[utoipa::path(get, path = "/api/v1/press-statement", tag = "figures", params(
+    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
+    ("lang" = Option<String>, Query, description = "de (default) or en"),
+    ("format" = Option<String>, Query, description = "json (default), text or markdown"),
+    ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
+    responses((status = 200, description = "the statement: JSON, text/plain or text/markdown", body = Object),
+              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn press_statement(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let params = Params::new(query, &["office", "as_of", "lang", "format", "known_at"])?;
+    let office = params.office()?;
+    let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
+    let lang = params.parse("lang", "a language (de or en)", |s| s.parse::<Lang>().ok())?.unwrap_or(Lang::De);
+    let format = params.parse("format", "a format (json, text, markdown)", Format::parse)?.unwrap_or(Format::Json);
+    with_projection(&state, params.number("known_at")?, move |p, provenance| {
+        let office = resolve_office(p, office)?;
+        let statement = press::compose(p, &office, as_of, lang, provenance, None);
+        Ok(match format {
+            Format::Json => json(&statement),
+            Format::Text => text("text/plain; charset=utf-8", press::render(&statement, format)),
+            Format::Markdown => text("text/markdown; charset=utf-8", press::render(&statement, format)),
+        })
+    })
+    .await
+}
+
+fn text(content_type: &'static str, body: String) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+}
+
+/// The offices in the log, with the dates of their first and last event.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "figures",
+    responses((status = 200, description = "offices in name order", body = Vec<crate::service::openapi::OfficeSchema>)))]
+pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
+    with_projection(&state, None, |p, _| Ok(json(&p.offices()))).await
+}
