@@ -35,7 +35,6 @@
 //! - There is no global state: every component is a value that its owner passes on.
 
 pub mod cli;
-pub mod service;
 pub mod domain;
 pub mod holidays;
 pub mod log;
@@ -45,3 +44,4 @@ pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod scenario;
+pub mod service;

@@ -61,7 +61,13 @@ pub struct Config {
 impl Config {
     /// A configuration with the defaults: no fixed day, 30 s timeout, H = 365.
     pub fn new(zone: Zone, token: Option<Token>) -> Self {
-        Config { zone, as_of: None, token, request_timeout: Duration::from_secs(30), horizon_days: DEFAULT_HORIZON_DAYS }
+        Config {
+            zone,
+            as_of: None,
+            token,
+            request_timeout: Duration::from_secs(30),
+            horizon_days: DEFAULT_HORIZON_DAYS,
+        }
     }
 }
 

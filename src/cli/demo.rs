@@ -48,7 +48,8 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let base = format!("http://{addr}");
         println!("wartezeit demo: {count} events of Kaiserslautern 2020, evaluated as of {AS_OF}");
         println!("store: {} (removed on exit)\n", dir.path().display());
-        for path in ["/", "/api/v1/summary", "/api/v1/press-statement?format=text", "/metrics", "/api/v1/openapi.json"] {
+        for path in ["/", "/api/v1/summary", "/api/v1/press-statement?format=text", "/metrics", "/api/v1/openapi.json"]
+        {
             println!("  {base}{path}");
         }
         println!("\nwrite token (POST /api/v1/events): {shown}");

@@ -37,7 +37,9 @@ fn token(args: &ServeArgs) -> anyhow::Result<Option<Token>> {
         return Ok(None);
     }
     let text = match &args.token_file {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read --token-file {}", path.display()))?,
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read --token-file {}", path.display()))?
+        }
         None => std::env::var("WARTEZEIT_TOKEN").unwrap_or_default(),
     };
     match Token::new(&text) {
@@ -67,7 +69,8 @@ pub fn serve(
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let app = service::build(config, log)?;
         started(addr);

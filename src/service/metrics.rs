@@ -57,7 +57,8 @@ impl Metrics {
         let registry = Registry::new();
         let events_appended =
             IntCounter::new("wartezeit_events_appended_total", "Events appended to the log by this process.")?;
-        let latency_buckets = vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+        let latency_buckets =
+            vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
         let append_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "wartezeit_append_duration_seconds",
@@ -205,9 +206,14 @@ fn escape(v: &str) -> String {
 }
 
 fn write_business(out: &mut String, projection: &crate::projection::Projection, today: NaiveDate, totals: &Totals) {
-    let mut backlog = Family::gauge("wartezeit_backlog_appointments", "Appointments booked and not yet cancelled, attended or missed.");
-    let mut by_service =
-        Family::gauge("wartezeit_backlog_by_service_appointments", "The backlog per service (services with none left out).");
+    let mut backlog = Family::gauge(
+        "wartezeit_backlog_appointments",
+        "Appointments booked and not yet cancelled, attended or missed.",
+    );
+    let mut by_service = Family::gauge(
+        "wartezeit_backlog_by_service_appointments",
+        "The backlog per service (services with none left out).",
+    );
     let mut displaced = Family::gauge(
         "wartezeit_displaced_appointments",
         "Backlog appointments whose slot lies on a day with capacity 0.",
@@ -228,9 +234,11 @@ fn write_business(out: &mut String, projection: &crate::projection::Projection, 
         "wartezeit_realized_wait_7d_p90_seconds",
         "Nearest-rank 90th percentile of the waits booked over the last 7 days, times 86400; absent without bookings.",
     );
-    let mut capacity = Family::gauge("wartezeit_capacity_today_slots", "Slots the plan gives today after closures and holidays.");
+    let mut capacity =
+        Family::gauge("wartezeit_capacity_today_slots", "Slots the plan gives today after closures and holidays.");
     let mut booked = Family::gauge("wartezeit_booked_today_slots", "Slots booked today.");
-    let mut free = Family::gauge("wartezeit_free_slots_next_28_days", "Free slots over the next 28 days (tomorrow on).");
+    let mut free =
+        Family::gauge("wartezeit_free_slots_next_28_days", "Free slots over the next 28 days (tomorrow on).");
     let mut closed = Family::gauge("wartezeit_office_closed_today", "1 when the office has capacity 0 today, else 0.");
     let mut counters = [
         Family::counter("wartezeit_bookings_total", "Appointments booked, up to and including today."),
@@ -245,7 +253,9 @@ fn write_business(out: &mut String, projection: &crate::projection::Projection, 
         let row = projection.row(&info.office, today);
         backlog.samples.push((l(), f64::from(row.backlog)));
         for (service, n) in &row.backlog_by_service {
-            by_service.samples.push((vec![("office", office.clone()), ("service", service.to_string())], f64::from(*n)));
+            by_service
+                .samples
+                .push((vec![("office", office.clone()), ("service", service.to_string())], f64::from(*n)));
         }
         displaced.samples.push((l(), f64::from(row.displaced)));
         let seconds = |days: Option<u32>| days.map(|d| f64::from(d) * SECONDS_PER_DAY);

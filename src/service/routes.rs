@@ -24,12 +24,12 @@ use crate::press::words::Lang;
 use crate::press::{self, Format, Provenance};
 use crate::projection::Projection;
 use crate::rules::Violation;
+use crate::service::MAX_BODY_BYTES;
 use crate::service::auth::{self, Denied};
 use crate::service::metrics;
 use crate::service::openapi::{AppendBody, EntryBody, EventsPage, HeadBody};
 use crate::service::problem::Problem;
 use crate::service::state::State;
-use crate::service::MAX_BODY_BYTES;
 
 type Shared = Arc<State>;
 type Answer = Result<Response, Problem>;
@@ -86,7 +86,9 @@ impl Params {
     fn parse<T>(&self, name: &str, what: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, Problem> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(v) => f(v).map(Some).ok_or_else(|| Problem::bad_parameter(name, format!("{name}={v:?} is not {what}"))),
+            Some(v) => {
+                f(v).map(Some).ok_or_else(|| Problem::bad_parameter(name, format!("{name}={v:?} is not {what}")))
+            }
         }
     }
 
@@ -142,7 +144,10 @@ async fn with_projection<T: Send + 'static>(
         Some(p) if p != current_position => {
             let head = state.log.head().position;
             if p > head {
-                return Err(Problem::bad_parameter("known_at", format!("known_at={p}: the log holds only {head} events")));
+                return Err(Problem::bad_parameter(
+                    "known_at",
+                    format!("known_at={p}: the log holds only {head} events"),
+                ));
             }
             let state = Arc::clone(state);
             tokio::task::spawn_blocking(move || {
@@ -220,7 +225,9 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     match auth::check(state.config.token.as_ref(), &headers) {
         Ok(()) => {}
         Err(Denied::Missing) => return Err(Problem::unauthorized()),
-        Err(Denied::Wrong) => return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token")),
+        Err(Denied::Wrong) => {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token"));
+        }
     }
     let too_large = || Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes"));
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
@@ -249,10 +256,15 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
         Ok(receipt) => receipt,
         Err(AppendError::Rejected(violations)) => {
             let line_of = |v: &Violation| lines.as_ref().and_then(|l| l.get(v.index).copied());
-            return Err(Problem::rejected(violations.into_iter().map(|v| {
-                let line = line_of(&v);
-                (v, line)
-            }).collect()));
+            return Err(Problem::rejected(
+                violations
+                    .into_iter()
+                    .map(|v| {
+                        let line = line_of(&v);
+                        (v, line)
+                    })
+                    .collect(),
+            ));
         }
         Err(e @ AppendError::Closed) => return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
         Err(e @ AppendError::Storage(_)) => return Err(internal(e)),
