@@ -28,7 +28,7 @@ use crate::service::MAX_BODY_BYTES;
 use crate::service::auth::{self, Denied};
 use crate::service::metrics;
 use crate::service::openapi::{AppendBody, EntryBody, EventsPage, HeadBody};
-use crate::service::problem::Problem;
+use crate::service::problem::{Problem, ProblemBody};
 use crate::service::state::State;
 
 type Shared = Arc<State>;
@@ -214,13 +214,13 @@ pub async fn openapi_json() -> Response {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "durable", body = AppendBody),
-        (status = 400, description = "malformed events", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "wrong token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "conflicts with the log", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "body over 8 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported content type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "breaks a rule", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "malformed events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "wrong token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "conflicts with the log", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "body over 8 MiB", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported content type", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "breaks a rule", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderMap, body: Body) -> Answer {
     match auth::check(state.config.token.as_ref(), &headers) {
         Ok(()) => {}
@@ -325,7 +325,7 @@ fn parse_ndjson(bytes: &[u8]) -> Result<(Vec<Event>, Option<Vec<usize>>), Proble
     ("from" = Option<u64>, Query, description = "first position, default 1"),
     ("limit" = Option<usize>, Query, description = "at most this many entries, default 1000, at most 10000")),
     responses((status = 200, description = "entries in log order", body = EventsPage),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_events(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -369,8 +369,8 @@ pub async fn list_events(
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "one row per day", body = Vec<crate::service::openapi::DayRowSchema>),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "unknown office", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn series(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -397,7 +397,7 @@ pub async fn series(
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the summary", body = crate::service::openapi::SummarySchema),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn summary(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -418,7 +418,7 @@ pub async fn summary(
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "lost capacity", body = Object),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn attribution(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -443,7 +443,7 @@ pub async fn attribution(
     ("format" = Option<String>, Query, description = "json (default), text or markdown"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the statement: JSON, text/plain or text/markdown", body = Object),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn press_statement(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
