@@ -229,12 +229,7 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
             return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token"));
         }
     }
-    let too_large = || Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes"));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    let bytes = read_limited(body).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (events, lines) = match media.as_str() {
@@ -281,6 +276,38 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
         last_position: receipt.last_position,
         digest: hex::encode(receipt.digest),
     }))
+}
+
+/// How much of an oversized body is read and thrown away before answering 413, so that a client still sending
+/// receives the answer instead of a reset connection; past this the connection is simply closed.
+const DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+/// Reads the body up to [`MAX_BODY_BYTES`]; over that, drains (without keeping) up to [`DRAIN_BYTES`] and answers
+/// 413.
+async fn read_limited(mut body: Body) -> Result<Vec<u8>, Problem> {
+    use axum::body::HttpBody as _;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => break,
+            Some(Err(e)) => return Err(Problem::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))),
+            Some(Ok(frame)) => {
+                let Some(data) = frame.data_ref() else { continue };
+                seen += data.len();
+                if seen <= MAX_BODY_BYTES {
+                    kept.extend_from_slice(data);
+                } else if seen > DRAIN_BYTES {
+                    break;
+                }
+            }
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes")));
+    }
+    Ok(kept)
 }
 
 /// Parses a JSON array body; any broken event is a 400 listing every problem.
