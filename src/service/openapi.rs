@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::service::problem::{Problem, ViolationBody};
+use crate::service::problem::{ProblemBody, ViolationBody};
 use crate::service::routes;
 
 /// The answer to an accepted batch, sent once it is durable.
@@ -131,7 +131,7 @@ impl Modify for BearerAuth {
         routes::offices,
     ),
     components(schemas(
-        AppendBody, HeadBody, EntryBody, EventsPage, DayRowSchema, ChangeSchema, SummarySchema, OfficeSchema, Problem,
+        AppendBody, HeadBody, EntryBody, EventsPage, DayRowSchema, ChangeSchema, SummarySchema, OfficeSchema, ProblemBody,
         ViolationBody,
     )),
     modifiers(&BearerAuth),

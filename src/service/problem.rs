@@ -23,9 +23,14 @@ pub struct ViolationBody {
     pub status: u16,
 }
 
+/// An error answer: a problem details document, boxed so that `Result<_, Problem>` stays small.
+#[derive(Debug, Clone)]
+pub struct Problem(Box<ProblemBody>);
+
 /// A problem details document.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemBody {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]
     pub kind: String,
@@ -45,32 +50,27 @@ pub struct Problem {
 impl Problem {
     /// A problem with `about:blank` type and the status's reason phrase as title.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem {
-            kind: "about:blank".into(),
-            title: status.canonical_reason().unwrap_or("error").into(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            parameter: None,
-            violations: Vec::new(),
-            www_authenticate: false,
-        }
+        Problem(Box::new(ProblemBody::new(status, detail.into())))
+    }
+
+    /// The document.
+    pub fn body(&self) -> &ProblemBody {
+        &self.0
     }
 
     /// A 400 naming a query parameter.
     pub fn bad_parameter(name: &str, detail: impl Into<String>) -> Self {
-        Problem {
+        Problem(Box::new(ProblemBody {
             kind: "urn:wartezeit:problem:bad-parameter".into(),
             parameter: Some(name.into()),
-            ..Problem::new(StatusCode::BAD_REQUEST, detail)
-        }
+            ..ProblemBody::new(StatusCode::BAD_REQUEST, detail.into())
+        }))
     }
 
     /// A 401 that asks for a bearer token.
     pub fn unauthorized() -> Self {
-        Problem {
-            www_authenticate: true,
-            ..Problem::new(StatusCode::UNAUTHORIZED, "writes need an Authorization: Bearer <token> header")
-        }
+        let detail = "writes need an Authorization: Bearer <token> header".to_owned();
+        Problem(Box::new(ProblemBody { www_authenticate: true, ..ProblemBody::new(StatusCode::UNAUTHORIZED, detail) }))
     }
 
     /// A rejected batch: the status is the most severe class present, by precedence 400 > 409 > 422.
@@ -93,22 +93,37 @@ impl Problem {
                 status: v.status.code(),
             })
             .collect();
-        Problem {
+        Problem(Box::new(ProblemBody {
             kind: kind.into(),
             violations,
-            ..Problem::new(status, format!("batch rejected, nothing appended: {n} violation(s)"))
+            ..ProblemBody::new(status, format!("batch rejected, nothing appended: {n} violation(s)"))
+        }))
+    }
+}
+
+impl ProblemBody {
+    fn new(status: StatusCode, detail: String) -> Self {
+        ProblemBody {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("error").into(),
+            status: status.as_u16(),
+            detail,
+            parameter: None,
+            violations: Vec::new(),
+            www_authenticate: false,
         }
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut response = (status, body).into_response();
+        let body = *self.0;
+        let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (status, bytes).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if self.www_authenticate {
+        if body.www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wartezeit\""));
         }
         response

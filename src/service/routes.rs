@@ -28,7 +28,7 @@ use crate::service::MAX_BODY_BYTES;
 use crate::service::auth::{self, Denied};
 use crate::service::metrics;
 use crate::service::openapi::{AppendBody, EntryBody, EventsPage, HeadBody};
-use crate::service::problem::Problem;
+use crate::service::problem::{Problem, ProblemBody};
 use crate::service::state::State;
 
 type Shared = Arc<State>;
@@ -214,13 +214,13 @@ pub async fn openapi_json() -> Response {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "durable", body = AppendBody),
-        (status = 400, description = "malformed events", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "wrong token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "conflicts with the log", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "body over 8 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported content type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "breaks a rule", body = Problem, content_type = "application/problem+json")))]
+        (status = 400, description = "malformed events", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "wrong token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "conflicts with the log", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "body over 8 MiB", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported content type", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "breaks a rule", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderMap, body: Body) -> Answer {
     match auth::check(state.config.token.as_ref(), &headers) {
         Ok(()) => {}
@@ -229,12 +229,7 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
             return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token"));
         }
     }
-    let too_large = || Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes"));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+    let bytes = read_limited(body).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (events, lines) = match media.as_str() {
@@ -283,6 +278,38 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     }))
 }
 
+/// How much of an oversized body is read and thrown away before answering 413, so that a client still sending
+/// receives the answer instead of a reset connection; past this the connection is simply closed.
+const DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+/// Reads the body up to [`MAX_BODY_BYTES`]; over that, drains (without keeping) up to [`DRAIN_BYTES`] and answers
+/// 413.
+async fn read_limited(mut body: Body) -> Result<Vec<u8>, Problem> {
+    use axum::body::HttpBody as _;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => break,
+            Some(Err(e)) => return Err(Problem::new(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))),
+            Some(Ok(frame)) => {
+                let Some(data) = frame.data_ref() else { continue };
+                seen += data.len();
+                if seen <= MAX_BODY_BYTES {
+                    kept.extend_from_slice(data);
+                } else if seen > DRAIN_BYTES {
+                    break;
+                }
+            }
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY_BYTES} bytes")));
+    }
+    Ok(kept)
+}
+
 /// Parses a JSON array body; any broken event is a 400 listing every problem.
 fn parse_array(bytes: &[u8]) -> Result<Vec<Event>, Problem> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
@@ -325,7 +352,7 @@ fn parse_ndjson(bytes: &[u8]) -> Result<(Vec<Event>, Option<Vec<usize>>), Proble
     ("from" = Option<u64>, Query, description = "first position, default 1"),
     ("limit" = Option<usize>, Query, description = "at most this many entries, default 1000, at most 10000")),
     responses((status = 200, description = "entries in log order", body = EventsPage),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_events(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -369,8 +396,8 @@ pub async fn list_events(
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "one row per day", body = Vec<crate::service::openapi::DayRowSchema>),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "unknown office", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn series(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -397,7 +424,7 @@ pub async fn series(
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the summary", body = crate::service::openapi::SummarySchema),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn summary(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -418,7 +445,7 @@ pub async fn summary(
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "lost capacity", body = Object),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn attribution(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -443,7 +470,7 @@ pub async fn attribution(
     ("format" = Option<String>, Query, description = "json (default), text or markdown"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the statement: JSON, text/plain or text/markdown", body = Object),
-              (status = 400, description = "bad parameter", body = Problem, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn press_statement(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
