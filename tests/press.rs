@@ -3,37 +3,13 @@
 //!
 //! To accept a deliberate change of wording, run `UPDATE_GOLDEN=1 cargo test --test press` and review the diff.
 
+mod support {
+    pub mod cli;
+}
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 
-/// One process at a time may open a data directory (sled locks it), and the tests of this file share one.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn wartezeit(data_dir: &Path, args: &[&str]) -> String {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let out = Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-/// A data directory holding the committed scenario, imported once for all tests of this file.
-fn store() -> &'static Path {
-    static STORE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    STORE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kaiserslautern-2020.ndjson");
-            wartezeit(dir.path(), &["import", data.to_str().unwrap()]);
-            dir
-        })
-        .path()
-}
+use support::cli::{ok as wartezeit, store};
 
 fn golden(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)

@@ -1,50 +1,11 @@
 //! The read-side commands through the binary: `series`, `summary`, `offices`, `attribution`, on the committed data
 //! set; `--known-at P` against a fresh store holding only positions 1..=P.
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
-
-/// One process at a time may open a data directory (sled locks it).
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn run(data_dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wartezeit"));
-    command.arg("--data-dir").arg(data_dir).args(args);
-    match stdin {
-        None => command.output().expect("the binary runs"),
-        Some(input) => {
-            use std::io::Write;
-            let mut child = command
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("the binary starts");
-            child.stdin.take().expect("stdin").write_all(input).expect("input written");
-            child.wait_with_output().expect("the binary ends")
-        }
-    }
+mod support {
+    pub mod cli;
 }
 
-fn ok(data_dir: &Path, args: &[&str]) -> String {
-    let out = run(data_dir, args, None);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-fn store() -> &'static Path {
-    static STORE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    STORE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/kaiserslautern-2020.ndjson");
-            ok(dir.path(), &["import", data.to_str().unwrap()]);
-            dir
-        })
-        .path()
-}
+use support::cli::{ok, run, store};
 
 #[test]
 fn series_json_rows_have_exactly_the_documented_keys() {
