@@ -1,9 +1,11 @@
 //! The event log on sled: append-only, gapless, durable, idempotent, chained. The only module that touches disk.
 //!
-//! One sled tree, `ledger`, holds two kinds of keys:
-//! - `e` ‖ position (u64, big-endian) → the entry (format byte, `recorded_at`, seal, digest, event bytes; see
-//!   [`codec`]). Big-endian keys make sled's order the log order.
-//! - `i` ‖ event_id → position (u64, big-endian): the exact idempotency index.
+//! One sled tree, `ledger`, holds the entries in *chunks*: `c` ‖ first position (u64, big-endian) → a chunk of up
+//! to [`codec::CHUNK_MAX_ENTRIES`] consecutive entries (see [`codec`] for the layout, stored format 2). Big-endian
+//! keys make sled's order the log order; one sled value per run of entries instead of one per entry is what makes
+//! appends and scans fast (sled's cost is per item: allocation and copy-on-write of whole leaf nodes). There is no
+//! other key. A round that appends rewrites the open (last) chunk and adds new ones, in the same single atomic
+//! `apply_batch`, so a chunk on disk is always a whole, durable prefix of its run.
 //!
 //! Appends go through one writer thread ([`writer`]): callers queue their batch and block until it is durable.
 //! Batches that queue while the writer flushes are committed together in the next round (group commit): each is
@@ -11,13 +13,16 @@
 //! the round's accepted entries go to sled in one atomic `apply_batch` and one `flush`. Only then is any caller
 //! answered and the durable head moved, and readers ([`Log::scan`]) never look past the durable head.
 //!
-//! The rule state ([`RuleBook`]) lives in memory, rebuilt by one scan on open. There is no update or delete API.
+//! The rule state ([`RuleBook`]) and the exact `event_id` index ([`index`]; a 64-bit keyed hash of the id → position,
+//! about 20–40 bytes of memory an event) live in memory, rebuilt by one scan on open; a hash hit is confirmed by
+//! reading the stored event, so the index is exact. There is no update or delete API.
 //!
 //! Digest chain: digest_n = SHA-256(digest_{n-1} ‖ position_n ‖ event bytes_n), digest_0 = 32 zero bytes.
 //! `recorded_at` is store metadata outside the chain, so `export | import` into an empty directory reproduces every
 //! digest; a per-entry seal lets [`Log::verify`] notice a damaged `recorded_at` all the same.
 
 pub mod codec;
+mod index;
 mod writer;
 
 use std::collections::HashMap;
@@ -31,28 +36,21 @@ use crate::domain::id::EventId;
 use crate::rules::{KnownEvents, Outcome, RuleBook, Violation};
 
 use codec::{DecodeError, Digest};
+use index::IdIndex;
 
 /// The name of the sled tree that holds the log.
 const TREE: &str = "ledger";
-const ENTRY_PREFIX: u8 = b'e';
-const ID_PREFIX: u8 = b'i';
+const CHUNK_PREFIX: u8 = b'c';
 
-fn entry_key(position: u64) -> [u8; 9] {
-    let mut key = [ENTRY_PREFIX; 9];
-    key[1..].copy_from_slice(&position.to_be_bytes());
-    key
-}
-
-fn id_key(id: &EventId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(1 + id.as_str().len());
-    key.push(ID_PREFIX);
-    key.extend_from_slice(id.as_str().as_bytes());
+fn chunk_key(first: u64) -> [u8; 9] {
+    let mut key = [CHUNK_PREFIX; 9];
+    key[1..].copy_from_slice(&first.to_be_bytes());
     key
 }
 
 fn position_of_key(key: &[u8]) -> Option<u64> {
     match key {
-        [ENTRY_PREFIX, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        [CHUNK_PREFIX, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
         _ => None,
     }
 }
@@ -118,6 +116,9 @@ pub enum ReadError {
     Corrupt { position: u64, source: DecodeError },
     #[error("entry at position {expected} is missing (the next stored key is {found:?})")]
     Gap { expected: u64, found: Vec<u8> },
+    /// A key this version does not write: a data directory of another stored format, or damage.
+    #[error("stored key {0:?} is not a chunk of stored format 2 (a data directory of an older version?)")]
+    ForeignKey(Vec<u8>),
 }
 
 /// Why a batch was not appended.
@@ -138,7 +139,7 @@ pub enum AppendError {
 #[derive(Debug, thiserror::Error)]
 #[error("position {position}: {problem}")]
 pub struct VerifyError {
-    /// The first position that does not match (for an index problem, the position the index names).
+    /// The first position that does not match.
     pub position: u64,
     pub problem: Problem,
 }
@@ -154,10 +155,10 @@ pub enum Problem {
     DigestMismatch { stored: String, computed: String },
     #[error("recorded_at does not match its seal")]
     SealMismatch,
-    #[error("event id {0:?} is not indexed at this position")]
-    IndexMismatch(String),
-    #[error("the event id index holds {indexed} ids for {entries} entries")]
-    IndexSize { indexed: u64, entries: u64 },
+    #[error("event id {id:?} is already stored at position {first}")]
+    DuplicateId { id: String, first: u64 },
+    #[error("an earlier entry cannot be read back: {0}")]
+    Unreadable(String),
     #[error("unexpected key {0:?}")]
     StrayKey(Vec<u8>),
     #[error("storage error: {0}")]
@@ -172,8 +173,24 @@ struct Shared {
     /// The rules' state including every committed batch; the writer takes it for writing for one round's checks,
     /// dry runs read it.
     book: RwLock<RuleBook>,
+    /// Every stored event id's position; the writer adds a round's ids once they are in the tree. Locked after
+    /// `book` where both are held.
+    index: RwLock<IdIndex>,
+    /// The open (last) chunk as stored, which the writer's next round extends; only the writer uses it.
+    tail: Mutex<Tail>,
     /// The durable head; moved by the writer after each flush.
     head: Mutex<Head>,
+}
+
+/// The last chunk of the log, kept in memory so that a round can extend it without reading it back.
+#[derive(Debug, Clone, Default)]
+struct Tail {
+    /// The position of its first entry (0 while the log is empty).
+    first: u64,
+    /// Its stored bytes (empty while the log is empty).
+    bytes: Vec<u8>,
+    /// How many entries it holds.
+    entries: usize,
 }
 
 struct Inner {
@@ -207,12 +224,20 @@ impl std::fmt::Debug for Log {
 }
 
 impl Log {
-    /// Opens (or creates) the log in `dir`, rebuilding the rule state with one scan.
+    /// Opens (or creates) the log in `dir`, rebuilding the rule state and the id index with one scan.
     pub fn open(dir: impl AsRef<Path>) -> Result<Log, OpenError> {
         let path = dir.as_ref().to_path_buf();
         let (db, tree) = open_tree(&path)?;
-        let (book, head) = load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
-        let shared = Arc::new(Shared { path, db, tree, book: RwLock::new(book), head: Mutex::new(head) });
+        let loaded = load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
+        let shared = Arc::new(Shared {
+            path,
+            db,
+            tree,
+            book: RwLock::new(loaded.book),
+            index: RwLock::new(loaded.index),
+            tail: Mutex::new(loaded.tail),
+            head: Mutex::new(loaded.head),
+        });
         let (requests, queue) = std::sync::mpsc::channel();
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -244,20 +269,18 @@ impl Log {
     pub fn check(&self, events: &[Event]) -> Result<Result<Vec<Outcome>, Vec<Violation>>, ReadError> {
         let shared = &self.inner.shared;
         let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
-        let known = Stored { tree: &shared.tree, pending: &HashMap::new() };
+        let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
+        let known = Stored { tree: &shared.tree, index: &index, pending: &HashMap::new() };
         Ok(book.check(&known, events)?.map(|checked| checked.outcomes))
     }
 
     /// The durable entries from `from` (1 for all) to the head, in log order.
     pub fn scan(&self, from: u64) -> Scan {
-        let end = self.head().position;
-        let from = from.max(1);
-        let iter = self.inner.shared.tree.range(entry_key(from)..=entry_key(end.max(from)));
-        Scan { iter, expected: from, end, done: from > end }
+        Scan::new(&self.inner.shared.tree, from.max(1), self.head().position)
     }
 
-    /// Recomputes the digest chain and checks every entry, its seal and the id index; the head, or the first
-    /// position that does not match.
+    /// Recomputes the digest chain and checks every entry, its seal and that no event id is stored twice; the
+    /// head, or the first position that does not match.
     pub fn verify(&self) -> Result<Head, VerifyError> {
         verify(&self.inner.shared.tree)
     }
@@ -281,29 +304,100 @@ fn open_tree(path: &Path) -> Result<(sled::Db, sled::Tree), OpenError> {
     Ok((db, tree))
 }
 
-/// Reads the whole log once: the rule state and the head.
-fn load(tree: &sled::Tree) -> Result<(RuleBook, Head), ReadError> {
-    let mut book = RuleBook::new();
-    let mut head = Head::EMPTY;
-    let end = match tree.range(entry_key(0)..=entry_key(u64::MAX)).next_back() {
-        Some(last) => position_of_key(&last?.0).unwrap_or(0),
-        None => 0,
+/// What one scan of the whole log rebuilds.
+struct Loaded {
+    book: RuleBook,
+    index: IdIndex,
+    tail: Tail,
+    head: Head,
+}
+
+/// Reads the whole log once: the rule state, the id index, the open chunk and the head.
+fn load(tree: &sled::Tree) -> Result<Loaded, ReadError> {
+    // Chunk keys are the only keys; one outside them (an older stored format, say) must not be appended past.
+    for key in [tree.first()?, tree.last()?].into_iter().flatten().map(|(key, _)| key) {
+        if position_of_key(&key).is_none() {
+            return Err(ReadError::ForeignKey(key.to_vec()));
+        }
+    }
+    let tail = match tree.last()? {
+        None => Tail::default(),
+        Some((key, value)) => {
+            let first = position_of_key(&key).expect("checked above");
+            let corrupt = |source| ReadError::Corrupt { position: first, source };
+            let entries = codec::chunk_entries(&value).map_err(corrupt)?.count();
+            Tail { first, bytes: value.to_vec(), entries }
+        }
     };
-    let scan = Scan { iter: tree.range(entry_key(1)..=entry_key(end.max(1))), expected: 1, end, done: end == 0 };
-    for entry in scan {
+    let end = (tail.first + tail.entries as u64).saturating_sub(1);
+    let mut book = RuleBook::new();
+    let mut index = IdIndex::default();
+    index.reserve(end as usize);
+    let mut head = Head::EMPTY;
+    for entry in Scan::new(tree, 1, end) {
         let entry = entry?;
         book.apply(entry.position, &entry.event);
+        index.insert(&entry.event.id, entry.position);
         head = Head { position: entry.position, digest: entry.digest };
     }
-    Ok((book, head))
+    Ok(Loaded { book, index, tail, head })
 }
 
 /// The entries of a range of positions, decoded; stops at the first error.
 pub struct Scan {
-    iter: sled::Iter,
+    /// The chunks from the one that holds the first wanted position.
+    chunks: Option<sled::Iter>,
+    /// The chunk being read, and where its next entry starts.
+    chunk: sled::IVec,
+    offset: usize,
+    /// The position of the chunk's next entry.
+    chunk_position: u64,
+    /// The next position to yield.
     expected: u64,
     end: u64,
     done: bool,
+}
+
+impl Scan {
+    fn new(tree: &sled::Tree, from: u64, end: u64) -> Scan {
+        let done = from > end;
+        // The chunk that holds `from` is the last one that starts at or before it.
+        let start = match tree.range(chunk_key(0)..=chunk_key(from)).next_back() {
+            Some(Ok((key, _))) => position_of_key(&key).unwrap_or(from),
+            _ => from,
+        };
+        let chunks = (!done).then(|| tree.range(chunk_key(start)..=chunk_key(end)));
+        Scan { chunks, chunk: sled::IVec::default(), offset: 0, chunk_position: start, expected: from, end, done }
+    }
+
+    /// The next entry's bytes and position, moving on to the next chunk where this one ends.
+    fn next_raw(&mut self) -> Result<(u64, &[u8]), ReadError> {
+        loop {
+            if self.offset < self.chunk.len() {
+                let position = self.chunk_position;
+                let (entry, next) = codec::entry_at(&self.chunk, self.offset)
+                    .map_err(|source| ReadError::Corrupt { position, source })?;
+                self.offset = next;
+                self.chunk_position += 1;
+                if position >= self.expected {
+                    return Ok((position, &self.chunk[entry]));
+                }
+                continue;
+            }
+            let gap = |found: Vec<u8>| ReadError::Gap { expected: self.chunk_position, found };
+            let (key, value) = match self.chunks.as_mut().and_then(Iterator::next) {
+                None => return Err(gap(Vec::new())),
+                Some(item) => item?,
+            };
+            if position_of_key(&key) != Some(self.chunk_position) {
+                return Err(gap(key.to_vec()));
+            }
+            let corrupt = |source| ReadError::Corrupt { position: self.chunk_position, source };
+            codec::chunk_entries(&value).map_err(corrupt)?;
+            self.chunk = value;
+            self.offset = 1;
+        }
+    }
 }
 
 impl Iterator for Scan {
@@ -313,15 +407,9 @@ impl Iterator for Scan {
         if self.done {
             return None;
         }
-        let position = self.expected;
-        let item = match self.iter.next() {
-            None => Err(ReadError::Gap { expected: position, found: Vec::new() }),
-            Some(Err(e)) => Err(ReadError::Storage(e)),
-            Some(Ok((key, value))) if position_of_key(&key) == Some(position) => decode_entry(position, &value),
-            Some(Ok((key, _))) => Err(ReadError::Gap { expected: position, found: key.to_vec() }),
-        };
+        let item = self.next_raw().and_then(|(position, bytes)| decode_entry(position, bytes));
+        self.done = item.is_err() || self.expected >= self.end;
         self.expected += 1;
-        self.done = item.is_err() || position >= self.end;
         Some(item)
     }
 }
@@ -333,10 +421,25 @@ fn decode_entry(position: u64, value: &[u8]) -> Result<Entry, ReadError> {
     Ok(Entry { position, recorded_at: codec::recorded_at(raw.recorded_at_micros), digest: raw.digest, event })
 }
 
+/// The stored entry at `position`, read from the chunk that holds it.
+fn read_entry(tree: &sled::Tree, position: u64) -> Result<Entry, ReadError> {
+    let missing = || ReadError::Gap { expected: position, found: Vec::new() };
+    let (key, value) = tree.range(chunk_key(0)..=chunk_key(position)).next_back().ok_or_else(missing)??;
+    let first = position_of_key(&key).ok_or_else(missing)?;
+    let corrupt = |source| ReadError::Corrupt { position, source };
+    let entry = codec::chunk_entries(&value)
+        .map_err(corrupt)?
+        .nth(usize::try_from(position - first).map_err(|_| missing())?)
+        .ok_or_else(missing)?
+        .map_err(corrupt)?;
+    decode_entry(position, entry)
+}
+
 fn verify(tree: &sled::Tree) -> Result<Head, VerifyError> {
     let fail = |position, problem| VerifyError { position, problem };
     let mut head = Head::EMPTY;
-    for item in tree.range(entry_key(0)..=entry_key(u64::MAX)) {
+    let mut ids = IdIndex::default();
+    for item in tree.iter() {
         let position = head.position + 1;
         let (key, value) = item.map_err(|e| fail(position, Problem::Storage(e)))?;
         match position_of_key(&key) {
@@ -344,39 +447,41 @@ fn verify(tree: &sled::Tree) -> Result<Head, VerifyError> {
             Some(p) if p > position => return Err(fail(position, Problem::Missing)),
             _ => return Err(fail(position, Problem::StrayKey(key.to_vec()))),
         }
-        let raw = codec::split_entry(&value).map_err(|e| fail(position, Problem::Undecodable(e)))?;
-        let computed = codec::chain(&head.digest, position, raw.event);
-        if computed != raw.digest {
-            return Err(fail(
-                position,
-                Problem::DigestMismatch { stored: hex::encode(raw.digest), computed: hex::encode(computed) },
-            ));
+        let entries = codec::chunk_entries(&value).map_err(|e| fail(position, Problem::Undecodable(e)))?;
+        for entry in entries {
+            let position = head.position + 1;
+            let undecodable = |e| fail(position, Problem::Undecodable(e));
+            let raw = codec::split_entry(entry.map_err(undecodable)?).map_err(undecodable)?;
+            let computed = codec::chain(&head.digest, position, raw.event);
+            if computed != raw.digest {
+                return Err(fail(
+                    position,
+                    Problem::DigestMismatch { stored: hex::encode(raw.digest), computed: hex::encode(computed) },
+                ));
+            }
+            if raw.seal != codec::seal(position, raw.recorded_at_micros) {
+                return Err(fail(position, Problem::SealMismatch));
+            }
+            let event = codec::decode_event(raw.event).map_err(undecodable)?;
+            for earlier in ids.candidates(&event.id) {
+                let stored =
+                    read_entry(tree, earlier).map_err(|e| fail(earlier, Problem::Unreadable(e.to_string())))?;
+                if stored.event.id == event.id {
+                    return Err(fail(position, Problem::DuplicateId { id: event.id.to_string(), first: earlier }));
+                }
+            }
+            ids.insert(&event.id, position);
+            head = Head { position, digest: computed };
         }
-        if raw.seal != codec::seal(position, raw.recorded_at_micros) {
-            return Err(fail(position, Problem::SealMismatch));
-        }
-        let event = codec::decode_event(raw.event).map_err(|e| fail(position, Problem::Undecodable(e)))?;
-        let indexed = tree.get(id_key(&event.id)).map_err(|e| fail(position, Problem::Storage(e)))?;
-        if indexed.as_deref() != Some(&position.to_be_bytes()[..]) {
-            return Err(fail(position, Problem::IndexMismatch(event.id.to_string())));
-        }
-        head = Head { position, digest: computed };
-    }
-    // Every id in the index points at an entry checked above; equal counts mean no stray ids either.
-    let mut indexed = 0u64;
-    for item in tree.scan_prefix([ID_PREFIX]) {
-        item.map_err(|e| fail(head.position, Problem::Storage(e)))?;
-        indexed += 1;
-    }
-    if indexed != head.position {
-        return Err(fail(head.position, Problem::IndexSize { indexed, entries: head.position }));
     }
     Ok(head)
 }
 
-/// The store's events as the rules see them: the tree, plus the entries of the current round not yet written.
+/// The store's events as the rules see them: the index and the tree, plus the entries of the current round not
+/// yet written.
 struct Stored<'a> {
     tree: &'a sled::Tree,
+    index: &'a IdIndex,
     pending: &'a HashMap<&'a EventId, (u64, &'a Event)>,
 }
 
@@ -387,16 +492,14 @@ impl KnownEvents for Stored<'_> {
         if let Some((position, event)) = self.pending.get(id) {
             return Ok(Some((*position, (*event).clone())));
         }
-        let Some(position) = self.tree.get(id_key(id))? else {
-            return Ok(None);
-        };
-        let position = u64::from_be_bytes(position.as_ref().try_into().map_err(|_| ReadError::Corrupt {
-            position: 0,
-            source: DecodeError::Invalid { field: "event_id index", reason: format!("for {id:?} is not 8 bytes") },
-        })?);
-        let value =
-            self.tree.get(entry_key(position))?.ok_or(ReadError::Gap { expected: position, found: Vec::new() })?;
-        Ok(Some((position, decode_entry(position, &value)?.event)))
+        // A hash hit is only a candidate: the stored event says whether it is this id.
+        for position in self.index.candidates(id) {
+            let entry = read_entry(self.tree, position)?;
+            if entry.event.id == *id {
+                return Ok(Some((position, entry.event)));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -143,18 +143,26 @@ fn verify_names_the_position_of_a_flipped_byte() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
     let work = tempfile::tempdir().unwrap();
-    let input = ndjson(15, 40);
+    // 200 entries fill several chunks, so the damaged entry is sometimes in the middle of the log.
+    let input = ndjson(15, 200);
     for round in 0..8 {
         let data = work.path().join(format!("data-{round}"));
         assert!(import_file(work.path(), &data, &input, &[]).status.success());
-        let position: u64 = rng.random_range(1..=40);
+        let position: u64 = rng.random_range(1..=200);
         {
             let db = sled::open(&data).expect("opens sled directly");
             let tree = db.open_tree("ledger").expect("the ledger tree");
-            let mut key = vec![b'e'];
+            // Entries are stored in chunks keyed by their first position: the chunk that holds `position` is the
+            // last one that starts at or before it.
+            let mut key = vec![b'c'];
             key.extend_from_slice(&position.to_be_bytes());
-            let mut value = tree.get(&key).unwrap().expect("the entry").to_vec();
-            let at = rng.random_range(0..value.len());
+            let (key, value) = tree.range(&b"c"[..]..=&key[..]).next_back().expect("a chunk").unwrap();
+            let first = u64::from_be_bytes(key[1..].try_into().unwrap());
+            let spans = wartezeit::log::codec::chunk_spans(&value).expect("a stored chunk");
+            let span = spans[(position - first) as usize].clone();
+            let mut value = value.to_vec();
+            // Any byte of the entry, its length in front included.
+            let at = rng.random_range(span);
             value[at] ^= 1 << rng.random_range(0..8);
             tree.insert(key, value).unwrap();
             db.flush().unwrap();

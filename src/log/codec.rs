@@ -55,6 +55,10 @@ pub enum DecodeError {
     Truncated(&'static str),
     #[error("{0} bytes left over after the event")]
     TrailingBytes(usize),
+    #[error("the chunk holds no entry")]
+    EmptyChunk,
+    #[error("an entry's length runs past the end of its chunk ({0} bytes left)")]
+    ChunkOverrun(usize),
     #[error("unknown event tag {0}")]
     UnknownTag(u8),
     #[error("{field}: {reason}")]
@@ -117,6 +121,94 @@ pub fn split_entry(bytes: &[u8]) -> Result<RawEntry<'_>, DecodeError> {
         digest: bytes[17..49].try_into().expect("32 bytes"),
         event: &bytes[HEADER_LEN..],
     })
+}
+
+/// The format byte of a chunk, the container of stored format 2 (format 1 stored one entry per sled value).
+pub const CHUNK_FORMAT: u8 = 2;
+
+/// A chunk is closed once it holds this many entries.
+pub const CHUNK_MAX_ENTRIES: usize = 64;
+
+/// A chunk is closed before an entry would take it past this many bytes (a lone larger entry still fits).
+pub const CHUNK_MAX_BYTES: usize = 8 * 1024;
+
+/// Bytes of the length in front of each entry of a chunk.
+const LEN_PREFIX: usize = 4;
+
+/// Starts an empty chunk in `out`.
+pub fn start_chunk(out: &mut Vec<u8>) {
+    out.push(CHUNK_FORMAT);
+}
+
+/// Appends a whole entry, with its length in front, to a chunk started with [`start_chunk`].
+pub fn push_entry(chunk: &mut Vec<u8>, position: u64, recorded_at_micros: i64, digest: &Digest, event: &[u8]) {
+    let len = u32::try_from(HEADER_LEN + event.len()).expect("an entry is far below 4 GiB");
+    chunk.extend_from_slice(&len.to_be_bytes());
+    encode_entry(position, recorded_at_micros, digest, event, chunk);
+}
+
+/// The entries of a chunk, in order, each still undecoded; checks the chunk's format byte.
+pub fn chunk_entries(chunk: &[u8]) -> Result<ChunkEntries<'_>, DecodeError> {
+    match chunk.first() {
+        None => Err(DecodeError::TooShort(0)),
+        Some(&CHUNK_FORMAT) if chunk.len() == 1 => Err(DecodeError::EmptyChunk),
+        Some(&CHUNK_FORMAT) => Ok(ChunkEntries { chunk, offset: 1 }),
+        Some(&other) => Err(DecodeError::UnknownFormat(other)),
+    }
+}
+
+/// Where the entry that starts (with its length) at `offset` of a chunk lies, and where the next one starts.
+pub fn entry_at(chunk: &[u8], offset: usize) -> Result<(std::ops::Range<usize>, usize), DecodeError> {
+    let rest = chunk.get(offset..).unwrap_or_default();
+    let len = rest.first_chunk::<LEN_PREFIX>().map(|len| u32::from_be_bytes(*len) as usize);
+    match len {
+        Some(len) if len <= rest.len() - LEN_PREFIX => {
+            let start = offset + LEN_PREFIX;
+            Ok((start..start + len, start + len))
+        }
+        _ => Err(DecodeError::ChunkOverrun(rest.len())),
+    }
+}
+
+/// The byte range of each entry of a chunk, its length prefix included: where the bytes of the n-th entry are.
+pub fn chunk_spans(chunk: &[u8]) -> Result<Vec<std::ops::Range<usize>>, DecodeError> {
+    chunk_entries(chunk)?;
+    let mut spans = Vec::new();
+    let mut offset = 1;
+    while offset < chunk.len() {
+        let (_, next) = entry_at(chunk, offset)?;
+        spans.push(offset..next);
+        offset = next;
+    }
+    Ok(spans)
+}
+
+/// An iterator over the entries of a chunk; stops after the first error.
+#[derive(Debug, Clone)]
+pub struct ChunkEntries<'a> {
+    chunk: &'a [u8],
+    /// Where the next entry's length starts.
+    offset: usize,
+}
+
+impl<'a> Iterator for ChunkEntries<'a> {
+    type Item = Result<&'a [u8], DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.offset >= self.chunk.len() {
+            return None;
+        }
+        match entry_at(self.chunk, self.offset) {
+            Ok((entry, next)) => {
+                self.offset = next;
+                Some(Ok(&self.chunk[entry]))
+            }
+            Err(e) => {
+                self.offset = self.chunk.len();
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 /// `recorded_at` as an instant (the epoch itself should the stored number be out of range).
@@ -428,6 +520,37 @@ mod tests {
         out[0] = 9;
         assert_eq!(split_entry(&out), Err(DecodeError::UnknownFormat(9)));
         assert_eq!(split_entry(&[1, 2]), Err(DecodeError::TooShort(2)));
+    }
+
+    #[test]
+    fn a_known_chunk_layout_stays_the_same() {
+        // Pins stored format 2: the format byte, then each entry with its length (u32) in front.
+        let mut chunk = Vec::new();
+        start_chunk(&mut chunk);
+        push_entry(&mut chunk, 1, 2, &[3; 32], b"ab");
+        push_entry(&mut chunk, 2, 4, &[5; 32], b"c");
+        let mut first = Vec::new();
+        encode_entry(1, 2, &[3; 32], b"ab", &mut first);
+        let mut second = Vec::new();
+        encode_entry(2, 4, &[5; 32], b"c", &mut second);
+        let want = [&[2u8, 0, 0, 0, 51][..], &first, &[0, 0, 0, 50], &second].concat();
+        assert_eq!(chunk, want);
+        assert_eq!(hex::encode(&chunk[..14]), "0200000033010000000000000002");
+        let entries: Vec<&[u8]> = chunk_entries(&chunk).unwrap().map(Result::unwrap).collect();
+        assert_eq!(entries, [&first[..], &second[..]]);
+        assert_eq!(chunk_spans(&chunk).unwrap(), [1..56, 56..110]);
+    }
+
+    #[test]
+    fn damaged_chunks_are_errors() {
+        let mut chunk = Vec::new();
+        start_chunk(&mut chunk);
+        assert_eq!(chunk_entries(&chunk).err(), Some(DecodeError::EmptyChunk));
+        push_entry(&mut chunk, 1, 2, &[3; 32], b"ab");
+        chunk[4] += 1;
+        assert_eq!(chunk_entries(&chunk).unwrap().next(), Some(Err(DecodeError::ChunkOverrun(55))));
+        chunk[0] = 1;
+        assert_eq!(chunk_entries(&chunk).err(), Some(DecodeError::UnknownFormat(1)));
     }
 
     proptest! {

@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use crate::domain::event::Event;
 use crate::domain::id::EventId;
 use crate::log::codec;
-use crate::log::{AppendError, AppendReceipt, Head, Shared, Stored, entry_key, id_key, load};
+use crate::log::{AppendError, AppendReceipt, Head, Shared, Stored, Tail, chunk_key, load};
 use crate::rules::Outcome;
 
 /// One caller's batch and where to send its answer.
@@ -40,15 +40,15 @@ fn commit_round(shared: &Shared, round: &[Request]) -> Vec<Result<AppendReceipt,
     let recorded_at = now_micros();
     let start = *shared.head.lock().unwrap_or_else(|e| e.into_inner());
     let mut head = start;
-    let mut batch = sled::Batch::default();
+    let mut chunks = Chunks::new(shared.tail.lock().unwrap_or_else(|e| e.into_inner()).clone());
     let mut pending: HashMap<&EventId, (u64, &Event)> = HashMap::new();
     let mut answers = Vec::with_capacity(round.len());
-    let mut value = Vec::with_capacity(256);
     let mut bytes = Vec::with_capacity(256);
     {
         let mut book = shared.book.write().unwrap_or_else(|e| e.into_inner());
+        let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
         for request in round {
-            let known = Stored { tree: &shared.tree, pending: &pending };
+            let known = Stored { tree: &shared.tree, index: &index, pending: &pending };
             let checked = match book.check(&known, &request.events) {
                 Err(e) => {
                     answers.push(Err(AppendError::Storage(e.to_string())));
@@ -67,10 +67,7 @@ fn commit_round(shared: &Shared, round: &[Request]) -> Vec<Result<AppendReceipt,
                 bytes.clear();
                 codec::encode_event(event, &mut bytes);
                 let digest = codec::chain(&head.digest, position, &bytes);
-                value.clear();
-                codec::encode_entry(position, recorded_at, &digest, &bytes, &mut value);
-                batch.insert(&entry_key(position)[..], &value[..]);
-                batch.insert(id_key(&event.id), &position.to_be_bytes()[..]);
+                chunks.push(position, recorded_at, &digest, &bytes);
                 pending.insert(&event.id, (position, event));
                 first_position.get_or_insert(position);
                 head = Head { position, digest };
@@ -89,16 +86,32 @@ fn commit_round(shared: &Shared, round: &[Request]) -> Vec<Result<AppendReceipt,
     if head == start {
         return answers;
     }
-    let written = shared.tree.apply_batch(batch).and_then(|()| shared.db.flush().map(drop));
+    let (batch, tail) = chunks.finish();
+    let written = shared.tree.apply_batch(batch).and_then(|()| {
+        // The round is in the tree: its ids may now be looked up there.
+        let mut index = shared.index.write().unwrap_or_else(|e| e.into_inner());
+        index.reserve(pending.len());
+        for (id, (position, _)) in &pending {
+            index.insert(id, *position);
+        }
+        drop(index);
+        shared.db.flush().map(drop)
+    });
     match written {
-        Ok(()) => *shared.head.lock().unwrap_or_else(|e| e.into_inner()) = head,
+        Ok(()) => {
+            *shared.tail.lock().unwrap_or_else(|e| e.into_inner()) = tail;
+            *shared.head.lock().unwrap_or_else(|e| e.into_inner()) = head;
+        }
         Err(e) => {
             tracing::error!(error = %e, "writing a round of batches failed; reloading the rule state from disk");
-            // The round may or may not be on disk; the book must match whatever is. Reloading reads the truth.
+            // The round may or may not be on disk; the book, index and tail must match whatever is. Reloading
+            // reads the truth.
             match load(&shared.tree) {
-                Ok((book, head)) => {
-                    *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;
-                    *shared.head.lock().unwrap_or_else(|e| e.into_inner()) = head;
+                Ok(loaded) => {
+                    *shared.book.write().unwrap_or_else(|e| e.into_inner()) = loaded.book;
+                    *shared.index.write().unwrap_or_else(|e| e.into_inner()) = loaded.index;
+                    *shared.tail.lock().unwrap_or_else(|e| e.into_inner()) = loaded.tail;
+                    *shared.head.lock().unwrap_or_else(|e| e.into_inner()) = loaded.head;
                 }
                 Err(reload) => tracing::error!(error = %reload, "reloading the rule state failed"),
             }
@@ -110,4 +123,47 @@ fn commit_round(shared: &Shared, round: &[Request]) -> Vec<Result<AppendReceipt,
         }
     }
     answers
+}
+
+/// The chunks a round writes: the open chunk extended, and any chunks started after it fills up.
+struct Chunks {
+    tail: Tail,
+    /// Whether `tail` got entries this round (and so must be written).
+    tail_changed: bool,
+    batch: sled::Batch,
+}
+
+impl Chunks {
+    fn new(tail: Tail) -> Chunks {
+        Chunks { tail, tail_changed: false, batch: sled::Batch::default() }
+    }
+
+    /// Adds the entry at `position`, the next one after the tail's last, to the tail or to a new chunk.
+    fn push(&mut self, position: u64, recorded_at: i64, digest: &codec::Digest, event: &[u8]) {
+        let full = self.tail.entries >= codec::CHUNK_MAX_ENTRIES
+            || (self.tail.entries > 0
+                && self.tail.bytes.len() + 4 + codec::HEADER_LEN + event.len() > codec::CHUNK_MAX_BYTES);
+        if full {
+            let closed = std::mem::take(&mut self.tail);
+            if self.tail_changed {
+                self.batch.insert(&chunk_key(closed.first)[..], closed.bytes);
+            }
+        }
+        if self.tail.entries == 0 {
+            self.tail = Tail { first: position, bytes: Vec::with_capacity(codec::CHUNK_MAX_BYTES), entries: 0 };
+            codec::start_chunk(&mut self.tail.bytes);
+        }
+        debug_assert_eq!(self.tail.first + self.tail.entries as u64, position);
+        codec::push_entry(&mut self.tail.bytes, position, recorded_at, digest, event);
+        self.tail.entries += 1;
+        self.tail_changed = true;
+    }
+
+    /// The round's writes, and the tail as it will be stored once they are.
+    fn finish(mut self) -> (sled::Batch, Tail) {
+        if self.tail_changed {
+            self.batch.insert(&chunk_key(self.tail.first)[..], self.tail.bytes.clone());
+        }
+        (self.batch, self.tail)
+    }
 }
