@@ -55,10 +55,11 @@ impl IdIndex {
     /// Remembers that `id` is stored at `position`.
     pub(super) fn insert(&mut self, id: &EventId, position: u64) {
         let hash = self.hasher.hash_one(id.as_str());
-        if self.first.contains_key(&hash) {
-            self.overflow.entry(hash).or_default().push(position);
-        } else {
-            self.first.insert(hash, position);
+        match self.first.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.overflow.entry(hash).or_default().push(position),
         }
     }
 
