@@ -7,8 +7,8 @@
 //! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
 //!   store for stored events only through the [`rules::KnownEvents`] trait.
-//! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches, the exact
-//!   `event_id` index, the digest chain, group commit through one writer thread. The only module that touches disk;
+//! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches stored in
+//!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit through one writer thread. The only module that touches disk;
 //!   its stored layout is hand-written in [`log::codec`].
 //! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of

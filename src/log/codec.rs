@@ -3,6 +3,21 @@
 //! The layout is written down here rather than derived, so that the digest chain, which hashes the event bytes,
 //! never depends on a derive's field order or a codec crate's version. All integers are big-endian.
 //!
+//! # Chunk, stored format 2
+//!
+//! The log is stored as chunks, one sled value each, under the key `c` ‖ the chunk's first position (u64):
+//!
+//! | bytes | content |
+//! | --- | --- |
+//! | 0 | format byte of the chunk, `2` ([`CHUNK_FORMAT`]) |
+//! | then, per entry | its length u32, then the entry (below), for consecutive positions from the key's |
+//!
+//! A chunk holds at least one entry, at most [`CHUNK_MAX_ENTRIES`], and is closed before an entry would take it
+//! past [`CHUNK_MAX_BYTES`]; the writer rewrites the last chunk as it fills. Where the boundaries fall depends on
+//! how the log was batched, so nothing hashed depends on them. (Stored format 1 kept one entry per sled value under
+//! `e` ‖ position, with an `i` ‖ event_id index on disk; this version refuses such a directory rather than append
+//! past it.)
+//!
 //! # Entry, format 1
 //!
 //! | bytes | content |

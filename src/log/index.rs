@@ -56,10 +56,10 @@ impl IdIndex {
     pub(super) fn insert(&mut self, id: &EventId, position: u64) {
         let hash = self.hasher.hash_one(id.as_str());
         match self.first.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(_) => self.overflow.entry(hash).or_default().push(position),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(position);
             }
+            std::collections::hash_map::Entry::Occupied(_) => self.overflow.entry(hash).or_default().push(position),
         }
     }
 
