@@ -53,7 +53,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Validate NDJSON event files and append them to the log, all or nothing.
     Import(import::ImportArgs),
-    /// Write the log as NDJSON to stdout, in log order.
+    /// Write the log as NDJSON to stdout, in log order, or the daily figures as OpenMetrics history.
     Export(export::ExportArgs),
     /// Recompute the digest chain and check every stored entry.
     Verify(verify::VerifyArgs),

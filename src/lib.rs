@@ -29,12 +29,15 @@
 //! - [`chart`] — report charts (backlog, wait, flow, attribution) drawn with plotters from a
 //!   [`chart::ChartView`] into PNG or SVG bytes, German by default. Pure: no IO, no clock, no system fonts (DejaVu
 //!   Sans is compiled in).
+//! - [`exposition`] — the business figures as metric families: the one catalogue of names, help texts and units
+//!   that `/metrics` and the OpenMetrics history export share, the samples of an office on a day, the Prometheus
+//!   text and OpenMetrics (timestamped, `# EOF`) renderings. Pure.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
 //! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `holidays`,
-//!   `scenario`) knows nothing of sled, axum, prometheus or the clock.
+//!   `scenario`, `exposition`) knows nothing of sled, axum, prometheus or the clock.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
 //!   and readers never see past the durable head.
@@ -47,6 +50,7 @@
 pub mod chart;
 pub mod cli;
 pub mod domain;
+pub mod exposition;
 pub mod forecast;
 pub mod holidays;
 pub mod lang;

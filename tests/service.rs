@@ -400,7 +400,7 @@ async fn the_data_set_through_every_read_route_and_metrics_agree_with_the_api() 
     // Free slots over the next 28 days, from the series of those days.
     let ahead = server.get_json("/api/v1/series?from=2020-06-25&to=2020-07-22").await;
     let _ = ahead; // Rows of later days are as of their own day; the snapshot is as of today, so only bounds hold.
-    let free = value(&families, "wartezeit_free_slots_next_28_days", &office).unwrap();
+    let free = value(&families, "wartezeit_free_next_28d_slots", &office).unwrap();
     assert!(free >= 0.0);
     // The counters are the sums of the daily rows up to today.
     let all = server.get_json("/api/v1/series?from=2020-01-01&to=2020-06-24").await;

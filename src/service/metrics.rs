@@ -1,5 +1,6 @@
 //! Prometheus metrics: the service's own (one `Registry` per app, never the global default) and the business
-//! figures, computed at scrape time from the committed projection.
+//! figures, computed at scrape time from the committed projection. The business families (names, help, units,
+//! samples) are defined once in [`crate::exposition`], which the OpenMetrics history export shares.
 //!
 //! Scrape cost does not grow with the log: the per-office gauges read a few rows of the projection, and the
 //! `_total` counters are sums of daily rows (one per day since the office's first event), cached per projection
@@ -14,7 +15,6 @@
 //!   only ever add to them and "today" only moves forward.
 //! - Channel is not a label: the daily rows do not split figures by channel.
 
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -26,9 +26,8 @@ use prometheus::{Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounte
 use prometheus::{IntGaugeVec, Registry, TextEncoder};
 
 use crate::domain::id::OfficeId;
+use crate::exposition::{self, Counts};
 use crate::service::state::State;
-
-const SECONDS_PER_DAY: f64 = 86_400.0;
 
 /// The service's own metrics, in a registry of their own.
 pub struct Metrics {
@@ -48,7 +47,7 @@ pub struct Metrics {
 struct Totals {
     position: u64,
     today: NaiveDate,
-    offices: Vec<(OfficeId, [u64; 5])>,
+    offices: Vec<(OfficeId, Counts)>,
 }
 
 impl Metrics {
@@ -145,152 +144,23 @@ fn totals(metrics: &Metrics, projection: &crate::projection::Projection, positio
     let offices = projection
         .offices()
         .into_iter()
-        .map(|info| {
-            let mut sums = [0u64; 5];
-            if info.first_event_date <= today {
-                for row in projection.series(&info.office, info.first_event_date, today) {
-                    let counts =
-                        [row.bookings, row.served_appointments, row.served_walk_in, row.cancellations, row.no_shows];
-                    for (sum, n) in sums.iter_mut().zip(counts) {
-                        *sum += u64::from(n);
-                    }
-                }
-            }
-            (info.office, sums)
-        })
+        .map(|info| (info.office.clone(), Counts::up_to(projection, &info.office, today)))
         .collect();
     let totals = Totals { position, today, offices };
     *cache = Some(totals.clone());
     totals
 }
 
-/// One metric family in the text format, written by hand because its values are computed at scrape time.
-struct Family {
-    name: &'static str,
-    help: &'static str,
-    kind: &'static str,
-    samples: Vec<(Vec<(&'static str, String)>, f64)>,
-}
-
-impl Family {
-    fn gauge(name: &'static str, help: &'static str) -> Self {
-        Family { name, help, kind: "gauge", samples: Vec::new() }
-    }
-
-    fn counter(name: &'static str, help: &'static str) -> Self {
-        Family { name, help, kind: "counter", samples: Vec::new() }
-    }
-
-    fn write(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
-        let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
-        for (labels, value) in &self.samples {
-            out.push_str(self.name);
-            if !labels.is_empty() {
-                out.push('{');
-                for (i, (k, v)) in labels.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let _ = write!(out, "{k}=\"{}\"", escape(v));
-                }
-                out.push('}');
-            }
-            let _ = writeln!(out, " {value}");
-        }
-    }
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
+/// The business samples of every office as of `today`; names and help texts come from [`crate::exposition`],
+/// which the OpenMetrics history export shares.
 fn write_business(out: &mut String, projection: &crate::projection::Projection, today: NaiveDate, totals: &Totals) {
-    let mut backlog = Family::gauge(
-        "wartezeit_backlog_appointments",
-        "Appointments booked and not yet cancelled, attended or missed.",
-    );
-    let mut by_service = Family::gauge(
-        "wartezeit_backlog_by_service_appointments",
-        "The backlog per service (services with none left out).",
-    );
-    let mut displaced = Family::gauge(
-        "wartezeit_displaced_appointments",
-        "Backlog appointments whose slot lies on a day with capacity 0.",
-    );
-    let mut next = Family::gauge(
-        "wartezeit_next_available_wait_seconds",
-        "Days until the first day with a free slot, times 86400; absent when none within the horizon.",
-    );
-    let mut third = Family::gauge(
-        "wartezeit_third_next_available_wait_seconds",
-        "Days until three free slots have come up, times 86400; absent when not within the horizon.",
-    );
-    let mut p50 = Family::gauge(
-        "wartezeit_realized_wait_7d_p50_seconds",
-        "Nearest-rank median of the waits booked over the last 7 days, times 86400; absent without bookings.",
-    );
-    let mut p90 = Family::gauge(
-        "wartezeit_realized_wait_7d_p90_seconds",
-        "Nearest-rank 90th percentile of the waits booked over the last 7 days, times 86400; absent without bookings.",
-    );
-    let mut capacity =
-        Family::gauge("wartezeit_capacity_today_slots", "Slots the plan gives today after closures and holidays.");
-    let mut booked = Family::gauge("wartezeit_booked_today_slots", "Slots booked today.");
-    let mut free =
-        Family::gauge("wartezeit_free_slots_next_28_days", "Free slots over the next 28 days (tomorrow on).");
-    let mut closed = Family::gauge("wartezeit_office_closed_today", "1 when the office has capacity 0 today, else 0.");
-    let mut counters = [
-        Family::counter("wartezeit_bookings_total", "Appointments booked, up to and including today."),
-        Family::counter("wartezeit_served_appointments_total", "Appointments attended, up to and including today."),
-        Family::counter("wartezeit_walk_ins_served_total", "Walk-ins served, up to and including today."),
-        Family::counter("wartezeit_cancellations_total", "Appointments cancelled, up to and including today."),
-        Family::counter("wartezeit_no_shows_total", "Appointments missed, up to and including today."),
-    ];
+    let mut samples = Vec::new();
     for info in projection.offices() {
-        let office = info.office.to_string();
-        let l = || vec![("office", office.clone())];
         let row = projection.row(&info.office, today);
-        backlog.samples.push((l(), f64::from(row.backlog)));
-        for (service, n) in &row.backlog_by_service {
-            by_service
-                .samples
-                .push((vec![("office", office.clone()), ("service", service.to_string())], f64::from(*n)));
-        }
-        displaced.samples.push((l(), f64::from(row.displaced)));
-        let seconds = |days: Option<u32>| days.map(|d| f64::from(d) * SECONDS_PER_DAY);
-        if let Some(s) = seconds(row.next_available_days) {
-            next.samples.push((l(), s));
-        }
-        if let Some(s) = seconds(row.third_next_available_days) {
-            third.samples.push((l(), s));
-        }
-        let (q50, q90) = projection.pooled_realized_wait(&info.office, today, 7);
-        if let Some(s) = seconds(q50) {
-            p50.samples.push((l(), s));
-        }
-        if let Some(s) = seconds(q90) {
-            p90.samples.push((l(), s));
-        }
-        capacity.samples.push((l(), f64::from(row.capacity)));
-        booked.samples.push((l(), f64::from(row.booked)));
-        let snapshot = projection.snapshot(&info.office, today, 28);
-        let free_slots: u64 =
-            snapshot.capacity.iter().zip(&snapshot.booked).map(|(c, b)| u64::from(c.saturating_sub(*b))).sum();
-        free.samples.push((l(), free_slots as f64));
-        closed.samples.push((l(), if row.capacity == 0 { 1.0 } else { 0.0 }));
-        if let Some((_, sums)) = totals.offices.iter().find(|(o, _)| *o == info.office) {
-            for (family, sum) in counters.iter_mut().zip(sums) {
-                family.samples.push((l(), *sum as f64));
-            }
-        }
+        let counts = totals.offices.iter().find(|(o, _)| *o == info.office).map(|(_, c)| *c).unwrap_or_default();
+        samples.extend(exposition::samples_of_day(projection, &info.office, &row, &counts));
     }
-    for family in [backlog, by_service, displaced, next, third, p50, p90, capacity, booked, free, closed] {
-        family.write(out);
-    }
-    for family in &counters {
-        family.write(out);
-    }
+    out.push_str(&exposition::prometheus_text(&samples));
 }
 
 /// Axum middleware: counts every request by route template (`unmatched` for 404s) and status, and times it.
