@@ -392,7 +392,10 @@ async fn headless_chromium_shows_the_management_page_with_every_chart() {
     let first = &pixels[..pixel];
     let differing = pixels.chunks(pixel).filter(|p| *p != first).count();
     let total = pixels.len() / pixel;
-    assert!(differing * 1000 > total, "the screenshot is (almost) one flat colour: {differing} of {total} pixels differ");
+    assert!(
+        differing * 1000 > total,
+        "the screenshot is (almost) one flat colour: {differing} of {total} pixels differ"
+    );
 
     let images = page["images"].as_array().expect("images");
     for image in images {
