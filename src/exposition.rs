@@ -14,8 +14,9 @@
 //! - The `_total` counters count events with business date up to and including the day, from the office's first
 //!   event on, whatever the first day of an export: an exported counter equals what `/metrics` showed that day.
 //! - History samples are stamped at the last second of their local business day (23:59:59 in the service's zone,
-//!   `Zone::end_of_day` minus one second): the figures "as of day D" are final then, and the stamp keeps its date
-//!   in UTC and in every zone west of it up to UTC−1, so a daily graph puts each figure on its own day.
+//!   `Zone::end_of_day` minus one second): the figures "as of day D" are final then, and for the Berlin zone the
+//!   stamp falls on the same date in UTC and in every zone west of Berlin, so a daily graph puts each figure on its
+//!   own day. Grafana reads it with `last_over_time(…[1d])`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
