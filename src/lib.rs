@@ -29,11 +29,13 @@
 //! - [`chart`] — report charts (backlog, wait, flow, attribution) drawn with plotters from a
 //!   [`chart::ChartView`] into PNG or SVG bytes, German by default. Pure: no IO, no clock, no system fonts (DejaVu
 //!   Sans is compiled in).
+//! - [`page`] — the management page at `GET /` as server-rendered HTML (tiles, charts, closures, press statement)
+//!   from plain data; German by default, no JavaScript. Pure: the service gathers the data, `page` writes the HTML.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `holidays`,
+//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `page`, `holidays`,
 //!   `scenario`) knows nothing of sled, axum, prometheus or the clock.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
@@ -51,6 +53,7 @@ pub mod forecast;
 pub mod holidays;
 pub mod lang;
 pub mod log;
+pub mod page;
 pub mod press;
 pub mod projection;
 pub mod report;

@@ -21,6 +21,7 @@
 
 pub mod auth;
 pub mod charts;
+pub mod dashboard;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

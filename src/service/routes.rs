@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -44,7 +44,7 @@ const MAX_EVENTS_LIMIT: usize = 10_000;
 pub fn router(state: Shared) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
-        .route("/", get(index))
+        .route("/", get(crate::service::dashboard::index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -180,10 +180,6 @@ pub(super) fn internal(e: impl std::fmt::Display) -> Problem {
 
 fn json<T: serde::Serialize>(value: &T) -> Response {
     Json(value).into_response()
-}
-
-async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
 }
 
 /// Liveness: the process answers.
