@@ -220,7 +220,11 @@ fn write_form(out: &mut String, form: &Form, lang: Lang) {
         let selected = if code == lang { " selected" } else { "" };
         let _ = write!(out, "<option value=\"{code}\"{selected}>{name}</option>");
     }
-    let _ = writeln!(out, "</select></label>\n<button type=\"submit\">{}</button>\n</form>", escape(words::SHOW.pick(lang)));
+    let _ = writeln!(
+        out,
+        "</select></label>\n<button type=\"submit\">{}</button>\n</form>",
+        escape(words::SHOW.pick(lang))
+    );
 }
 
 fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
@@ -235,9 +239,16 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
     let lang_code = lang.to_string();
     let params = query(&[("office", &d.office), ("as_of", &as_of), ("lang", &lang_code)]);
     for chart in &d.charts {
+        // A phone gets the small chart, whose text is drawn larger relative to the picture: a 1200 px chart shrunk
+        // to a phone's width would have unreadable labels.
+        let (small_w, small_h) = (chart.width / 2, chart.height / 2);
+        let small = query(&[("width", &small_w.to_string()), ("height", &small_h.to_string())]).replacen('?', "&", 1);
         let _ = writeln!(
             out,
-            "<figure><img src=\"{src}\" alt=\"{alt}\" width=\"{w}\" height=\"{h}\" loading=\"lazy\"></figure>",
+            "<figure><picture><source media=\"(max-width: 700px)\" srcset=\"{small_src}\" width=\"{small_w}\" \
+             height=\"{small_h}\"><img src=\"{src}\" alt=\"{alt}\" width=\"{w}\" height=\"{h}\" loading=\"lazy\">\
+             </picture></figure>",
+            small_src = escape(&format!("/charts/{}.png{params}{small}", chart.name)),
             src = escape(&format!("/charts/{}.png{params}", chart.name)),
             alt = escape(chart.alt.pick(lang)),
             w = chart.width,

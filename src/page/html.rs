@@ -44,14 +44,20 @@ mod tests {
 
     #[test]
     fn markup_characters_become_entities_and_the_rest_stays() {
-        assert_eq!(escape(r#"<script>alert("x&y")</script>"#), "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;");
+        assert_eq!(
+            escape(r#"<script>alert("x&y")</script>"#),
+            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;"
+        );
         assert_eq!(escape("Schließung 'Umzug'"), "Schließung &#39;Umzug&#39;");
         assert_eq!(escape(""), "");
     }
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(query(&[("office", "kl-buergercenter"), ("as_of", "2020-06-24")]), "?office=kl-buergercenter&as_of=2020-06-24");
+        assert_eq!(
+            query(&[("office", "kl-buergercenter"), ("as_of", "2020-06-24")]),
+            "?office=kl-buergercenter&as_of=2020-06-24"
+        );
         assert_eq!(query(&[("q", "a b&c=ü")]), "?q=a%20b%26c%3D%C3%BC");
         assert_eq!(query(&[]), "");
     }
