@@ -52,6 +52,18 @@ mod tests {
         assert_eq!(escape(""), "");
     }
 
+    proptest::proptest! {
+        /// Escaped text holds no markup character, and undoing the entities gives the text back.
+        #[test]
+        fn escaping_hides_markup_and_loses_nothing(text in "\\PC*") {
+            let escaped = escape(&text);
+            proptest::prop_assert!(!escaped.contains(['<', '>', '"', '\'']));
+            let back = escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+                .replace("&amp;", "&");
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(
