@@ -32,11 +32,13 @@
 //! - [`exposition`] — the business figures as metric families: the one catalogue of names, help texts and units
 //!   that `/metrics` and the OpenMetrics history export share, the samples of an office on a day, the Prometheus
 //!   text and OpenMetrics (timestamped, `# EOF`) renderings. Pure.
+//! - [`page`] — the management page at `GET /` as server-rendered HTML (tiles, charts, closures, press statement)
+//!   from plain data; German by default, no JavaScript. Pure: the service gathers the data, `page` writes the HTML.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `holidays`,
+//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `page`, `holidays`,
 //!   `scenario`, `exposition`) knows nothing of sled, axum, prometheus or the clock.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
@@ -55,6 +57,7 @@ pub mod forecast;
 pub mod holidays;
 pub mod lang;
 pub mod log;
+pub mod page;
 pub mod press;
 pub mod projection;
 pub mod report;

@@ -20,6 +20,8 @@
 //! - Reads before the initial projection is built answer 503 (`/readyz` says when); writes are accepted at once.
 
 pub mod auth;
+pub mod charts;
+pub mod dashboard;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -45,6 +45,11 @@ pub(crate) enum Mark {
 }
 
 /// Legend rows: per row, the item indices with their widths in pixels.
+/// How much wider than the embedded face measures it a label is assumed in SVG, where the viewer lays the text out
+/// with the first face of the `font-family` list it has: Verdana and Arial fallbacks run a few percent wider or
+/// narrower than DejaVu Sans, and a legend must not run off the picture in any of them.
+pub(crate) const SVG_TEXT_SLACK: f64 = 1.08;
+
 pub(crate) type LegendRows = Vec<Vec<(usize, i32)>>;
 
 /// One legend entry.
@@ -234,24 +239,54 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
     }
 
     /// Lays the legend out in centred rows that fit the width; returns the rows (item indices) and their height.
+    ///
+    /// Two things keep the last entry readable. The rows are balanced: once the number of rows is known, the
+    /// narrowest line length that still gives that many rows is used, so that a seven-entry legend becomes two rows
+    /// of four and three rather than six entries edge to edge and one alone. And the room is measured with slack: a
+    /// margin of a pad more than the plot's on the right, and in SVG, where the viewer lays the text out with
+    /// whatever face it has, each label is taken [`SVG_TEXT_SLACK`] wider than the embedded face measures it.
     pub(crate) fn legend_rows(&self, items: &[LegendItem]) -> Result<(LegendRows, i32), ChartError> {
         let s = self.sizes;
         let swatch = (s.body * 1.4) as i32;
         let gap = (s.body * 1.4) as i32;
-        let avail = self.width - 2 * s.pad;
-        let mut rows: Vec<Vec<(usize, i32)>> = Vec::new();
-        let mut used = 0;
-        for (i, item) in items.iter().enumerate() {
-            let w = swatch + (s.body * 0.4) as i32 + self.text_width(&item.label, s.body)?;
-            match rows.last_mut() {
-                Some(row) if used + gap + w <= avail => {
-                    row.push((i, w));
-                    used += gap + w;
+        let slack = if self.raster { 1.0 } else { SVG_TEXT_SLACK };
+        let widths: Vec<i32> = items
+            .iter()
+            .map(|item| {
+                let text = f64::from(self.text_width(&item.label, s.body)?) * slack;
+                Ok(swatch + (s.body * 0.4) as i32 + text.ceil() as i32)
+            })
+            .collect::<Result<_, ChartError>>()?;
+        let avail = self.width - 3 * s.pad;
+        let greedy = |limit: i32| {
+            let mut rows: Vec<Vec<(usize, i32)>> = Vec::new();
+            let mut used = 0;
+            for (i, &w) in widths.iter().enumerate() {
+                match rows.last_mut() {
+                    Some(row) if used + gap + w <= limit => {
+                        row.push((i, w));
+                        used += gap + w;
+                    }
+                    _ => {
+                        rows.push(vec![(i, w)]);
+                        used = w;
+                    }
                 }
-                _ => {
-                    rows.push(vec![(i, w)]);
-                    used = w;
+            }
+            rows
+        };
+        let mut rows = greedy(avail);
+        if rows.len() > 1 {
+            let widest = widths.iter().copied().max().unwrap_or(0);
+            let step = (s.body / 2.0).max(1.0) as i32;
+            let mut limit = widest;
+            while limit < avail {
+                let candidate = greedy(limit);
+                if candidate.len() <= rows.len() {
+                    rows = candidate;
+                    break;
                 }
+                limit += step;
             }
         }
         let height = rows.len() as i32 * self.legend_row_height();

@@ -290,3 +290,28 @@ fn names_parse_and_print_alike() {
     assert_eq!("svg".parse::<Format>(), Ok(Format::Svg));
     assert!("gif".parse::<Format>().is_err());
 }
+
+/// The legend is the bottom band of every chart; its last entry once ran into the right edge of the wait chart at
+/// 1200 px. Every legend keeps a margin at both edges, at report and at small size, in both languages.
+#[test]
+fn legends_keep_clear_of_both_edges() {
+    let view = sample::year_2020();
+    for kind in ChartKind::ALL {
+        for lang in [Lang::De, Lang::En] {
+            for (w, h) in [(1200u32, 600u32), (600, 300)] {
+                let bytes = render(kind, &view, &options(Format::Png, (w, h), lang)).unwrap();
+                let (_, _, pixels) = decode_png(&bytes);
+                let band = (h as usize * 94 / 100)..h as usize;
+                let inked: Vec<usize> = (0..w as usize)
+                    .filter(|&x| band.clone().any(|y| pixels[y * w as usize + x] != [255, 255, 255]))
+                    .collect();
+                let (first, last) = (inked[0], inked[inked.len() - 1]);
+                let margin = (w as usize) / 50;
+                assert!(
+                    first >= margin && last < w as usize - margin,
+                    "{kind} {lang} {w}x{h}: legend spans {first}..={last}"
+                );
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -44,7 +44,7 @@ const MAX_EVENTS_LIMIT: usize = 10_000;
 pub fn router(state: Shared) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
-        .route("/", get(index))
+        .route("/", get(crate::service::dashboard::index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -55,6 +55,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/attribution", get(attribution))
         .route("/api/v1/press-statement", get(press_statement))
         .route("/api/v1/offices", get(offices))
+        .route("/charts/{file}", get(crate::service::charts::chart))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -63,10 +64,13 @@ pub fn router(state: Shared) -> Router {
 }
 
 /// The query parameters of a request, checked against the names a route accepts.
-struct Params(HashMap<String, String>);
+pub(super) struct Params(HashMap<String, String>);
 
 impl Params {
-    fn new(query: Result<Query<Vec<(String, String)>>, QueryRejection>, allowed: &[&str]) -> Result<Params, Problem> {
+    pub(super) fn new(
+        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+        allowed: &[&str],
+    ) -> Result<Params, Problem> {
         let Query(pairs) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("bad query: {e}")))?;
         let mut map = HashMap::new();
         for (name, value) in pairs {
@@ -83,7 +87,12 @@ impl Params {
         Ok(Params(map))
     }
 
-    fn parse<T>(&self, name: &str, what: &str, f: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, Problem> {
+    pub(super) fn parse<T>(
+        &self,
+        name: &str,
+        what: &str,
+        f: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, Problem> {
         match self.0.get(name) {
             None => Ok(None),
             Some(v) => {
@@ -92,7 +101,7 @@ impl Params {
         }
     }
 
-    fn date(&self, name: &str) -> Result<Option<NaiveDate>, Problem> {
+    pub(super) fn date(&self, name: &str) -> Result<Option<NaiveDate>, Problem> {
         self.parse(name, "a date YYYY-MM-DD", |v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
     }
 
@@ -100,18 +109,18 @@ impl Params {
         self.date(name)?.ok_or_else(|| Problem::bad_parameter(name, format!("{name} is required (YYYY-MM-DD)")))
     }
 
-    fn number(&self, name: &str) -> Result<Option<u64>, Problem> {
+    pub(super) fn number(&self, name: &str) -> Result<Option<u64>, Problem> {
         self.parse(name, "a non-negative integer", |v| v.parse().ok())
     }
 
-    fn office(&self) -> Result<Option<OfficeId>, Problem> {
+    pub(super) fn office(&self) -> Result<Option<OfficeId>, Problem> {
         self.parse("office", "an office id", |v| OfficeId::parse(v).ok())
     }
 }
 
 /// The office asked for, or the log's only one; 400 when none was named and the log has several, 404 when the
 /// log does not know it.
-fn resolve_office(projection: &Projection, asked: Option<OfficeId>) -> Result<OfficeId, Problem> {
+pub(super) fn resolve_office(projection: &Projection, asked: Option<OfficeId>) -> Result<OfficeId, Problem> {
     let known = projection.offices();
     match asked {
         Some(office) if known.iter().any(|o| o.office == office) => Ok(office),
@@ -131,7 +140,7 @@ fn resolve_office(projection: &Projection, asked: Option<OfficeId>) -> Result<Of
 }
 
 /// Runs `f` on the committed projection, or on one rebuilt up to `known_at` (on the blocking pool).
-async fn with_projection<T: Send + 'static>(
+pub(super) async fn with_projection<T: Send + 'static>(
     state: &Shared,
     known_at: Option<u64>,
     f: impl FnOnce(&Projection, Provenance) -> Result<T, Problem> + Send + 'static,
@@ -164,17 +173,13 @@ async fn with_projection<T: Send + 'static>(
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Problem {
+pub(super) fn internal(e: impl std::fmt::Display) -> Problem {
     tracing::error!("internal error: {e}");
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}"))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Response {
     Json(value).into_response()
-}
-
-async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
 }
 
 /// Liveness: the process answers.

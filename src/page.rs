@@ -1,0 +1,302 @@
+//! The management page: server-rendered HTML, German by default, no JavaScript, readable on a phone.
+//!
+//! Pure: [`render`] takes a [`Page`] of plain data (tiles, chart links, closures and holidays, the press statement)
+//! and returns the document; the service gathers that data under the projection's read lock and hands it over.
+//! Every piece of text is escaped ([`html::escape`]); the only markup is written here.
+//!
+//! To add a figure or a chart (the forecast's "wieder normal voraussichtlich …"), push one more [`tiles::Tile`] onto
+//! [`Dashboard::tiles`] or one more [`ChartLink`] onto [`Dashboard::charts`]; nothing else changes.
+
+pub mod html;
+pub mod tiles;
+pub mod words;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt::Write as _;
+
+use chrono::{Days, NaiveDate};
+
+use crate::chart::ChartKind;
+use crate::lang::Lang;
+use crate::page::html::{escape, query};
+use crate::page::tiles::Tile;
+use crate::page::words::Words;
+use crate::projection::NamedPeriod;
+
+/// How far ahead the table of closures and holidays looks, in days.
+pub const UPCOMING_DAYS: u64 = 365;
+
+/// The page: the form, and the office's figures or the note that there are none yet.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub form: Form,
+    /// `None`: the log holds no office yet.
+    pub dashboard: Option<Dashboard>,
+}
+
+/// The form that chooses office, as-of day and language.
+#[derive(Debug, Clone)]
+pub struct Form {
+    /// The offices of the log, in name order.
+    pub offices: Vec<String>,
+    /// The office shown.
+    pub office: Option<String>,
+    pub as_of: NaiveDate,
+}
+
+/// One office's figures as of one day.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub office: String,
+    pub as_of: NaiveDate,
+    /// The log position the figures were computed at.
+    pub position: u64,
+    pub tiles: Vec<Tile>,
+    pub charts: Vec<ChartLink>,
+    /// Closures and holidays from the as-of day on (see [`upcoming`]).
+    pub periods: Vec<NamedPeriod>,
+    pub statement: Statement,
+}
+
+/// A chart on the page: the image at `/charts/{name}.png`, with words for those who cannot see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartLink {
+    /// The chart's name in its URL.
+    pub name: &'static str,
+    pub alt: Words,
+    /// The size asked for, which is also the `<img>`'s intrinsic size.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The charts of the page, in report order.
+pub fn charts() -> Vec<ChartLink> {
+    ChartKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let alt = match kind {
+                ChartKind::Backlog => words::BACKLOG_CHART,
+                ChartKind::Wait => words::WAIT_CHART,
+                ChartKind::Flow => words::FLOW_CHART,
+                ChartKind::Attribution => words::ATTRIBUTION_CHART,
+            };
+            ChartLink { name: kind.as_str(), alt, width: 1200, height: 600 }
+        })
+        .collect()
+}
+
+/// The press statement as it is copied: the text, and apart from it the provenance line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub text: String,
+    pub provenance: String,
+}
+
+impl Statement {
+    /// The text of a composed statement, headline first; its last paragraph is the provenance line.
+    pub fn from_press(statement: &crate::press::Statement) -> Statement {
+        let (body, provenance) = statement.paragraphs.split_at(statement.paragraphs.len().saturating_sub(1));
+        let mut text = statement.headline.clone();
+        for p in body {
+            text.push_str("\n\n");
+            text.push_str(p);
+        }
+        Statement { text, provenance: provenance.concat() }
+    }
+}
+
+/// The closures and holidays that are not over by `as_of` and begin within [`UPCOMING_DAYS`], in date order.
+pub fn upcoming(periods: Vec<NamedPeriod>, as_of: NaiveDate) -> Vec<NamedPeriod> {
+    let horizon = as_of.checked_add_days(Days::new(UPCOMING_DAYS)).unwrap_or(as_of);
+    let mut out: Vec<NamedPeriod> =
+        periods.into_iter().filter(|p| p.last_day >= as_of && p.first_day <= horizon).collect();
+    out.sort_by(|a, b| (a.first_day, a.last_day, &a.label).cmp(&(b.first_day, b.last_day, &b.label)));
+    out
+}
+
+const STYLE: &str = "\
+*{box-sizing:border-box}\
+body{margin:0;font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#212529;\
+background:#f4f5f7}\
+header,main,footer{max-width:1240px;margin:0 auto;padding:0 12px}\
+h1{font-size:1.5rem;margin:16px 0 4px}h2{font-size:1.2rem;margin:24px 0 8px}h3{font-size:.95rem;margin:0;\
+font-weight:600;color:#495057}\
+.meta{color:#5f6368;margin:0 0 8px}\
+form{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:end;background:#fff;padding:12px;border-radius:8px}\
+label{display:flex;flex-direction:column;font-size:.85rem;color:#495057}\
+select,input,button{font:inherit;padding:6px 8px;min-height:2.5rem}\
+button{background:#2f5d8a;color:#fff;border:0;border-radius:6px;padding:6px 16px}\
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:12px}\
+.tile{background:#fff;border-radius:8px;padding:12px 14px}\
+.figure{font-size:2rem;font-weight:700;margin:4px 0}\
+.change,.note{margin:0;font-size:.9rem;color:#5f6368}\
+.worse{color:#b4232f}.better{color:#1e7b34}\
+figure{margin:0 0 16px;background:#fff;border-radius:8px;padding:8px}\
+figure img{display:block;width:100%;height:auto}\
+.scroll{overflow-x:auto}\
+table{border-collapse:collapse;background:#fff;width:100%}\
+th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e2e4e7;white-space:nowrap}\
+td.num{text-align:right}\
+textarea{width:100%;min-height:16rem;font:15px/1.5 system-ui,sans-serif;padding:10px}\
+.provenance{font-size:.85rem;color:#5f6368;word-break:break-word}\
+footer{margin:32px auto;font-size:.85rem;color:#5f6368}\
+footer a{color:inherit}";
+
+/// The whole document.
+pub fn render(page: &Page) -> String {
+    let lang = page.lang;
+    let mut out = String::with_capacity(16 * 1024);
+    let title = match &page.dashboard {
+        Some(d) => format!(
+            "{} – {} – {} {}",
+            words::TITLE.pick(lang),
+            d.office,
+            words::AS_OF.pick(lang),
+            words::date(d.as_of, lang)
+        ),
+        None => words::TITLE.pick(lang).to_owned(),
+    };
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head>\n<body>\n<header>\n<h1>{h1}</h1>\n",
+        title = escape(&title),
+        h1 = escape(&match &page.dashboard {
+            Some(d) => format!("{} {}", words::OFFICE.pick(lang), d.office),
+            None => words::TITLE.pick(lang).to_owned(),
+        }),
+    );
+    if let Some(d) = &page.dashboard {
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">{} {} · {} {}</p>",
+            escape(words::AS_OF.pick(lang)),
+            escape(&words::date(d.as_of, lang)),
+            escape(words::DATA_POSITION.pick(lang)),
+            escape(&crate::lang::integer(d.position, lang)),
+        );
+    }
+    write_form(&mut out, &page.form, lang);
+    out.push_str("</header>\n<main>\n");
+    match &page.dashboard {
+        None => {
+            let _ = writeln!(out, "<p class=\"empty\">{}</p>", escape(words::NO_DATA.pick(lang)));
+        }
+        Some(d) => write_dashboard(&mut out, d, lang),
+    }
+    let _ = write!(
+        out,
+        "</main>\n<footer>{}: <a href=\"/api/v1/summary\">/api/v1/summary</a> · \
+         <a href=\"/api/v1/press-statement?format=text\">/api/v1/press-statement</a> · \
+         <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> · <a href=\"/metrics\">/metrics</a></footer>\n\
+         </body></html>\n",
+        escape(words::API.pick(lang))
+    );
+    out
+}
+
+fn write_form(out: &mut String, form: &Form, lang: Lang) {
+    out.push_str("<form method=\"get\" action=\"/\">\n");
+    if !form.offices.is_empty() {
+        let _ = write!(out, "<label>{}<select name=\"office\">", escape(words::OFFICE.pick(lang)));
+        for office in &form.offices {
+            let selected = if form.office.as_ref() == Some(office) { " selected" } else { "" };
+            let _ = write!(out, "<option value=\"{o}\"{selected}>{o}</option>", o = escape(office));
+        }
+        out.push_str("</select></label>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<label>{}<input type=\"date\" name=\"as_of\" value=\"{}\" required></label>",
+        escape(words::AS_OF.pick(lang)),
+        form.as_of
+    );
+    let _ = write!(out, "<label>{}<select name=\"lang\">", escape(words::LANGUAGE.pick(lang)));
+    for (code, name) in [(Lang::De, "Deutsch"), (Lang::En, "English")] {
+        let selected = if code == lang { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{code}\"{selected}>{name}</option>");
+    }
+    let _ = writeln!(
+        out,
+        "</select></label>\n<button type=\"submit\">{}</button>\n</form>",
+        escape(words::SHOW.pick(lang))
+    );
+}
+
+fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
+    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"tiles\">", escape(words::TILES.pick(lang)));
+    for tile in &d.tiles {
+        tiles::write(out, tile, lang);
+    }
+    out.push_str("</section>\n");
+
+    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"charts\">", escape(words::CHARTS.pick(lang)));
+    let as_of = d.as_of.to_string();
+    let lang_code = lang.to_string();
+    let params = query(&[("office", &d.office), ("as_of", &as_of), ("lang", &lang_code)]);
+    for chart in &d.charts {
+        // A phone gets the small chart, whose text is drawn larger relative to the picture: a 1200 px chart shrunk
+        // to a phone's width would have unreadable labels.
+        let (small_w, small_h) = (chart.width / 2, chart.height / 2);
+        let small = query(&[("width", &small_w.to_string()), ("height", &small_h.to_string())]).replacen('?', "&", 1);
+        let _ = writeln!(
+            out,
+            "<figure><picture><source media=\"(max-width: 700px)\" srcset=\"{small_src}\" width=\"{small_w}\" \
+             height=\"{small_h}\"><img src=\"{src}\" alt=\"{alt}\" width=\"{w}\" height=\"{h}\" loading=\"lazy\">\
+             </picture></figure>",
+            small_src = escape(&format!("/charts/{}.png{params}{small}", chart.name)),
+            src = escape(&format!("/charts/{}.png{params}", chart.name)),
+            alt = escape(chart.alt.pick(lang)),
+            w = chart.width,
+            h = chart.height,
+        );
+    }
+    out.push_str("</section>\n");
+
+    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"periods\">", escape(words::PERIODS.pick(lang)));
+    write_periods(out, &d.periods, lang);
+    out.push_str("</section>\n");
+
+    let _ = writeln!(
+        out,
+        "<h2>{}</h2>\n<section class=\"press\">\n<textarea readonly rows=\"16\" aria-label=\"{label}\">{text}\n\n{prov}\
+         </textarea>\n<p class=\"provenance\">{prov}</p>\n</section>",
+        escape(words::PRESS.pick(lang)),
+        label = escape(words::PRESS.pick(lang)),
+        text = escape(&d.statement.text),
+        prov = escape(&d.statement.provenance),
+    );
+}
+
+fn write_periods(out: &mut String, periods: &[NamedPeriod], lang: Lang) {
+    if periods.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(words::NO_PERIODS.pick(lang)));
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<div class=\"scroll\"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
+         <tbody>",
+        escape(words::NAME.pick(lang)),
+        escape(words::FROM.pick(lang)),
+        escape(words::TO.pick(lang)),
+        escape(words::DAYS_COLUMN.pick(lang)),
+        escape(words::CAUSE.pick(lang)),
+    );
+    for p in periods {
+        let days = (p.last_day - p.first_day).num_days() + 1;
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{days}</td><td>{}</td></tr>",
+            escape(&p.label),
+            escape(&words::weekday_date(p.first_day, lang)),
+            escape(&words::weekday_date(p.last_day, lang)),
+            escape(words::cause(p.kind, lang)),
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
+}

@@ -1,0 +1,87 @@
+//! `GET /`: the management page. The handler parses the query, gathers the page's data under the projection's read
+//! lock (summary, closures and holidays, press statement) and lets [`crate::page`] write the HTML after the lock is
+//! released.
+//!
+//! Decisions where the issue is silent (also in the README):
+//! - Without `office=`, the page shows the log's only office, or with several the first in name order (the form
+//!   switches); an office the log does not know is a 404. Bad values are a 400 problem naming the parameter, as in
+//!   the API. An empty log renders the page with a note that there are no data yet.
+//! - The charts on the page show the year up to the as-of day (the defaults of `/charts`), as 1200 × 600 PNGs
+//!   scaled to the width of the screen.
+//! - The table lists the closures and holidays that are not over on the as-of day and begin within a year.
+//! - `Cache-Control: no-cache`: the page changes with every append.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State as AxumState};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+
+use crate::domain::id::OfficeId;
+use crate::lang::Lang;
+use crate::page::{self, Dashboard, Form, Page};
+use crate::press::{self, Provenance};
+use crate::projection::Projection;
+use crate::service::problem::Problem;
+use crate::service::routes::Params;
+use crate::service::state::State;
+
+/// The management page.
+pub async fn index(
+    AxumState(state): AxumState<Arc<State>>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let params = Params::new(query, &["office", "as_of", "lang"])?;
+    let office = params.office()?;
+    let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
+    let lang = params.parse("lang", "a language (de or en)", |s| s.parse::<Lang>().ok())?.unwrap_or_default();
+    if !state.is_ready() {
+        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
+    }
+    let page = {
+        let current = state.read();
+        gather(&current.projection, current.provenance(), office, as_of, lang)?
+    };
+    let mut response = Html(page::render(&page)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The page's data from the projection: what the lock is held for.
+pub fn gather(
+    projection: &Projection,
+    provenance: Provenance,
+    asked: Option<OfficeId>,
+    as_of: NaiveDate,
+    lang: Lang,
+) -> Result<Page, Problem> {
+    let offices: Vec<OfficeId> = projection.offices().into_iter().map(|o| o.office).collect();
+    let office = match asked {
+        Some(office) if offices.contains(&office) => Some(office),
+        Some(office) => return Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
+        None => offices.first().cloned(),
+    };
+    let form = Form {
+        offices: offices.iter().map(|o| o.to_string()).collect(),
+        office: office.as_ref().map(|o| o.to_string()),
+        as_of,
+    };
+    let Some(office) = office else {
+        return Ok(Page { lang, form, dashboard: None });
+    };
+    let summary = projection.summary(&office, as_of);
+    let position = provenance.position;
+    let statement = press::compose(projection, &office, as_of, lang, provenance, None);
+    let dashboard = Dashboard {
+        office: office.to_string(),
+        as_of,
+        position,
+        tiles: page::tiles::from_summary(&summary),
+        charts: page::charts(),
+        periods: page::upcoming(projection.periods(&office, as_of), as_of),
+        statement: page::Statement::from_press(&statement),
+    };
+    Ok(Page { lang, form, dashboard: Some(dashboard) })
+}
