@@ -366,8 +366,7 @@ async fn headless_chromium_shows_the_management_page_with_every_chart() {
     webdriver(&client, reqwest::Method::POST, at("url"), Some(json!({"url": format!("{base}/")}))).await;
     let script = "return {
         ready: document.readyState,
-        width: window.innerWidth, height: window.innerHeight, ratio: window.devicePixelRatio,
-        images: Array.from(document.images).map(i => [new URL(i.src).pathname, i.complete && i.naturalWidth > 0])
+        width: window.innerWidth, height: window.innerHeight, ratio: window.devicePixelRatio
     };";
     let page =
         webdriver(&client, reqwest::Method::POST, at("execute/sync"), Some(json!({"script": script, "args": []})))
@@ -397,7 +396,20 @@ async fn headless_chromium_shows_the_management_page_with_every_chart() {
         "the screenshot is (almost) one flat colour: {differing} of {total} pixels differ"
     );
 
-    let images = page["images"].as_array().expect("images");
+    // The charts load lazily, as a reader scrolls to them: scroll to each, then wait for it to decode (or fail).
+    let scroll_and_wait = "const done = arguments[arguments.length - 1];
+        const images = Array.from(document.images);
+        Promise.all(images.map(i => { i.scrollIntoView(); return i.decode().then(() => true, () => false); }))
+            .then(decoded => done(images.map((i, k) =>
+                [new URL(i.src).pathname, decoded[k] && i.complete && i.naturalWidth > 0])));";
+    let images = webdriver(
+        &client,
+        reqwest::Method::POST,
+        at("execute/async"),
+        Some(json!({"script": scroll_and_wait, "args": []})),
+    )
+    .await;
+    let images = images.as_array().expect("images");
     for image in images {
         assert_eq!(image[1], true, "image {} did not load", image[0]);
     }
