@@ -8,8 +8,8 @@
 //!
 //! Decisions where the issue is silent (also in the README):
 //! - Defaults: `as_of` today (the service's evaluation day), `to` = `as_of`, `from` = `to` − 364 days (a year of
-//!   days, the as-of day included), 1200 × 600, `lang=de`; the office as for `/api/v1/summary` (may be left out
-//!   when the log has one). Sizes are bounded by [`chart::MIN_SIZE`] and [`chart::MAX_SIZE`], the bounds of
+//!   days, the as-of day included) or the office's first event day, whichever is later; 1200 × 600, `lang=de`;
+//!   the office as for `/api/v1/summary` (may be left out when the log has one). Sizes are bounded by [`chart::MIN_SIZE`] and [`chart::MAX_SIZE`], the bounds of
 //!   `wartezeit chart`; outside them the answer is a 400 naming `width` or `height`.
 //! - Caching: `Cache-Control: no-cache` with a strong `ETag` made of the log position and a digest of the resolved
 //!   request (office, period, as-of day, language, size, format). Every append changes the figures, so a cache
@@ -49,6 +49,8 @@ pub struct ChartRequest {
     /// `None`: the log's only office.
     pub office: Option<OfficeId>,
     pub from: NaiveDate,
+    /// Whether `from` was asked for; a default one does not reach back before the office's first event.
+    pub from_given: bool,
     pub to: NaiveDate,
     pub as_of: NaiveDate,
     pub options: ChartOptions,
@@ -86,10 +88,8 @@ impl ChartRequest {
         let office = params.office()?;
         let as_of = params.date("as_of")?.unwrap_or(today);
         let to = params.date("to")?.unwrap_or(as_of);
-        let from = match params.date("from")? {
-            Some(from) => from,
-            None => to.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(to),
-        };
+        let from_given = params.date("from")?;
+        let from = from_given.unwrap_or_else(|| to.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(to));
         if to < from {
             return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
         }
@@ -101,7 +101,7 @@ impl ChartRequest {
         let width = size(&params, "width", DEFAULT_SIZE.0, (chart::MIN_SIZE.0, chart::MAX_SIZE.0))?;
         let height = size(&params, "height", DEFAULT_SIZE.1, (chart::MIN_SIZE.1, chart::MAX_SIZE.1))?;
         let options = ChartOptions::new(format, width, height, lang).map_err(internal)?;
-        Ok(ChartRequest { kind, office, from, to, as_of, options })
+        Ok(ChartRequest { kind, office, from, from_given: from_given.is_some(), to, as_of, options })
     }
 
     /// The entity tag of this chart drawn at log `position`: the same tag means the same bytes.
@@ -153,7 +153,7 @@ fn matches(headers: &HeaderMap, etag: &str) -> bool {
 #[utoipa::path(get, path = "/charts/{file}", tag = "charts", params(
     ("file" = String, Path, description = "backlog, wait, flow or attribution, then .png or .svg"),
     ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
-    ("from" = Option<NaiveDate>, Query, description = "first day; default to − 364 days"),
+    ("from" = Option<NaiveDate>, Query, description = "first day; default to − 364 days, but not before the office's first event"),
     ("to" = Option<NaiveDate>, Query, description = "last day, inclusive; default as_of"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day marked on the wait chart; default today"),
     ("lang" = Option<String>, Query, description = "de (default) or en"),
@@ -170,7 +170,7 @@ pub async fn chart(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let request = ChartRequest::parse(&file, query, state.today())?;
+    let mut request = ChartRequest::parse(&file, query, state.today())?;
     if !state.is_ready() {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
@@ -179,6 +179,12 @@ pub async fn chart(
         let current = state.read();
         let projection = &current.projection;
         let office = resolve_office(projection, request.office.clone())?;
+        if !request.from_given {
+            // A year back by default, but not into the months before the office's first event: an empty half
+            // of a chart tells the reader nothing.
+            let first = projection.offices().into_iter().find(|o| o.office == office).map(|o| o.first_event_date);
+            request.from = first.map_or(request.from, |first| request.from.max(first).min(request.to));
+        }
         let etag = request.etag(&office, projection.position());
         if matches(&headers, &etag) {
             return Ok(not_modified(&etag));
