@@ -34,7 +34,9 @@
 //! # Architecture invariants
 //!
 //! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `holidays`,
-//!   `scenario`) knows nothing of sled, axum, prometheus or the clock.
+//!   `scenario`) knows nothing of sled, axum, prometheus or the clock. Its output types and identifiers derive (or
+//!   implement) `utoipa::ToSchema`: a description of their JSON for the OpenAPI document, no HTTP code, so that
+//!   the document and the bodies cannot drift apart.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
 //!   and readers never see past the durable head.
