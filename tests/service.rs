@@ -337,6 +337,16 @@ async fn the_data_set_through_every_read_route_and_metrics_agree_with_the_api() 
     assert!(earlier[23]["bookings"].as_u64() < rows[23]["bookings"].as_u64(), "known_at folds only the log up to it");
     let at_head = server.get_json(&format!("/api/v1/series?from=2020-06-01&to=2020-06-24&known_at={head}")).await;
     assert_eq!(at_head, series);
+    // The same known_at twice gives the same answer (the second comes from the cache); a later position is built
+    // on from the cached earlier one and is asked twice too.
+    let once = server.get_json(&format!("/api/v1/press-statement?known_at={}", head / 2)).await;
+    let twice = server.get_json(&format!("/api/v1/press-statement?known_at={}", head / 2)).await;
+    assert_eq!(once, twice);
+    assert_eq!(once["provenance"]["position"], head / 2);
+    let later = server.get_json(&format!("/api/v1/summary?known_at={}", head - 1)).await;
+    let earlier_summary = server.get_json(&format!("/api/v1/summary?known_at={}", head / 4)).await;
+    assert_eq!(later, server.get_json(&format!("/api/v1/summary?known_at={}", head - 1)).await);
+    assert_ne!(later, earlier_summary, "a quarter of the log and all but one event give different figures");
 
     let attribution = server.get_json("/api/v1/attribution?from=2020-03-01&to=2020-06-24").await;
     assert!(attribution.is_object());

@@ -151,8 +151,8 @@ async fn with_projection<T: Send + 'static>(
             }
             let state = Arc::clone(state);
             tokio::task::spawn_blocking(move || {
-                let (projection, provenance) = state.projection_at(p).map_err(internal)?;
-                f(&projection, provenance)
+                let known = state.projection_at(p).map_err(internal)?;
+                f(&known.projection, known.provenance())
             })
             .await
             .map_err(internal)?
