@@ -116,7 +116,8 @@ fn start(exe: &str, data_dir: &Path, as_of: &str) -> anyhow::Result<Server> {
         .arg(data_dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--as-of", as_of])
         .env("WARTEZEIT_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
+        // The 503s of /readyz while the projection builds would fill the screen.
+        .env("RUST_LOG", "warn,tower_http=off")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -156,7 +157,16 @@ async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<(
     }
 
     let (batches, singles) = rest.split_at(rest.len() - SINGLE_APPENDS);
+    let before = append_split(&client, &server.base).await?;
     appends_in_batches(&client, &server.base, batches).await?;
+    let after = append_split(&client, &server.base).await?;
+    let (log_s, request_s, n) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    println!(
+        "   of which in the log (rules + durable write): {} per batch, the rest of the request (parse, fold, answer): \
+         {} per batch (means over {n:.0} batches, from /metrics)",
+        ms(Duration::from_secs_f64(log_s / n)),
+        ms(Duration::from_secs_f64((request_s - log_s) / n))
+    );
     single_appends(&client, &server.base, singles).await?;
 
     let middle = loaded / 2;
@@ -270,6 +280,22 @@ async fn appends_in_batches(client: &reqwest::Client, base: &str, events: &[Even
         load_average()
     );
     Ok(())
+}
+
+/// The service's own account of appends: seconds in the log, seconds of POST requests, and their count.
+async fn append_split(client: &reqwest::Client, base: &str) -> anyhow::Result<(f64, f64, f64)> {
+    let text = client.get(format!("{base}/metrics")).send().await?.text().await?;
+    let sample = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix) && (!l.contains('{') || l.contains("method=\"POST\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    Ok((
+        sample("wartezeit_append_duration_seconds_sum"),
+        sample("wartezeit_http_request_duration_seconds_sum"),
+        sample("wartezeit_append_duration_seconds_count"),
+    ))
 }
 
 /// One event per request, one request after the other.
