@@ -29,6 +29,9 @@
 //! - [`chart`] — report charts (backlog, wait, flow, attribution) drawn with plotters from a
 //!   [`chart::ChartView`] into PNG or SVG bytes, German by default. Pure: no IO, no clock, no system fonts (DejaVu
 //!   Sans is compiled in).
+//! - [`service`] — the HTTP service (axum): routes, problem details, bearer auth, `/metrics`, the OpenAPI document
+//!   (schemas derived from the core's own output types), and a cache of `known_at` projections in
+//!   [`service::known_at`].
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
