@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 
 /// A language of text for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// German: the language of the offices and their council.

@@ -34,12 +34,17 @@
 //!   text and OpenMetrics (timestamped, `# EOF`) renderings. Pure.
 //! - [`page`] — the management page at `GET /` as server-rendered HTML (tiles, charts, closures, press statement)
 //!   from plain data; German by default, no JavaScript. Pure: the service gathers the data, `page` writes the HTML.
+//! - [`service`] — the HTTP service (axum): routes, problem details, bearer auth, `/metrics`, the OpenAPI document
+//!   (schemas derived from the core's own output types), and a cache of `known_at` projections in
+//!   [`service::known_at`].
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
 //!
-//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `page`, `holidays`,
-//!   `scenario`, `exposition`) knows nothing of sled, axum, prometheus or the clock.
+//! - The functional core (`domain`, `rules`, `projection`, `forecast`, `press`, `report`, `chart`, `page`,
+//!   `holidays`, `scenario`, `exposition`) knows nothing of sled, axum, prometheus or the clock. Its output types
+//!   and identifiers derive (or implement) `utoipa::ToSchema`: a description of their JSON for the OpenAPI
+//!   document, no HTTP code, so that the document and the bodies cannot drift apart.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
 //!   and readers never see past the durable head.

@@ -24,11 +24,13 @@ pub const DEFINITIONS_VERSION: &str = "wartezeit-definitions/1";
 const LOOKBACK_DAYS: u64 = 365;
 
 /// Where the figures come from: the log position they were computed at and the digest of that entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Provenance {
     pub position: u64,
     /// The hex SHA-256 digest of the entry at `position` (the digest chain's head then).
     pub digest: String,
+    /// The version of the figures' definitions.
+    #[schema(value_type = String)]
     pub definitions: &'static str,
 }
 
@@ -53,14 +55,14 @@ impl Format {
 }
 
 /// A wait in days with its words.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Wait {
     pub days: Option<u32>,
     pub words: Option<WaitWords>,
 }
 
 /// The capacity lost since the wait was last normal.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Causes {
     /// The last day with a normal wait before `as_of`, if there was one in the past year.
     pub last_normal_day: Option<NaiveDate>,
@@ -68,7 +70,7 @@ pub struct Causes {
 }
 
 /// Every figure of a statement, with its exact value next to the words.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Statement {
     pub office: OfficeId,
     pub as_of: NaiveDate,

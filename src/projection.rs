@@ -50,7 +50,7 @@ impl Default for Config {
 }
 
 /// An office known to the log, with the business dates of its first and last event.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OfficeInfo {
     pub office: OfficeId,
     pub first_event_date: NaiveDate,

@@ -48,8 +48,24 @@ fn check_printable(s: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The JSON schema of a slug identifier (`office`, `service`, `closure_id`).
+fn slug_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^[a-z0-9][a-z0-9_-]{0,63}$"))
+        .into()
+}
+
+/// The JSON schema of a printable identifier (`event_id`, `appointment_id`).
+fn printable_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^[ -~]{1,128}$"))
+        .into()
+}
+
 macro_rules! identifier {
-    ($(#[$doc:meta])* $name:ident, $check:ident) => {
+    ($(#[$doc:meta])* $name:ident, $check:ident, $schema:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Box<str>);
@@ -85,33 +101,48 @@ macro_rules! identifier {
                 s.serialize_str(&self.0)
             }
         }
+
+        // On the wire an identifier is a plain string; its schema says so, with the pattern it follows. (A
+        // description only: the domain does not depend on HTTP, utoipa merely reads these types.)
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 
 identifier!(
     /// A client-chosen id that makes an event unique in the log (and a resend idempotent).
     EventId,
-    check_printable
+    check_printable,
+    printable_schema
 );
 identifier!(
     /// One appointment, unique per office.
     AppointmentId,
-    check_printable
+    check_printable,
+    printable_schema
 );
 identifier!(
     /// One office (Bürgercenter), e.g. `kl-buergercenter`.
     OfficeId,
-    check_slug
+    check_slug,
+    slug_schema
 );
 identifier!(
     /// One service (Dienstleistung), e.g. `personalausweis`.
     ServiceId,
-    check_slug
+    check_slug,
+    slug_schema
 );
 identifier!(
     /// One declared closure of an office; declaring it again replaces its range.
     ClosureId,
-    check_slug
+    check_slug,
+    slug_schema
 );
 
 #[cfg(test)]

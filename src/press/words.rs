@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 pub use crate::lang::{Lang, date_short, integer};
 
 /// A wait in words, and whether the words round it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct WaitWords {
     /// "drei Wochen", "zweieinhalb Wochen", "fünf Tage", "three weeks".
     pub words: String,

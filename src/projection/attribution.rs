@@ -17,7 +17,8 @@ use crate::projection::calendar::{CalendarChange, ClosureState, Key};
 use crate::projection::office::{OfficeProjection, PeriodKind};
 
 /// A cause of lost capacity: a closure's cause, or a holiday.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum LossCause {
     Lockdown,
     SystemMigration,
@@ -49,14 +50,8 @@ impl LossCause {
     }
 }
 
-impl serde::Serialize for LossCause {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// Lost capacity of one cause or one named period.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Loss {
     /// Slots the plan would have given on the lost days inside the period.
     pub lost_slots: u64,
@@ -69,7 +64,7 @@ pub struct Loss {
 }
 
 /// The loss of one named closure or holiday.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PeriodLoss {
     pub cause: LossCause,
     /// The closure id, or the holiday's name.
@@ -83,7 +78,7 @@ pub struct PeriodLoss {
 }
 
 /// Lost slots of an office over a period, per cause and per named period.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Attribution {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::domain::id::ServiceId;
 
 /// The figures of office o as of day `date`. Counts are of appointments (or events) and waits are in days.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DayRow {
     pub date: NaiveDate,
     /// Appointments booked and not yet cancelled, attended or missed.

@@ -7,14 +7,14 @@ use crate::domain::id::OfficeId;
 use crate::projection::{DayRow, Projection};
 
 /// A figure today and seven days earlier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Change<T> {
     pub today: T,
     pub seven_days_earlier: T,
 }
 
 /// The headline figures of `office` as of `as_of`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub office: OfficeId,
     pub as_of: NaiveDate,

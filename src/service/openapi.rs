@@ -1,15 +1,15 @@
 //! The OpenAPI document (utoipa) and the response bodies the service owns.
 //!
-//! The projection's types stay free of utoipa (the functional core knows nothing of HTTP); their shapes are
-//! described here by mirror schemas (`DayRowSchema`, `SummarySchema`, `OfficeSchema`), and the service tests check
-//! that every key the API actually sends is a property of its schema.
+//! The figures' types (`DayRow`, `Summary`, `Attribution`, the press `Statement`, …) derive `utoipa::ToSchema` where
+//! they are defined, so the document describes exactly what is serialized; there are no mirror copies to keep in
+//! step. The derive is a description only: the core still knows nothing of HTTP.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::press::Statement;
+use crate::projection::{Attribution, DayRow, OfficeInfo, Summary};
 use crate::service::problem::{ProblemBody, ViolationBody};
 use crate::service::routes;
 
@@ -56,59 +56,19 @@ pub struct EventsPage {
     pub entries: Vec<EntryBody>,
 }
 
-/// The figures of one office on one day (the row of `wartezeit series`); waits in days.
-#[derive(Debug, serde::Serialize, ToSchema)]
-#[schema(as = DayRow)]
-pub struct DayRowSchema {
-    pub date: NaiveDate,
-    pub backlog: u32,
-    pub backlog_by_service: BTreeMap<String, u32>,
-    pub displaced: u32,
-    pub bookings: u32,
-    pub served_appointments: u32,
-    pub served_walk_in: u32,
-    pub cancellations: u32,
-    pub no_shows: u32,
-    pub capacity: u32,
-    pub booked: u32,
-    pub next_available_days: Option<u32>,
-    pub third_next_available_days: Option<u32>,
-    pub realized_wait_p50_days: Option<u32>,
-    pub realized_wait_p90_days: Option<u32>,
-}
-
-/// A figure today and seven days earlier (null where the figure is null).
-#[derive(Debug, serde::Serialize, ToSchema)]
-#[schema(as = Change)]
-pub struct ChangeSchema {
-    pub today: Option<u32>,
-    pub seven_days_earlier: Option<u32>,
-}
-
-/// The headline figures of one office on one day.
-#[derive(Debug, serde::Serialize, ToSchema)]
-#[schema(as = Summary)]
-pub struct SummarySchema {
-    pub office: String,
-    pub as_of: NaiveDate,
-    pub backlog: ChangeSchema,
-    pub displaced: ChangeSchema,
-    pub next_available_days: ChangeSchema,
-    pub third_next_available_days: ChangeSchema,
-    pub realized_wait_p50_days_7d: ChangeSchema,
-    pub realized_wait_p90_days_7d: ChangeSchema,
-    pub today: DayRowSchema,
-}
-
-/// An office known to the log.
-#[derive(Debug, serde::Serialize, ToSchema)]
-#[schema(as = OfficeInfo)]
-pub struct OfficeSchema {
-    pub office: String,
-    pub first_event_date: NaiveDate,
-    pub last_event_date: NaiveDate,
-    pub events: u64,
-}
+/// The management page. Its handler lives with the page; this entry documents the route, so that the document
+/// lists every route of the router.
+#[utoipa::path(get, path = "/", tag = "pages",
+    params(
+        ("office" = Option<String>, Query, description = "the office shown; default the only (or first) office"),
+        ("as_of" = Option<chrono::NaiveDate>, Query, description = "the day the figures are as of; default today"),
+        ("lang" = Option<String>, Query, description = "de (default) or en")),
+    responses(
+        (status = 200, description = "the management page", body = String, content_type = "text/html"),
+        (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
+#[allow(dead_code)]
+fn index_page() {}
 
 struct BearerAuth;
 
@@ -126,12 +86,12 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "wartezeit", description = "Backlog and wait-time analytics for citizen service centres."),
     paths(
-        routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
+        index_page, routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
         routes::list_events, routes::series, routes::summary, routes::attribution, routes::press_statement,
-        routes::offices,
+        routes::offices, crate::service::charts::chart,
     ),
     components(schemas(
-        AppendBody, HeadBody, EntryBody, EventsPage, DayRowSchema, ChangeSchema, SummarySchema, OfficeSchema, ProblemBody,
+        AppendBody, HeadBody, EntryBody, EventsPage, DayRow, Summary, OfficeInfo, Attribution, Statement, ProblemBody,
         ViolationBody,
     )),
     modifiers(&BearerAuth),

@@ -160,8 +160,8 @@ pub(super) async fn with_projection<T: Send + 'static>(
             }
             let state = Arc::clone(state);
             tokio::task::spawn_blocking(move || {
-                let (projection, provenance) = state.projection_at(p).map_err(internal)?;
-                f(&projection, provenance)
+                let known = state.projection_at(p).map_err(internal)?;
+                f(&known.projection, known.provenance())
             })
             .await
             .map_err(internal)?
@@ -400,7 +400,7 @@ pub async fn list_events(
     ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
-    responses((status = 200, description = "one row per day", body = Vec<crate::service::openapi::DayRowSchema>),
+    responses((status = 200, description = "one row per day", body = Vec<crate::projection::DayRow>),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
               (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn series(
@@ -428,7 +428,7 @@ pub async fn series(
     ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
-    responses((status = 200, description = "the summary", body = crate::service::openapi::SummarySchema),
+    responses((status = 200, description = "the summary", body = crate::projection::Summary),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn summary(
     AxumState(state): AxumState<Shared>,
@@ -449,7 +449,7 @@ pub async fn summary(
     ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
-    responses((status = 200, description = "lost capacity", body = Object),
+    responses((status = 200, description = "lost capacity", body = crate::projection::Attribution),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn attribution(
     AxumState(state): AxumState<Shared>,
@@ -474,7 +474,8 @@ pub async fn attribution(
     ("lang" = Option<String>, Query, description = "de (default) or en"),
     ("format" = Option<String>, Query, description = "json (default), text or markdown"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
-    responses((status = 200, description = "the statement: JSON, text/plain or text/markdown", body = Object),
+    responses((status = 200, description = "the statement, by format=", content(
+        (crate::press::Statement = "application/json"), (String = "text/plain"), (String = "text/markdown"))),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn press_statement(
     AxumState(state): AxumState<Shared>,
@@ -503,7 +504,7 @@ fn text(content_type: &'static str, body: String) -> Response {
 
 /// The offices in the log, with the dates of their first and last event.
 #[utoipa::path(get, path = "/api/v1/offices", tag = "figures",
-    responses((status = 200, description = "offices in name order", body = Vec<crate::service::openapi::OfficeSchema>)))]
+    responses((status = 200, description = "offices in name order", body = Vec<crate::projection::OfficeInfo>)))]
 pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
     with_projection(&state, None, |p, _| Ok(json(&p.offices()))).await
 }

@@ -1,6 +1,6 @@
 //! The service's shared state: the log, the projection behind a read-write lock, readiness, metrics.
 
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{NaiveDate, Utc};
 
@@ -9,9 +9,12 @@ use crate::log::{Log, ReadError};
 use crate::press::Provenance;
 use crate::projection::{Config as ProjectionConfig, Projection};
 use crate::service::Config;
+use crate::service::known_at::KnownAtCache;
 use crate::service::metrics::Metrics;
 
-/// The projection as committed so far, with the digest of its last entry (for provenance).
+/// The projection as committed so far (or as known at an earlier position), with the digest of its last entry
+/// (for provenance).
+#[derive(Clone)]
 pub struct Current {
     pub projection: Projection,
     pub digest: Digest,
@@ -38,6 +41,11 @@ pub struct State {
     catching_up: Mutex<()>,
     ready: tokio::sync::watch::Sender<bool>,
     pub metrics: Metrics,
+    /// Projections known at earlier positions, for `known_at=`.
+    known_at: KnownAtCache,
+    /// Serializes the building of `known_at` projections: a second request for the same position then finds it
+    /// cached, and a burst of requests for different positions holds one projection under construction, not many.
+    building: Mutex<()>,
 }
 
 impl State {
@@ -52,6 +60,8 @@ impl State {
             catching_up: Mutex::new(()),
             ready: tokio::sync::watch::Sender::new(false),
             metrics,
+            known_at: KnownAtCache::new(),
+            building: Mutex::new(()),
         })
     }
 
@@ -103,25 +113,40 @@ impl State {
         self.config.as_of.unwrap_or_else(|| self.config.zone.date_of(&Utc::now().fixed_offset()))
     }
 
-    /// A projection of the log up to `position` only, with its provenance (for `known_at`). Blocking.
-    pub fn projection_at(&self, position: u64) -> Result<(Projection, Provenance), ReadError> {
-        let config = *self.read().projection.config();
-        let mut events = Vec::new();
-        let mut digest = [0u8; 32];
-        if position > 0 {
-            for entry in self.log.scan(1) {
-                let entry = entry?;
-                digest = entry.digest;
-                let done = entry.position >= position;
-                events.push((entry.position, entry.event));
-                if done {
-                    break;
-                }
-            }
+    /// The projection of the log up to `position` only (for `known_at`), from the cache or built from the nearest
+    /// cached one below it. `position` must not lie past the durable head. Blocking.
+    pub fn projection_at(&self, position: u64) -> Result<Arc<Current>, ReadError> {
+        if let Some(hit) = self.known_at.get(position) {
+            return Ok(hit);
         }
-        let projection = Projection::from_entries(config, events.iter().map(|(p, e)| (*p, e)));
-        let provenance =
-            Provenance { position, digest: hex::encode(digest), definitions: crate::press::DEFINITIONS_VERSION };
-        Ok((projection, provenance))
+        let _one_at_a_time = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        // Another request may have built it while this one waited.
+        if let Some(hit) = self.known_at.get(position) {
+            return Ok(hit);
+        }
+        let mut known = match self.known_at.nearest_below(position) {
+            Some(base) => Current::clone(&base),
+            None => {
+                let config = *self.read().projection.config();
+                Current { projection: Projection::new(config), digest: [0; 32] }
+            }
+        };
+        let from = known.projection.position() + 1;
+        if position >= from {
+            let wanted = (position - from + 1) as usize;
+            let entries = self.log.scan(from).take(wanted).collect::<Result<Vec<_>, _>>()?;
+            if let Some(last) = entries.last() {
+                known.digest = last.digest;
+            }
+            known.projection.apply_all(entries.iter().map(|e| (e.position, &e.event)));
+        }
+        let known = Arc::new(known);
+        self.known_at.insert(Arc::clone(&known), self.log.head().position);
+        Ok(known)
+    }
+
+    /// The positions of the `known_at` projections held, least recently used first.
+    pub fn known_at_positions(&self) -> Vec<u64> {
+        self.known_at.positions()
     }
 }

@@ -1,0 +1,319 @@
+//! Load figures of the HTTP service (issue 5, "Speed"), reproducible with one command:
+//!
+//! ```text
+//! cargo bench --bench service_load
+//! ```
+//!
+//! It fills a temporary data directory with `WARTEZEIT_LOAD_EVENTS` (default 1,000,000) sample events through
+//! `wartezeit import`, starts the real `wartezeit serve` binary on a free loopback port, and measures:
+//!
+//! 1. `/metrics` and `/api/v1/summary` with `wrk` (Debian package `wrk`; 2 threads, 4 connections, 10 s): wrk has no
+//!    fixed rate, so this is the latency distribution at wrk's maximum throughput;
+//! 2. the same two routes at a fixed 1,000 requests/s from a built-in open-loop client (wrk2-style: latency is taken
+//!    from the moment a request was due, so a stall is not hidden by the client waiting for it);
+//! 3. `POST /api/v1/events` with 1,000-event NDJSON batches from three concurrent writers (one office each; every
+//!    batch durable before its 200), as events acknowledged per second;
+//! 4. single-event appends one after another, p50 and p99;
+//! 5. `known_at` in the middle of the log: the first request (built) and the second (cached).
+//!
+//! The posted events continue the imported sample stream, so they are valid and lie at "now" in business time, as
+//! an appointment system's events do. The machine's load average is printed with the figures.
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use wartezeit::domain::event::Event;
+use wartezeit::domain::wire::to_json_line;
+
+const TOKEN: &str = "load-token-0123456789abcdef";
+const WRITERS: usize = 3;
+const BATCH: usize = 1_000;
+const SINGLE_APPENDS: usize = 2_000;
+const FIXED_RATE: u64 = 1_000;
+const FIXED_SECONDS: u64 = 10;
+
+fn env_number(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v.parse().with_context(|| format!("{name}={v:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "unknown".into())
+}
+
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() * percent).div_ceil(100)).max(1) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// The server process, stopped with SIGTERM (a graceful shutdown) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; this binary takes no arguments of its own.
+    let loaded = env_number("WARTEZEIT_LOAD_EVENTS", 1_000_000)?;
+    let appended = env_number("WARTEZEIT_LOAD_APPEND", 300_000)?;
+    let exe = env!("CARGO_BIN_EXE_wartezeit");
+    let dir = tempfile::tempdir()?;
+    println!("load average at start: {}", load_average());
+
+    let started = Instant::now();
+    let stream = wartezeit::sample::events(1, loaded + appended + SINGLE_APPENDS);
+    let file = dir.path().join("events.ndjson");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+    for event in &stream[..loaded] {
+        writeln!(out, "{}", to_json_line(event))?;
+    }
+    out.flush()?;
+    drop(out);
+    println!("generated {} events in {:.1} s", stream.len(), started.elapsed().as_secs_f64());
+
+    let data_dir = dir.path().join("data");
+    let started = Instant::now();
+    let import = Command::new(exe).arg("--data-dir").arg(&data_dir).arg("import").arg(&file).output()?;
+    ensure!(import.status.success(), "import failed: {}", String::from_utf8_lossy(&import.stderr));
+    println!("imported {loaded} events in {:.1} s", started.elapsed().as_secs_f64());
+
+    let as_of = stream[loaded.saturating_sub(1)].at.date_naive();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let server = start(exe, &data_dir, &as_of.to_string())?;
+    runtime.block_on(run(&server, &stream[loaded..], loaded))?;
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).ok().and_then(|s| {
+        s.lines().find(|l| l.starts_with("VmRSS")).map(|l| l.split_whitespace().nth(1).unwrap_or("").to_owned())
+    });
+    println!("server resident memory after the run: {} kB", rss.unwrap_or_else(|| "unknown".into()));
+    drop(server);
+    println!("load average at end: {}", load_average());
+    Ok(())
+}
+
+fn start(exe: &str, data_dir: &Path, as_of: &str) -> anyhow::Result<Server> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(exe)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--as-of", as_of])
+        .env("WARTEZEIT_TOKEN", TOKEN)
+        // The 503s of /readyz while the projection builds would fill the screen.
+        .env("RUST_LOG", "warn,tower_http=off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting wartezeit serve")?;
+    Ok(Server { child, base: format!("http://127.0.0.1:{port}") })
+}
+
+async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let ready = client.get(format!("{}/readyz", server.base)).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the server was not ready after 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("server ready (projection of {loaded} events built) {:.1} s after start", started.elapsed().as_secs_f64());
+
+    let metrics = format!("{}/metrics", server.base);
+    let summary = format!("{}/api/v1/summary?office=kl-buergercenter", server.base);
+    for url in [&metrics, &summary] {
+        let size = client.get(url).send().await?.error_for_status()?.bytes().await?.len();
+        println!("\n== wrk -t2 -c4 -d10s --latency {url}  ({size} bytes per answer)");
+        let wrk = Command::new("wrk").args(["-t2", "-c4", "-d10s", "--latency", url]).output();
+        match wrk {
+            Ok(o) => print!("{}", String::from_utf8_lossy(&o.stdout)),
+            Err(e) => println!("wrk not available ({e}); install it with apt-get install wrk"),
+        }
+        println!("load average: {}", load_average());
+    }
+    for url in [&metrics, &summary] {
+        fixed_rate(&client, url).await?;
+    }
+
+    let (batches, singles) = rest.split_at(rest.len() - SINGLE_APPENDS);
+    let before = append_split(&client, &server.base).await?;
+    appends_in_batches(&client, &server.base, batches).await?;
+    let after = append_split(&client, &server.base).await?;
+    let (log_s, request_s, n) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
+    println!(
+        "   of which in the log (rules + durable write): {} per batch, the rest of the request (parse, fold, answer): \
+         {} per batch (means over {n:.0} batches, from /metrics)",
+        ms(Duration::from_secs_f64(log_s / n)),
+        ms(Duration::from_secs_f64((request_s - log_s) / n))
+    );
+    single_appends(&client, &server.base, singles).await?;
+
+    let middle = loaded / 2;
+    let url = format!("{summary}&known_at={middle}");
+    for attempt in ["first (built)", "second (cached)"] {
+        let t = Instant::now();
+        client.get(&url).send().await?.error_for_status()?;
+        println!("summary known_at={middle}, {attempt}: {}", ms(t.elapsed()));
+    }
+    Ok(())
+}
+
+/// Requests `url` at a fixed rate for a fixed time, each latency measured from the moment it was due.
+async fn fixed_rate(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    let total = FIXED_RATE * FIXED_SECONDS;
+    let period = Duration::from_secs(1) / FIXED_RATE as u32;
+    let origin = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let due = origin + period * i as u32;
+        tokio::time::sleep_until(due).await;
+        let (client, url) = (client.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let ok = client.get(&url).send().await.and_then(|r| r.error_for_status()).is_ok();
+            (ok, due.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(tasks.len());
+    let mut failed = 0;
+    for task in tasks {
+        let (ok, latency) = task.await?;
+        failed += usize::from(!ok);
+        latencies.push(latency);
+    }
+    latencies.sort();
+    println!(
+        "\n== fixed rate {FIXED_RATE}/s for {FIXED_SECONDS} s, {url}: p50 {}, p90 {}, p99 {}, p99.9 {}, max {}, {failed} failed \
+         (load average {})",
+        ms(percentile(&latencies, 50)),
+        ms(percentile(&latencies, 90)),
+        ms(percentile(&latencies, 99)),
+        ms(latencies[(latencies.len() * 999 / 1000).min(latencies.len() - 1)]),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+        load_average()
+    );
+    Ok(())
+}
+
+async fn post(client: &reqwest::Client, base: &str, events: &[&Event]) -> anyhow::Result<()> {
+    let body: String = events.iter().map(|e| to_json_line(e) + "\n").collect();
+    let answer = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await?;
+    let status = answer.status();
+    ensure!(status.is_success(), "append answered {status}: {}", answer.text().await.unwrap_or_default());
+    Ok(())
+}
+
+/// Three writers, one office each (events of every office, and holidays, go to the first), post their part of
+/// `events` in batches of 1,000; an office's events keep their order, so every batch is valid.
+async fn appends_in_batches(client: &reqwest::Client, base: &str, events: &[Event]) -> anyhow::Result<()> {
+    let mut parts: Vec<Vec<Event>> = vec![Vec::new(); WRITERS];
+    let mut offices: Vec<String> = Vec::new();
+    for event in events {
+        let writer = match event.kind.office() {
+            Some(office) => {
+                let name = office.to_string();
+                let i = offices.iter().position(|o| *o == name).unwrap_or_else(|| {
+                    offices.push(name);
+                    offices.len() - 1
+                });
+                i % WRITERS
+            }
+            None => 0,
+        };
+        parts[writer].push(event.clone());
+    }
+    let started = Instant::now();
+    let mut writers = Vec::new();
+    for part in parts {
+        let (client, base) = (client.clone(), base.to_owned());
+        writers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for batch in part.chunks(BATCH) {
+                let t = Instant::now();
+                post(&client, &base, &batch.iter().collect::<Vec<_>>()).await?;
+                latencies.push(t.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for writer in writers {
+        latencies.extend(writer.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    println!(
+        "\n== POST /api/v1/events, {} events in {} batches of up to {BATCH} from {WRITERS} writers: {:.1} s, {:.0} \
+         events/s acknowledged durably; batch latency p50 {}, p99 {} (load average {})",
+        events.len(),
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        events.len() as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&latencies, 50)),
+        ms(percentile(&latencies, 99)),
+        load_average()
+    );
+    Ok(())
+}
+
+/// The service's own account of appends: seconds in the log, seconds of POST requests, and their count.
+async fn append_split(client: &reqwest::Client, base: &str) -> anyhow::Result<(f64, f64, f64)> {
+    let text = client.get(format!("{base}/metrics")).send().await?.text().await?;
+    let sample = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix) && (!l.contains('{') || l.contains("method=\"POST\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    Ok((
+        sample("wartezeit_append_duration_seconds_sum"),
+        sample("wartezeit_http_request_duration_seconds_sum"),
+        sample("wartezeit_append_duration_seconds_count"),
+    ))
+}
+
+/// One event per request, one request after the other.
+async fn single_appends(client: &reqwest::Client, base: &str, events: &[Event]) -> anyhow::Result<()> {
+    let mut latencies = Vec::with_capacity(events.len());
+    for event in events {
+        let t = Instant::now();
+        post(client, base, &[event]).await?;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "\n== POST /api/v1/events, {} single events one after another: p50 {}, p99 {}, max {} (load average {})",
+        events.len(),
+        ms(percentile(&latencies, 50)),
+        ms(percentile(&latencies, 99)),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+        load_average()
+    );
+    Ok(())
+}
