@@ -49,8 +49,22 @@ pub const EVENT_TYPES: [&str; 11] = [
     "policy_changed",
 ];
 
+mod fast;
+
 /// Parses one event from a line of JSON text.
+///
+/// A well-formed event takes the typed, borrowing [`fast`] path; anything it does not accept (a broken field, an
+/// escaped string, a `null`) is parsed again field by field, which names every problem. Both paths accept exactly
+/// the same events (a property test holds them to it).
 pub fn parse_event(text: &str) -> Result<Event, Vec<WireError>> {
+    match fast::parse(text) {
+        Some(event) => Ok(event),
+        None => parse_event_by_fields(text),
+    }
+}
+
+/// The field-by-field parser, the one that reports problems.
+fn parse_event_by_fields(text: &str) -> Result<Event, Vec<WireError>> {
     match serde_json::from_str::<Value>(text) {
         Ok(value) => parse_event_value(value),
         Err(e) => Err(vec![WireError { field: None, reason: format!("not JSON: {e}") }]),
@@ -244,12 +258,18 @@ fn parse_id<T>(v: &Value, parse: impl FnOnce(&str) -> Result<T, IdError>) -> Res
 }
 
 fn parse_instant(v: &Value) -> Result<Instant, String> {
-    let s = v.as_str().ok_or_else(|| expected("an RFC 3339 instant string", v))?;
+    instant(v.as_str().ok_or_else(|| expected("an RFC 3339 instant string", v))?)
+}
+
+fn instant(s: &str) -> Result<Instant, String> {
     DateTime::parse_from_rfc3339(s).map_err(|e| format!("{s:?} is not an RFC 3339 instant with offset: {e}"))
 }
 
 fn parse_date(v: &Value) -> Result<NaiveDate, String> {
-    let s = v.as_str().ok_or_else(|| expected("a date string YYYY-MM-DD", v))?;
+    date(v.as_str().ok_or_else(|| expected("a date string YYYY-MM-DD", v))?)
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
     let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(date) if well_formed => Ok(date),
@@ -263,7 +283,10 @@ fn parse_enum<T>(v: &Value, parse: impl FnOnce(&str) -> Option<T>, allowed: &str
 }
 
 fn parse_text(v: &Value, min_chars: usize, max_chars: usize) -> Result<String, String> {
-    let s = v.as_str().ok_or_else(|| expected("a string", v))?;
+    text(v.as_str().ok_or_else(|| expected("a string", v))?, min_chars, max_chars)
+}
+
+fn text(s: &str, min_chars: usize, max_chars: usize) -> Result<String, String> {
     let chars = s.chars().count();
     if chars < min_chars {
         return Err("must not be empty".into());
@@ -283,11 +306,15 @@ fn parse_weekly_slots(v: &Value) -> Result<WeeklySlots, String> {
     for (i, (item, slot)) in items.iter().zip(slots.iter_mut()).enumerate() {
         *slot = item
             .as_u64()
-            .filter(|n| *n <= u64::from(MAX_SLOTS_PER_DAY))
-            .and_then(|n| u16::try_from(n).ok())
+            .and_then(slots_of_day)
             .ok_or_else(|| format!("entry {i} is {item}, expected an integer in 0..={MAX_SLOTS_PER_DAY}"))?;
     }
     Ok(slots)
+}
+
+/// One weekday's slot count, `0..=MAX_SLOTS_PER_DAY`.
+fn slots_of_day(n: u64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|n| *n <= MAX_SLOTS_PER_DAY)
 }
 
 /// Writes an instant as RFC 3339 with the offset it was given (`Z` for UTC).
