@@ -145,7 +145,7 @@ pub struct Interval {
     pub to: Option<NaiveDate>,
 }
 
-/// The wait some days on, over the runs. `None`: no free slot within H days.
+/// The headline wait (third_next_available_days) some days on, over the runs. `None`: none within H days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaitAfter {
     pub days: u32,
@@ -155,12 +155,17 @@ pub struct WaitAfter {
     pub p95: Option<u32>,
 }
 
-/// One day of the fan chart: percentiles over runs of the wait (`None`: no free slot within H days) and backlog.
+/// One day of the fan chart: percentiles over runs of the waits (`None`: no free slot within H days) and backlog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FanDay {
     pub date: NaiveDate,
+    /// Whether the office is open that day (capacity > 0 as planned at the as-of day); only open days count for
+    /// the wait targets.
+    pub open: bool,
     /// next_available_days at p5, p25, p50, p75, p95.
     pub wait: [Option<u32>; 5],
+    /// third_next_available_days at p5, p25, p50, p75, p95: the headline wait.
+    pub third: [Option<u32>; 5],
     /// Backlog at p5, p25, p50, p75, p95.
     pub backlog: [u32; 5],
 }
@@ -186,8 +191,11 @@ pub struct Forecast {
     /// The last day simulated (as_of + horizon).
     pub horizon_end: NaiveDate,
     pub observed: Observed,
-    /// When next_available_days is at or below `config.target_wait_days`.
+    /// The headline: when third_next_available_days is at or below `config.target_wait_days`, on an open day.
     pub wait_target: Reach,
+    /// The same for next_available_days, reported beside it: it falls early whenever a chance cancellation frees
+    /// a single slot, so it is not the one to announce.
+    pub next_available_target: Reach,
     /// When the backlog is at or below the backlog level.
     pub backlog_target: Reach,
     /// The wait in 2, 4 and 8 weeks (those within the horizon).
@@ -235,37 +243,48 @@ pub fn forecast(
         config.wait_horizon_days as usize,
     );
 
-    // waits[r * horizon + c]: the wait at the end of simulated day c of run r; likewise backlogs.
+    // waits[r * horizon + c]: next_available_days at the end of simulated day c of run r; likewise the others.
     let mut waits = vec![0u32; runs * horizon];
+    let mut thirds = vec![0u32; runs * horizon];
     let mut backlogs = vec![0u32; runs * horizon];
     let mut scratch = model.scratch();
     let mut turned_away = 0u64;
-    for (r, (wait, backlog)) in waits.chunks_exact_mut(horizon).zip(backlogs.chunks_exact_mut(horizon)).enumerate() {
+    let per_run =
+        waits.chunks_exact_mut(horizon).zip(thirds.chunks_exact_mut(horizon)).zip(backlogs.chunks_exact_mut(horizon));
+    for (r, ((wait, third), backlog)) in per_run.enumerate() {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(r as u64);
-        turned_away += model.run(&mut rng, &mut scratch, wait, backlog);
+        turned_away += model.run(&mut rng, &mut scratch, sim::RunOut { wait, third, backlog });
     }
 
     let date = |day: u32| as_of.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX);
-    let wait_now = observed.next_available_days.unwrap_or(NEVER);
-    let wait_target = reach(&waits, horizon, config.target_wait_days, wait_now, date);
-    let level = config.backlog_level.unwrap_or((config.target_wait_days as f64 * observed.mean_daily_capacity) as u32);
-    let backlog_target = reach(&backlogs, horizon, level, observed.backlog, date);
+    // A wait counts as back to normal only on a day the office is open (see the module docs).
+    let open: Vec<bool> = capacity[..horizon].iter().map(|&c| c > 0).collect();
+    let open_today = history.last().is_some_and(|row| row.capacity > 0);
+    let every_day = vec![true; horizon];
+    let target = config.target_wait_days;
+    let third_now = if open_today { observed.third_next_available_days.unwrap_or(NEVER) } else { NEVER };
+    let wait_target = reach(&thirds, &open, target, third_now, date);
+    let next_now = if open_today { observed.next_available_days.unwrap_or(NEVER) } else { NEVER };
+    let next_available_target = reach(&waits, &open, target, next_now, date);
+    let level = config.backlog_level.unwrap_or((target as f64 * observed.mean_daily_capacity) as u32);
+    let backlog_target = reach(&backlogs, &every_day, level, observed.backlog, date);
 
     // One column (one simulated day, every run) at a time, sorted in a reused buffer.
     let mut column = vec![0u32; runs];
     let mut fan = Vec::with_capacity(horizon);
-    for c in 0..horizon {
+    for (c, &open) in open.iter().enumerate() {
         let wait = fan_percentiles(&mut column, &waits, horizon, c);
+        let third = fan_percentiles(&mut column, &thirds, horizon, c);
         let backlog = fan_percentiles(&mut column, &backlogs, horizon, c).map(|b| b.unwrap_or(0));
-        fan.push(FanDay { date: date(c as u32 + 1), wait, backlog });
+        fan.push(FanDay { date: date(c as u32 + 1), open, wait, third, backlog });
     }
     let wait_after = WAIT_REPORT_DAYS
         .iter()
         .filter(|&&d| d as usize <= horizon)
         .map(|&d| {
             let day = &fan[d as usize - 1];
-            WaitAfter { days: d, date: day.date, p5: day.wait[0], p50: day.wait[2], p95: day.wait[4] }
+            WaitAfter { days: d, date: day.date, p5: day.third[0], p50: day.third[2], p95: day.third[4] }
         })
         .collect();
 
@@ -277,6 +296,7 @@ pub fn forecast(
         horizon_end: date(config.horizon_days),
         observed,
         wait_target,
+        next_available_target,
         backlog_target,
         wait_after,
         littles_law,
@@ -285,14 +305,18 @@ pub fn forecast(
     })
 }
 
-/// The percentiles over runs of the first day (0 = the as-of day) on which `series` is at or below `level`.
-fn reach(series: &[u32], horizon: usize, level: u32, now: u32, date: impl Fn(u32) -> NaiveDate) -> Reach {
+/// The percentiles over runs of the first day (0 = the as-of day) on which `series` is at or below `level`, among
+/// the days that `counts` (one flag per simulated day).
+fn reach(series: &[u32], counts: &[bool], level: u32, now: u32, date: impl Fn(u32) -> NaiveDate) -> Reach {
+    let horizon = counts.len();
     let mut first: Vec<u32> = if now <= level {
         vec![0; series.len() / horizon]
     } else {
         series
             .chunks_exact(horizon)
-            .map(|run| run.iter().position(|&v| v <= level).map_or(NEVER, |c| c as u32 + 1))
+            .map(|run| {
+                run.iter().zip(counts).position(|(&v, &counts)| counts && v <= level).map_or(NEVER, |c| c as u32 + 1)
+            })
             .collect()
     };
     first.sort_unstable();

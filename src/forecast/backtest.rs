@@ -2,7 +2,8 @@
 //!
 //! For every `every`-th day from `from` to `to`, the history source gives the calendar and the rows as they were
 //! known that day; the forecast of the day the wait reaches the target is compared with the first day on which the
-//! calendar then really showed a wait at or below the target. Reported: how often the actual day fell inside the
+//! calendar then really showed a wait at or below the target — the same figure as the forecast's headline,
+//! third_next_available_days, on a day the office was open. Reported: how often the actual day fell inside the
 //! central 85 % and 95 % intervals, how often it came by the 85 % date, and the median error of the p50 date.
 //!
 //! An actual that had not happened by the last known day is *censored*: such a forecast counts only where the
@@ -22,8 +23,8 @@ pub trait History {
     /// The calendar as known as of `day` (`snapshot_days` days after it) and the rows of the `history_days` days up
     /// to and including `day`.
     fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>);
-    /// next_available_days as the calendar showed it on `day`.
-    fn next_available_days(&self, day: NaiveDate) -> Option<u32>;
+    /// The figures of `day` as known as of that day.
+    fn row(&self, day: NaiveDate) -> DayRow;
     /// The last day whose figures are known; later days are not looked at.
     fn last_day(&self) -> NaiveDate;
 }
@@ -43,8 +44,8 @@ impl History for ProjectionHistory<'_> {
         (self.projection.snapshot(self.office, day, snapshot_days), self.projection.series(self.office, from, day))
     }
 
-    fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
-        self.projection.row(self.office, day).next_available_days
+    fn row(&self, day: NaiveDate) -> DayRow {
+        self.projection.row(self.office, day)
     }
 
     fn last_day(&self) -> NaiveDate {
@@ -70,6 +71,7 @@ pub struct BacktestPoint {
     pub as_of: NaiveDate,
     pub p50: Option<NaiveDate>,
     pub p85: Option<NaiveDate>,
+    pub p95: Option<NaiveDate>,
     pub central_85: Interval,
     pub central_95: Interval,
     pub actual: Actual,
@@ -152,13 +154,15 @@ pub fn backtest(
     })
 }
 
-/// The first day from `as_of` on (the as-of day included, as in the forecast) with a wait at or below the target.
+/// The first day from `as_of` on (the as-of day included, as in the forecast) on which the office was open and
+/// third_next_available_days was at or below the target.
 fn actual(history: &impl History, as_of: NaiveDate, config: &ForecastConfig) -> Actual {
     let horizon_end = as_of.checked_add_days(Days::new(config.horizon_days as u64)).unwrap_or(NaiveDate::MAX);
     let last = history.last_day().min(horizon_end);
     let mut day = as_of;
     while day <= last {
-        if history.next_available_days(day).is_some_and(|w| w <= config.target_wait_days) {
+        let row = history.row(day);
+        if row.capacity > 0 && row.third_next_available_days.is_some_and(|w| w <= config.target_wait_days) {
             return Actual::Reached { date: day };
         }
         day = match day.succ_opt() {
@@ -194,6 +198,7 @@ fn judge(made: &Forecast, actual: Actual) -> BacktestPoint {
         as_of: made.as_of,
         p50: reach.p50,
         p85: reach.p85,
+        p95: reach.p95,
         central_85: reach.central_85,
         central_95: reach.central_95,
         actual,
@@ -261,8 +266,8 @@ mod tests {
             (snapshot, rows)
         }
 
-        fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
-            Some(if self.reached.contains(&day) { 7 } else { 20 })
+        fn row(&self, day: NaiveDate) -> DayRow {
+            row(day, Some(if self.reached.contains(&day) { 7 } else { 20 }))
         }
 
         fn last_day(&self) -> NaiveDate {

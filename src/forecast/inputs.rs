@@ -6,8 +6,11 @@
 //! of the window's open days of that weekday. A weekday with no open day in the window (Saturday, Sunday at most
 //! offices) takes the days of that weekday inside the window's span instead, closed as they are: their bookings are
 //! the online bookings that really happen on such days, and resampling weekday demand for them would invent a
-//! sixth and seventh day of weekday demand. Only when the span has no day of that weekday either (a span shorter
-//! than a week) does the pool fall back to every open day of the window.
+//! sixth and seventh day of weekday demand. Only the closed days of an ordinary gap count there — a run of at most
+//! [`ORDINARY_GAP_DAYS`] closed days, a weekend or a long holiday weekend — not the weekends inside a closure: the
+//! weekends of a lockdown, when nobody could book, would otherwise teach the model weekends without bookings, and
+//! the cancellations of those weekends would then leave single slots free that nobody rebooks. Only when the span
+//! has no such day of that weekday (a span shorter than a week) does the pool fall back to every open day.
 //!
 //! The cancellation rate of a weekday is pooled over the same days: Σ cancellations ÷ Σ backlog at the end of the
 //! day before, i.e. the daily hazard that one booked appointment is cancelled. The no-show rate is
@@ -18,6 +21,10 @@ use serde::Serialize;
 
 use crate::forecast::{ForecastConfig, ForecastError};
 use crate::projection::DayRow;
+
+/// The longest run of closed days that still counts as an ordinary weekend or holiday gap (Good Friday to Easter
+/// Monday is four); longer runs are closures.
+pub const ORDINARY_GAP_DAYS: usize = 4;
 
 /// The figures the forecast was fitted on, shown alongside it so a reader can check them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +47,8 @@ pub struct Observed {
     pub backlog: u32,
     /// next_available_days(o, as_of); `None` when no slot is free within H days.
     pub next_available_days: Option<u32>,
+    /// third_next_available_days(o, as_of); `None` when there are not three free slots within H days.
+    pub third_next_available_days: Option<u32>,
     /// Mean capacity per calendar day over the 28 days after the as-of day, as planned then.
     pub mean_daily_capacity: f64,
 }
@@ -79,6 +88,14 @@ pub(crate) fn fit(
     };
 
     let weekday = |i: usize| history[i].date.weekday().num_days_from_monday() as usize;
+    // gap[i]: the length of the run of closed days that day i belongs to (0 for an open day).
+    let mut gap = vec![0usize; history.len()];
+    let mut i = 0;
+    while i < history.len() {
+        let run = history[i..].iter().take_while(|row| row.capacity == 0).count();
+        gap[i..i + run].fill(run);
+        i += run.max(1);
+    }
     // The backlog at the end of the day before row i: the appointments at risk of cancellation on day i.
     let at_risk = |i: usize| if i == 0 { history[0].backlog } else { history[i - 1].backlog };
 
@@ -91,7 +108,8 @@ pub(crate) fn fit(
         let days = if !open_days.is_empty() {
             open_days
         } else {
-            let span: Vec<usize> = (first..history.len()).filter(|&i| weekday(i) == w).collect();
+            let span: Vec<usize> =
+                (first..history.len()).filter(|&i| weekday(i) == w && gap[i] <= ORDINARY_GAP_DAYS).collect();
             if span.is_empty() { open.clone() } else { span }
         };
         let start = values.len() as u32;
@@ -121,6 +139,7 @@ pub(crate) fn fit(
         no_show_rate,
         backlog: today.backlog,
         next_available_days: today.next_available_days,
+        third_next_available_days: today.third_next_available_days,
         mean_daily_capacity,
     };
     Ok((Pools { values, ranges, cancellation_rate }, observed))

@@ -81,6 +81,7 @@ impl Office {
         let today = self.history.last_mut().unwrap();
         today.backlog = backlog;
         today.next_available_days = next_available_days;
+        today.third_next_available_days = next_available_days;
         self
     }
 
