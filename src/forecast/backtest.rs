@@ -117,6 +117,23 @@ pub fn backtest(
     every: u32,
     config: &ForecastConfig,
 ) -> Result<BacktestReport, BacktestError> {
+    backtest_with_progress(history, from, to, every, config, &mut |_| {})
+}
+
+/// How many forecasts a back-test from `from` to `to` every `every` days makes (0 for an empty range or step).
+pub fn forecast_count(from: NaiveDate, to: NaiveDate, every: u32) -> u64 {
+    if every == 0 || from > to { 0 } else { (to - from).num_days() as u64 / every as u64 + 1 }
+}
+
+/// [`backtest`], calling `progress` with each forecast day once its forecast is judged (for a progress bar).
+pub fn backtest_with_progress(
+    history: &impl History,
+    from: NaiveDate,
+    to: NaiveDate,
+    every: u32,
+    config: &ForecastConfig,
+    progress: &mut dyn FnMut(NaiveDate),
+) -> Result<BacktestReport, BacktestError> {
     if every == 0 {
         return Err(BacktestError::ZeroStep);
     }
@@ -132,6 +149,7 @@ pub fn backtest(
         let actual = actual(history, day, config);
         points.push(judge(&made, actual));
         office.get_or_insert(made.office);
+        progress(day);
         match day.checked_add_days(Days::new(every as u64)) {
             Some(next) => day = next,
             None => break,
