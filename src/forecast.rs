@@ -54,7 +54,7 @@ pub const LITTLES_LAW_CAVEAT: &str = "Little's law divides today's backlog by th
      in the calendar, or long while the backlog is small.";
 
 /// How to forecast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ForecastConfig {
     /// How many days after D each run simulates.
     pub horizon_days: u32,
@@ -118,7 +118,7 @@ pub enum ForecastError {
 }
 
 /// When a level is reached, as dates with confidence. `None` means "not within the horizon".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reach {
     /// The level: a wait in days, or a backlog in appointments; reached when the figure is at or below it.
     pub level: u32,
@@ -139,14 +139,14 @@ pub struct Reach {
 }
 
 /// An interval of dates; an end that is `None` lies beyond the horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Interval {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
 /// The headline wait (third_next_available_days) some days on, over the runs. `None`: none within H days.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WaitAfter {
     pub days: u32,
     pub date: NaiveDate,
@@ -156,22 +156,25 @@ pub struct WaitAfter {
 }
 
 /// One day of the fan chart: percentiles over runs of the waits (`None`: no free slot within H days) and backlog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FanDay {
     pub date: NaiveDate,
     /// Whether the office is open that day (capacity > 0 as planned at the as-of day); only open days count for
     /// the wait targets.
     pub open: bool,
     /// next_available_days at p5, p25, p50, p75, p95.
+    #[schema(value_type = Vec<Option<u32>>)]
     pub wait: [Option<u32>; 5],
     /// third_next_available_days at p5, p25, p50, p75, p95: the headline wait.
+    #[schema(value_type = Vec<Option<u32>>)]
     pub third: [Option<u32>; 5],
     /// Backlog at p5, p25, p50, p75, p95.
+    #[schema(value_type = Vec<u32>)]
     pub backlog: [u32; 5],
 }
 
 /// Little's-law estimate: backlog ÷ mean daily capacity = days to work the backlog off, ignoring new demand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LittlesLaw {
     pub backlog: u32,
     pub mean_daily_capacity: f64,
@@ -179,12 +182,14 @@ pub struct LittlesLaw {
     pub days: Option<f64>,
     /// as_of + ⌈days⌉.
     pub date: Option<NaiveDate>,
+    #[schema(value_type = String)]
     pub caveat: &'static str,
 }
 
 /// A forecast for one office as of one day.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Forecast {
+    #[schema(value_type = String)]
     pub office: OfficeId,
     pub as_of: NaiveDate,
     pub config: ForecastConfig,

@@ -20,6 +20,7 @@
 //! - Reads before the initial projection is built answer 503 (`/readyz` says when); writes are accepted at once.
 
 pub mod auth;
+pub mod forecast;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -27,7 +27,7 @@ use crate::projection::DayRow;
 pub const ORDINARY_GAP_DAYS: usize = 4;
 
 /// The figures the forecast was fitted on, shown alongside it so a reader can check them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Observed {
     /// The first of the open days whose demand is resampled.
     pub window_first_day: NaiveDate,
@@ -36,8 +36,10 @@ pub struct Observed {
     /// How many open days the window holds (fewer than asked when the history has fewer).
     pub open_days: u32,
     /// Mean bookings per day, by weekday (Monday first), as resampled.
+    #[schema(value_type = Vec<f64>)]
     pub bookings_by_weekday: [f64; 7],
     /// Daily probability that a booked appointment is cancelled, by weekday (Monday first).
+    #[schema(value_type = Vec<f64>)]
     pub cancellation_rate_by_weekday: [f64; 7],
     /// Share of ended appointments that were no-shows. It moves no figure of the forecast: a missed appointment
     /// uses its slot up just as an attended one does (DOMAIN.md), and the re-bookings of those who missed are

@@ -128,11 +128,14 @@ impl Modify for BearerAuth {
     paths(
         routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
         routes::list_events, routes::series, routes::summary, routes::attribution, routes::press_statement,
-        routes::offices,
+        routes::offices, routes::forecast,
     ),
     components(schemas(
         AppendBody, HeadBody, EntryBody, EventsPage, DayRowSchema, ChangeSchema, SummarySchema, OfficeSchema, ProblemBody,
         ViolationBody,
+        crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
+        crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
+        crate::forecast::LittlesLaw,
     )),
     modifiers(&BearerAuth),
 )]
