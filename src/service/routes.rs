@@ -483,7 +483,8 @@ pub async fn press_statement(
     let format = params.parse("format", "a format (json, text, markdown)", Format::parse)?.unwrap_or(Format::Json);
     with_projection(&state, params.number("known_at")?, move |p, provenance| {
         let office = resolve_office(p, office)?;
-        let statement = press::compose(p, &office, as_of, lang, provenance, None);
+        let outlook = press::forecast_outlook(p, &office, as_of, lang);
+        let statement = press::compose(p, &office, as_of, lang, provenance, outlook);
         Ok(match format {
             Format::Json => json(&statement),
             Format::Text => text("text/plain; charset=utf-8", press::render(&statement, format)),
