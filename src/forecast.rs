@@ -7,10 +7,10 @@
 //! open days, cancellations at the observed rate, each booking taking the first free slot from the next day on (see
 //! [`inputs`] for the fit, `sim` for one run). Over [`ForecastConfig::runs`] runs the forecast reports:
 //!
-//! - for a target wait, the dates by which `next_available_days` is at or below it with 50 %, 85 % and 95 %
-//!   confidence: the nearest-rank percentiles, over runs, of the first day on which it is. A run that does not get
-//!   there within the horizon counts as "not within the horizon", and a percentile landing on such runs is `None`,
-//!   never a made-up date;
+//! - for a target wait, the dates by which the wait is at or below it with 50 %, 85 % and 95 % confidence: the
+//!   nearest-rank percentiles, over runs, of the first *open* day (capacity > 0) on which it is. A run that does not
+//!   get there within the horizon counts as "not within the horizon", and a percentile landing on such runs is
+//!   `None`, never a made-up date;
 //! - the same for a backlog level;
 //! - the distribution of the wait 2, 4 and 8 weeks on, and a fan (per day, p5 … p95) for the chart;
 //! - Little's-law estimate beside it, with a sentence on when it misleads.
@@ -18,7 +18,20 @@
 //! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on stream r, so
 //! the same seed gives the same output, whatever the order in which runs are computed.
 //!
+//! Which wait is forecast — the decision, for the README: the headline ([`Forecast::wait_target`]) is
+//! `third_next_available_days`, and `next_available_days` is reported beside it ([`Forecast::next_available_target`]).
+//! A single cancelled appointment frees a single slot and makes `next_available_days` drop for a day, in the
+//! simulation as in the real calendar (on 28 June 2020 it showed 4 days in the middle of a three-week wait); a date
+//! built on it announces "normal again" on the first lucky day. The third next free slot (DOMAIN.md) is not moved
+//! by one cancellation. Both count only on days the office is open (as the press statement's "normal wait"): on a
+//! weekend, cancellations free slots that the Monday's bookings take again. The back-test judges the same figure.
+//!
 //! Modelling choices the contract is silent on, for the README:
+//! - Each run first resamples the demand pools (a bootstrap of the window), so that runs differ in their demand
+//!   level, not only day by day; without it the intervals are as narrow as if the 28 days had fixed demand exactly.
+//! - What the forecast cannot know: capacity planned after D, policy changes (such as pick-ups without appointment)
+//!   and waves of cancellations. On the 2020 scenario the wait fell to a week on 22 July because of extra staff
+//!   from 13 July, planned on 1 July: forecasts made before then are late, honestly so.
 //! - Rescheduling and walk-ins are not simulated: a reschedule moves a slot without changing the backlog, and a
 //!   walk-in uses no slot. Bookings observed on days when the calendar was full understate demand (it is censored);
 //!   the forecast then errs on the optimistic side.
