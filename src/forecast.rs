@@ -54,6 +54,7 @@ use crate::domain::id::OfficeId;
 use crate::projection::{CalendarSnapshot, DEFAULT_HORIZON_DAYS, DayRow};
 
 use inputs::Observed;
+pub use inputs::ServiceInputs;
 use stats::{NEVER, nearest_rank_per_mille};
 
 /// The days after D at which the wait's distribution is reported: 2, 4 and 8 weeks.
@@ -126,6 +127,8 @@ pub enum ForecastError {
     SnapshotTooShort { days: usize, needed: usize },
     #[error("snapshot: capacity has {capacity} days but booked has {booked}")]
     SnapshotMismatch { capacity: usize, booked: usize },
+    #[error("services: {split} per-service booking maps for {rows} history rows, expected one per row")]
+    ServiceSplitMismatch { rows: usize, split: usize },
     #[error("config: {field} must be at least 1")]
     Zero { field: &'static str },
 }
@@ -226,10 +229,12 @@ pub struct Forecast {
 }
 
 /// Forecasts from the calendar as known as of `snapshot.as_of` and the rows of the days up to it (consecutive,
-/// ending at the as-of day; [`ForecastConfig::HISTORY_DAYS`] of them are plenty).
+/// ending at the as-of day; [`ForecastConfig::HISTORY_DAYS`] of them are plenty), with the per-service split of
+/// those rows' bookings and the policies known at the as-of day ([`ServiceInputs::take`] reads them all).
 pub fn forecast(
     snapshot: &CalendarSnapshot,
     history: &[DayRow],
+    services: &ServiceInputs,
     config: &ForecastConfig,
 ) -> Result<Forecast, ForecastError> {
     for (field, value) in [("runs", config.runs), ("horizon_days", config.horizon_days)] {
@@ -246,7 +251,7 @@ pub fn forecast(
         return Err(ForecastError::SnapshotTooShort { days: capacity.len(), needed });
     }
     let as_of = snapshot.as_of;
-    let (pools, observed) = inputs::fit(history, as_of, capacity, config)?;
+    let (pools, observed) = inputs::fit(history, services, as_of, capacity, config)?;
 
     let horizon = config.horizon_days as usize;
     let runs = config.runs as usize;

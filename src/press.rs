@@ -156,7 +156,9 @@ pub fn forecast_outlook(projection: &Projection, office: &OfficeId, as_of: Naive
     };
     let from = as_of.checked_sub_days(Days::new(crate::forecast::ForecastConfig::HISTORY_DAYS as u64 - 1))?;
     let snapshot = projection.snapshot(office, as_of, config.snapshot_days());
-    let made = crate::forecast::forecast(&snapshot, &projection.series(office, from, as_of), &config).ok()?;
+    let services = crate::forecast::ServiceInputs::take(projection, office, from, as_of);
+    let history = projection.series(office, from, as_of);
+    let made = crate::forecast::forecast(&snapshot, &history, &services, &config).ok()?;
     crate::press::words::outlook(&made, lang)
 }
 

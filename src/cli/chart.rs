@@ -121,7 +121,7 @@ pub fn draw(args: &ChartArgs, projection: &Projection, attribution: Vec<LostSlot
             ..crate::forecast::ForecastConfig::default()
         };
         let inputs = crate::service::forecast::Inputs::take(projection, &office, as_of, config);
-        let made = crate::forecast::forecast(&inputs.snapshot, &inputs.history, &config)
+        let made = crate::forecast::forecast(&inputs.snapshot, &inputs.history, &inputs.services, &config)
             .with_context(|| format!("forecast for {office} as of {as_of}"))?;
         view.rows.retain(|r| r.date <= as_of);
         view.forecast = Some(Box::new(made));

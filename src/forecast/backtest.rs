@@ -15,19 +15,22 @@ use serde::Serialize;
 
 use crate::domain::id::OfficeId;
 use crate::forecast::stats::nearest_rank_per_mille;
-use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, forecast};
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast};
 use crate::projection::{CalendarSnapshot, DayRow, Projection};
 
 /// Where a back-test reads the past from.
 pub trait History {
-    /// The calendar as known as of `day` (`snapshot_days` days after it) and the rows of the `history_days` days up
-    /// to and including `day`.
-    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>);
+    /// The calendar as known as of `day` (`snapshot_days` days after it), the rows of the `history_days` days up
+    /// to and including `day`, and their per-service split with the policies known that day.
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf;
     /// The figures of `day` as known as of that day.
     fn row(&self, day: NaiveDate) -> DayRow;
     /// The last day whose figures are known; later days are not looked at.
     fn last_day(&self) -> NaiveDate;
 }
+
+/// What a forecast as of a day is made from.
+pub type AsOf = (CalendarSnapshot, Vec<DayRow>, ServiceInputs);
 
 /// One office of a [`Projection`] as a [`History`].
 #[derive(Debug, Clone, Copy)]
@@ -39,9 +42,13 @@ pub struct ProjectionHistory<'a> {
 }
 
 impl History for ProjectionHistory<'_> {
-    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf {
         let from = day.checked_sub_days(Days::new(history_days.saturating_sub(1) as u64)).unwrap_or(NaiveDate::MIN);
-        (self.projection.snapshot(self.office, day, snapshot_days), self.projection.series(self.office, from, day))
+        (
+            self.projection.snapshot(self.office, day, snapshot_days),
+            self.projection.series(self.office, from, day),
+            ServiceInputs::take(self.projection, self.office, from, day),
+        )
     }
 
     fn row(&self, day: NaiveDate) -> DayRow {
@@ -144,8 +151,9 @@ pub fn backtest_with_progress(
     let mut office = None;
     let mut day = from;
     while day <= to {
-        let (snapshot, rows) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
-        let made = forecast(&snapshot, &rows, config).map_err(|source| BacktestError::Forecast { day, source })?;
+        let (snapshot, rows, services) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
+        let made =
+            forecast(&snapshot, &rows, &services, config).map_err(|source| BacktestError::Forecast { day, source })?;
         let actual = actual(history, day, config);
         points.push(judge(&made, actual));
         office.get_or_insert(made.office);
@@ -270,7 +278,7 @@ mod tests {
     }
 
     impl History for Fake {
-        fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+        fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf {
             let rows: Vec<DayRow> =
                 (0..history_days as u64).rev().map(|back| row(day - Days::new(back), Some(15))).collect();
             let booked = (0..snapshot_days).map(|i| if i < 14 { 10 } else { 0 }).collect();
@@ -281,7 +289,7 @@ mod tests {
                 booked,
                 today: rows.last().unwrap().clone(),
             };
-            (snapshot, rows)
+            (snapshot, rows, ServiceInputs::default())
         }
 
         fn row(&self, day: NaiveDate) -> DayRow {

@@ -6,10 +6,11 @@
 //! inner loop allocates nothing.
 //!
 //! One simulated day c (the date as_of + 1 + c, index c of the snapshot) does, in order:
-//! 0. (once per run) each weekday's demand pool is resampled with replacement, the run's own demand level;
+//! 0. (once per run) each weekday's demand pool is resampled with replacement, the run's own demand level (the
+//!    same draw for every variant of the pools: with and without services a known policy makes appointment-free);
 //! 1. cancellations: Binomial(appointments with a slot from day c on, that weekday's rate), each a uniformly chosen
 //!    appointment, whose slot becomes free again;
-//! 2. bookings: a demand drawn from that weekday's pool, each booking taking the first free slot from day c + 1 on,
+//! 2. bookings: a demand drawn from that weekday's pool (the variant of day c), each booking taking the first free slot from day c + 1 on,
 //!    as the online calendar offers it; a booking that finds no free slot in the known calendar is turned away;
 //! 3. the day ends: its appointments are served (attended or missed, the slot is used up either way) and leave the
 //!    backlog; next_available_days, third_next_available_days and the backlog are recorded.
@@ -104,9 +105,15 @@ impl<'a> Model<'a> {
         s.tree.copy_from_slice(&self.tree);
         // The demand level itself is uncertain, not only the day: each run resamples each weekday's pool first (a
         // bootstrap of the window), so that runs differ in their mean demand as much as a 28-day window leaves open.
+        // The same days are drawn for every variant of the pools, so that leaving a service out changes the run's
+        // demand by that service's share only.
+        let len = self.pools.len as usize;
         for &(lo, hi) in &self.pools.ranges {
             for i in lo..hi {
-                s.pool[i as usize] = self.pools.values[rng.random_range(lo..hi) as usize];
+                let j = rng.random_range(lo..hi) as usize;
+                for v in (0..self.pools.values.len()).step_by(len.max(1)) {
+                    s.pool[v + i as usize] = self.pools.values[v + j];
+                }
             }
         }
         let cap = self.capacity;
@@ -133,7 +140,8 @@ impl<'a> Model<'a> {
             }
 
             let (lo, hi) = self.pools.ranges[w];
-            let mut demand = if lo < hi { s.pool[rng.random_range(lo..hi) as usize] } else { 0 };
+            let offset = self.pools.offset_of_day[c] as usize;
+            let mut demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
             first_free = first_free.max(c + 1);
             while demand > 0 && first_free < n {
                 let free = cap[first_free].saturating_sub(s.booked[first_free]);

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{Days, NaiveDate};
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{Forecast, ForecastConfig, forecast};
+use crate::forecast::{Forecast, ForecastConfig, ServiceInputs, forecast};
 use crate::projection::{CalendarSnapshot, DayRow, Projection};
 use crate::service::problem::Problem;
 
@@ -48,6 +48,7 @@ pub fn config(
 pub struct Inputs {
     pub snapshot: CalendarSnapshot,
     pub history: Vec<DayRow>,
+    pub services: ServiceInputs,
     pub config: ForecastConfig,
 }
 
@@ -58,13 +59,14 @@ impl Inputs {
         Inputs {
             snapshot: projection.snapshot(office, as_of, config.snapshot_days()),
             history: projection.series(office, from, as_of),
+            services: ServiceInputs::take(projection, office, from, as_of),
             config,
         }
     }
 
     /// Runs the forecast; a history without an open day to learn from is 422.
     pub fn run(&self) -> Result<Forecast, Problem> {
-        forecast(&self.snapshot, &self.history, &self.config).map_err(|e| {
+        forecast(&self.snapshot, &self.history, &self.services, &self.config).map_err(|e| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("no forecast for {} as of {}: {e}", self.snapshot.office, self.snapshot.as_of),
