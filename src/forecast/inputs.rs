@@ -12,6 +12,14 @@
 //! the cancellations of those weekends would then leave single slots free that nobody rebooks. Only when the span
 //! has no such day of that weekday (a span shorter than a week) does the pool fall back to every open day.
 //!
+//! The open days of the first [`CATCH_UP_DAYS`] after a closure (a run of more than [`ORDINARY_GAP_DAYS`] closed
+//! days) are left out of the window, and so are the closed days among them in the weekend fallback: the demand
+//! piled up during a closure is booked then, and it is not the demand of an ordinary day (see the module docs of
+//! [`crate::forecast`] for the 2020 scenario). Only when the history holds no other open day are they used.
+//!
+//! A known policy that makes a service appointment-free removes that service's bookings from each pooled day from
+//! the day before it takes effect on (see [`ServiceInputs`] and `demand_variants`).
+//!
 //! The cancellation rate of a weekday is pooled over the same days: Σ cancellations ÷ Σ backlog at the end of the
 //! day before, i.e. the daily hazard that one booked appointment is cancelled. The no-show rate is
 //! Σ no_shows ÷ (Σ no_shows + Σ served_appointments) over the window's open days.

@@ -366,10 +366,8 @@ fn the_first_week_after_a_closure_is_catch_up_and_left_out_of_the_window() {
     }
     let f = office.forecast(&quick());
     assert_eq!(f.observed.bookings_by_weekday, [8.0, 8.0, 8.0, 8.0, 8.0, 0.0, 0.0]);
-    let skipped: Vec<NaiveDate> = ["2020-05-29", "2020-05-28", "2020-05-27", "2020-05-26", "2020-05-25"]
-        .into_iter()
-        .map(date)
-        .collect();
+    let skipped: Vec<NaiveDate> =
+        ["2020-05-29", "2020-05-28", "2020-05-27", "2020-05-26", "2020-05-25"].into_iter().map(date).collect();
     assert_eq!(f.observed.catch_up_days_skipped, skipped);
     // The history's 40 weekdays less the 10 closed and the 5 of catch-up: fewer than 28, all of them taken.
     assert_eq!(f.observed.open_days, 25);
