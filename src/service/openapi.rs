@@ -135,7 +135,7 @@ impl Modify for BearerAuth {
         ViolationBody,
         crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
         crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
-        crate::forecast::LittlesLaw,
+        crate::forecast::LittlesLaw, crate::forecast::inputs::DroppedDemand,
     )),
     modifiers(&BearerAuth),
 )]
