@@ -11,7 +11,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use wartezeit::domain::id::OfficeId;
-use wartezeit::forecast::{ForecastConfig, forecast};
+use wartezeit::forecast::{ForecastConfig, ServiceInputs, forecast};
 use wartezeit::projection::{CalendarSnapshot, DayRow};
 
 fn weekday_capacity(d: NaiveDate) -> u32 {
@@ -63,7 +63,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("forecast");
     group.sample_size(20);
     group.bench_function("2000 runs x 180 days", |b| {
-        b.iter(|| forecast(black_box(&snapshot), black_box(&history), black_box(&config)).unwrap())
+        let services = ServiceInputs::default();
+        b.iter(|| {
+            forecast(black_box(&snapshot), black_box(&history), black_box(&services), black_box(&config)).unwrap()
+        })
     });
     group.finish();
 }

@@ -5,7 +5,10 @@
 //! - [`ChartKind::Wait`] — next-available, third-next-available, realized p50/p90 wait in days, a dashed target
 //!   line and the as-of day marked;
 //! - [`ChartKind::Flow`] — bookings against served requests (with and without appointment) per ISO week;
-//! - [`ChartKind::Attribution`] — lost slots per named closure or holiday, coloured by cause.
+//! - [`ChartKind::Attribution`] — lost slots per named closure or holiday, coloured by cause;
+//! - [`ChartKind::Forecast`] — the observed wait (third next available) up to the as-of day, continued by the
+//!   forecast's fan (p5–p95, p25–p75, p50), the target line and the as-of day; the view carries the forecast
+//!   ([`ChartView::forecast`], or [`render_forecast`]).
 //!
 //! Invariants: rendering is pure (no IO, no clock, no system fonts: the font is embedded, see `font`); a view with
 //! nothing to show renders a chart that says so ("Keine Daten im Zeitraum") instead of failing; sizes outside
@@ -16,6 +19,7 @@ mod backlog;
 mod canvas;
 mod flow;
 mod font;
+mod forecast;
 mod frame;
 mod glyphs;
 mod periods;
@@ -53,11 +57,13 @@ pub enum ChartKind {
     Wait,
     Flow,
     Attribution,
+    Forecast,
 }
 
 impl ChartKind {
     /// Every chart, in the order a report shows them.
-    pub const ALL: [ChartKind; 4] = [ChartKind::Backlog, ChartKind::Wait, ChartKind::Flow, ChartKind::Attribution];
+    pub const ALL: [ChartKind; 5] =
+        [ChartKind::Backlog, ChartKind::Wait, ChartKind::Flow, ChartKind::Attribution, ChartKind::Forecast];
 
     /// The name in URLs and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +72,7 @@ impl ChartKind {
             ChartKind::Wait => "wait",
             ChartKind::Flow => "flow",
             ChartKind::Attribution => "attribution",
+            ChartKind::Forecast => "forecast",
         }
     }
 }
@@ -191,6 +198,8 @@ pub struct ChartView {
     pub target_wait_days: u32,
     /// Lost slots per named closure or holiday, for the attribution chart.
     pub attribution: Vec<LostSlots>,
+    /// The forecast made as of `as_of`, for the forecast chart; `None` draws "no data".
+    pub forecast: Option<Box<crate::forecast::Forecast>>,
 }
 
 impl ChartView {
@@ -205,6 +214,7 @@ impl ChartView {
             periods: Vec::new(),
             target_wait_days: DEFAULT_TARGET_WAIT_DAYS,
             attribution: Vec::new(),
+            forecast: None,
         }
     }
 
@@ -220,6 +230,22 @@ impl ChartView {
         let mut view = ChartView::new(office.as_str(), from, to, projection.series(office, from, to));
         view.as_of = as_of;
         view.periods = projection.periods(office, as_of);
+        view
+    }
+
+    /// The view of a forecast chart: the observed rows of the [`FORECAST_LOOKBACK_DAYS`] before the forecast's
+    /// as-of day and [`FORECAST_AHEAD_DAYS`] of its fan after it (less when the horizon is shorter), its target.
+    pub fn for_forecast(projection: &Projection, forecast: crate::forecast::Forecast) -> Self {
+        let as_of = forecast.as_of;
+        let from = as_of.checked_sub_days(chrono::Days::new(FORECAST_LOOKBACK_DAYS)).unwrap_or(as_of);
+        let ahead = FORECAST_AHEAD_DAYS.min(forecast.config.horizon_days as u64);
+        let to = as_of.checked_add_days(chrono::Days::new(ahead)).unwrap_or(as_of);
+        let mut view =
+            ChartView::new(forecast.office.as_str(), from, to, projection.series(&forecast.office, from, as_of));
+        view.as_of = as_of;
+        view.periods = projection.periods(&forecast.office, as_of);
+        view.target_wait_days = forecast.config.target_wait_days;
+        view.forecast = Some(Box::new(forecast));
         view
     }
 
@@ -257,10 +283,26 @@ impl ChartView {
     }
 }
 
+/// How many observed days the forecast chart shows before the as-of day.
+pub const FORECAST_LOOKBACK_DAYS: u64 = 56;
+/// How many forecast days the forecast chart shows after the as-of day.
+pub const FORECAST_AHEAD_DAYS: u64 = 112;
+
+/// Draws the forecast chart of `forecast` over `view` (whose rows are the observed days): `view` with its
+/// forecast set, rendered as [`ChartKind::Forecast`].
+pub fn render_forecast(
+    view: &ChartView,
+    forecast: &crate::forecast::Forecast,
+    opts: &ChartOptions,
+) -> Result<Vec<u8>, ChartError> {
+    let view = ChartView { forecast: Some(Box::new(forecast.clone())), ..view.clone() };
+    render(ChartKind::Forecast, &view, opts)
+}
+
 /// Why a chart could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChartError {
-    #[error("chart {0:?} is unknown, use backlog, wait, flow or attribution")]
+    #[error("chart {0:?} is unknown, use backlog, wait, flow, attribution or forecast")]
     UnknownChart(String),
     #[error("format {0:?} is unknown, use png or svg")]
     UnknownFormat(String),
@@ -312,6 +354,7 @@ fn draw<DB: DrawingBackend>(kind: ChartKind, canvas: &Canvas<'_, DB>, view: &Cha
         ChartKind::Wait => wait::draw(canvas, view),
         ChartKind::Flow => flow::draw(canvas, view),
         ChartKind::Attribution => attribution::draw(canvas, view),
+        ChartKind::Forecast => forecast::draw(canvas, view),
     }
 }
 

@@ -4,6 +4,7 @@
 //! code; this file only parses and dispatches, so that the binary's `main` stays thin.
 
 pub mod attribution;
+pub mod backtest;
 pub mod chart;
 pub mod demo;
 pub mod export;
@@ -69,6 +70,8 @@ pub enum Command {
     Chart(chart::ChartArgs),
     /// When the wait and the backlog will be back to normal: a Monte Carlo forecast as of a day.
     Forecast(forecast::ForecastArgs),
+    /// Forecasts made at past days compared with what then happened: interval coverage and median error.
+    Backtest(backtest::BacktestArgs),
     /// The press statement of a day, with its provenance.
     Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
@@ -98,6 +101,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
             let loaded = load::projection(&cli.global, None, None)?;
             forecast::run(args, &loaded.projection, &mut std::io::stdout().lock())
         }
+        Command::Backtest(args) => backtest::run(&cli.global, args),
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Sample(args) => sample::run(&cli.global, args),

@@ -82,6 +82,7 @@ pub fn charts() -> Vec<ChartLink> {
                 ChartKind::Wait => words::WAIT_CHART,
                 ChartKind::Flow => words::FLOW_CHART,
                 ChartKind::Attribution => words::ATTRIBUTION_CHART,
+                ChartKind::Forecast => words::FORECAST_CHART,
             };
             ChartLink { name: kind.as_str(), alt, width: 1200, height: 600 }
         })

@@ -148,6 +148,22 @@ pub fn compose(
     statement
 }
 
+/// The outlook sentence for the statement of `office` as of `as_of`: the forecast with the default configuration
+/// (2,000 runs, the fixed default seed), so the statement stays reproducible; `None` when the wait is normal already
+/// or no forecast can be made (no open day to learn from).
+pub fn forecast_outlook(projection: &Projection, office: &OfficeId, as_of: NaiveDate, lang: Lang) -> Option<String> {
+    let config = crate::forecast::ForecastConfig {
+        wait_horizon_days: projection.config().horizon_days,
+        ..crate::forecast::ForecastConfig::default()
+    };
+    let from = as_of.checked_sub_days(Days::new(crate::forecast::ForecastConfig::HISTORY_DAYS as u64 - 1))?;
+    let snapshot = projection.snapshot(office, as_of, config.snapshot_days());
+    let services = crate::forecast::ServiceInputs::take(projection, office, from, as_of);
+    let history = projection.series(office, from, as_of);
+    let made = crate::forecast::forecast(&snapshot, &history, &services, &config).ok()?;
+    crate::press::words::outlook(&made, lang)
+}
+
 /// The last day before `as_of`, within a year, on which the office was open and its wait normal. A closed day does
 /// not count: while shut, the calendar may show a short wait to the announced reopening that nobody could use.
 fn last_normal_day(projection: &Projection, office: &OfficeId, as_of: NaiveDate) -> Option<NaiveDate> {

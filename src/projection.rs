@@ -17,7 +17,7 @@ mod row;
 mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
-pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind};
+pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange};
 pub use row::DayRow;
 pub use summary::{Change, Summary};
 
@@ -174,6 +174,27 @@ impl Projection {
             Some(o) => o.snapshot(as_of, days),
             None => OfficeProjection::new(office.clone(), self.config).snapshot(as_of, days),
         }
+    }
+
+    /// The bookings of `office` per service, one map per day from `from` to `to` (inclusive); the per-service split
+    /// of [`DayRow::bookings`], for the forecast.
+    pub fn bookings_by_service(
+        &self,
+        office: &OfficeId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<BTreeMap<crate::domain::id::ServiceId, u32>> {
+        let days = from.iter_days().take_while(|d| *d <= to);
+        match self.offices.get(office) {
+            Some(o) => days.map(|d| o.bookings_by_service(d)).collect(),
+            None => days.map(|_| BTreeMap::new()).collect(),
+        }
+    }
+
+    /// The `policy_changed` events of `office` known as of `as_of` (date(at) ≤ `as_of`), in order of (`at`,
+    /// position): the later of two for the same service and effective day wins.
+    pub fn policies(&self, office: &OfficeId, as_of: NaiveDate) -> Vec<PolicyChange> {
+        self.offices.get(office).map_or_else(Vec::new, |o| o.policies(as_of))
     }
 
     /// The realized wait percentiles (p50, p90, in days) pooled over the bookings of the `days` days ending on

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod charts;
 pub mod dashboard;
+pub mod forecast;
 pub mod known_at;
 pub mod metrics;
 pub mod openapi;

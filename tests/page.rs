@@ -139,7 +139,7 @@ fn json_number(v: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_chart_in_both_formats_has_its_type_size_and_cache_headers() {
     let server = Server::start(DATA_SET, "2020-06-24").await;
-    for name in ["backlog", "wait", "flow", "attribution"] {
+    for name in ["backlog", "wait", "flow", "attribution", "forecast"] {
         let png = server.get(&format!("/charts/{name}.png?width=640&height=320&lang=en")).await;
         assert_eq!(png.status(), StatusCode::OK, "{name}.png");
         assert_eq!(content_type(&png), "image/png");
@@ -204,9 +204,15 @@ async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
     assert!(html.contains("<html lang=\"de\">") && html.contains("Pressemitteilung"));
     assert!(html.contains("Quelle: wartezeit, Datenstand Logposition 43.150"), "the provenance line");
 
+    // The forecast's tile and the press statement's outlook come from the forecast the API gives.
+    let forecast: Value = server.get("/api/v1/forecast?as_of=2020-06-24").await.json().await.unwrap();
+    let p50 = forecast["wait_target"]["p50"].as_str().expect("a date as of 2020-06-24");
+    assert_eq!(tile_value(&html, "back-to-normal"), p50);
+    assert!(html.contains("voraussichtlich bis"), "the press statement's outlook sentence");
+
     let mut images = attributes(&html, "src");
     images.extend(attributes(&html, "srcset"));
-    assert_eq!(images.len(), 8, "four charts, each large and small: {images:?}");
+    assert_eq!(images.len(), 10, "five charts, each large and small: {images:?}");
     for src in images {
         let response = server.get(&src).await;
         assert_eq!(response.status(), StatusCode::OK, "{src}");

@@ -285,7 +285,7 @@ fn names_parse_and_print_alike() {
     }
     assert_eq!(
         "pie".parse::<ChartKind>().unwrap_err().to_string(),
-        "chart \"pie\" is unknown, use backlog, wait, flow or attribution"
+        "chart \"pie\" is unknown, use backlog, wait, flow, attribution or forecast"
     );
     assert_eq!("svg".parse::<Format>(), Ok(Format::Svg));
     assert!("gif".parse::<Format>().is_err());

@@ -57,6 +57,11 @@ words! {
     SERVED_WALK_IN = "Bedient ohne Termin" / "Served without appointment";
     ATTRIBUTION_TITLE = "Ausgefallene Termine nach Ursache" / "Lost appointment slots by cause";
     ATTRIBUTION_AXIS = "Ausgefallene Termine (Zeitfenster)" / "Lost slots (count)";
+    FORECAST_TITLE = "Wann ist die Wartezeit wieder normal? Prognose" / "When will the wait be normal again? Forecast";
+    OBSERVED = "Drittnächster freier Termin, beobachtet" / "Third next available, observed";
+    FORECAST_MEDIAN = "Prognose, Median" / "Forecast, median";
+    FORECAST_50 = "50 % der Simulationen" / "50 % of runs";
+    FORECAST_90 = "90 % der Simulationen" / "90 % of runs";
 }
 
 /// The name of a closure cause or of "holiday", as a legend shows it.

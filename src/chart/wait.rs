@@ -114,7 +114,11 @@ fn segments(view: &ChartView, frame: &Frame, pick: Pick) -> Vec<Vec<(i32, i32)>>
 }
 
 /// A vertical line through the as-of day with "Stand 24.06.2020" beside it, when that day is in the period.
-fn mark_as_of<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, frame: &Frame, view: &ChartView) -> Result<(), ChartError> {
+pub(crate) fn mark_as_of<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    frame: &Frame,
+    view: &ChartView,
+) -> Result<(), ChartError> {
     if view.as_of < view.from || view.as_of > view.to {
         return Ok(());
     }

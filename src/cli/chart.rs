@@ -16,7 +16,8 @@ use crate::projection::Projection;
 /// Arguments of `wartezeit chart`.
 #[derive(Debug, Clone, Args)]
 pub struct ChartArgs {
-    /// The chart: backlog, wait, flow or attribution.
+    /// The chart: backlog, wait, flow, attribution or forecast (the forecast as of --as-of, default runs and seed,
+    /// over the observed days from --from).
     pub name: ChartKind,
     /// The office; may be left out when the log has only one.
     #[arg(long)]
@@ -111,6 +112,20 @@ pub fn draw(args: &ChartArgs, projection: &Projection, attribution: Vec<LostSlot
     let mut view = ChartView::from_projection(projection, &office, args.from, args.to, as_of);
     view.target_wait_days = args.target_days;
     view.attribution = attribution;
+    if args.name == ChartKind::Forecast {
+        // The forecast made as of the as-of day, with the defaults the press statement uses; the rows after the
+        // as-of day are what happened later and stay out of a forecast chart.
+        let config = crate::forecast::ForecastConfig {
+            target_wait_days: args.target_days,
+            wait_horizon_days: projection.config().horizon_days,
+            ..crate::forecast::ForecastConfig::default()
+        };
+        let inputs = crate::service::forecast::Inputs::take(projection, &office, as_of, config);
+        let made = crate::forecast::forecast(&inputs.snapshot, &inputs.history, &inputs.services, &config)
+            .with_context(|| format!("forecast for {office} as of {as_of}"))?;
+        view.rows.retain(|r| r.date <= as_of);
+        view.forecast = Some(Box::new(made));
+    }
     let bytes = chart::render(args.name, &view, &options).with_context(|| format!("chart {}", args.name))?;
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     println!("{} ({} bytes)", args.out.display(), bytes.len());

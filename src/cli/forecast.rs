@@ -81,7 +81,8 @@ pub fn run(args: &ForecastArgs, projection: &Projection, out: &mut dyn Write) ->
         .checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1))
         .context("--as-of: too early a date")?;
     let history = projection.series(&office, from, args.as_of);
-    let made = forecast(&snapshot, &history, &config)
+    let services = crate::forecast::ServiceInputs::take(projection, &office, from, args.as_of);
+    let made = forecast(&snapshot, &history, &services, &config)
         .with_context(|| format!("forecast for {office} as of {}", args.as_of))?;
     match args.format {
         Format::Json => {
@@ -202,7 +203,7 @@ mod tests {
             booked: (0..days).map(|i| if i < 14 { 10 } else { 0 }).collect(),
             today: history.last().unwrap().clone(),
         };
-        forecast(&snapshot, &history, &config).unwrap()
+        forecast(&snapshot, &history, &crate::forecast::ServiceInputs::default(), &config).unwrap()
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub struct PressArgs {
 pub fn run(global: &GlobalArgs, args: &PressArgs) -> anyhow::Result<ExitCode> {
     let loaded = load::projection(global, args.known_at, None)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
-    let statement = press::compose(&loaded.projection, &office, args.as_of, args.lang, loaded.provenance, None);
+    let outlook = press::forecast_outlook(&loaded.projection, &office, args.as_of, args.lang);
+    let statement = press::compose(&loaded.projection, &office, args.as_of, args.lang, loaded.provenance, outlook);
     let format = match args.format {
         PressFormat::Text => Format::Text,
         PressFormat::Markdown => Format::Markdown,

@@ -2,7 +2,8 @@
 //!
 //! For every `every`-th day from `from` to `to`, the history source gives the calendar and the rows as they were
 //! known that day; the forecast of the day the wait reaches the target is compared with the first day on which the
-//! calendar then really showed a wait at or below the target. Reported: how often the actual day fell inside the
+//! calendar then really showed a wait at or below the target — the same figure as the forecast's headline,
+//! third_next_available_days, on a day the office was open. Reported: how often the actual day fell inside the
 //! central 85 % and 95 % intervals, how often it came by the 85 % date, and the median error of the p50 date.
 //!
 //! An actual that had not happened by the last known day is *censored*: such a forecast counts only where the
@@ -14,19 +15,22 @@ use serde::Serialize;
 
 use crate::domain::id::OfficeId;
 use crate::forecast::stats::nearest_rank_per_mille;
-use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, forecast};
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast};
 use crate::projection::{CalendarSnapshot, DayRow, Projection};
 
 /// Where a back-test reads the past from.
 pub trait History {
-    /// The calendar as known as of `day` (`snapshot_days` days after it) and the rows of the `history_days` days up
-    /// to and including `day`.
-    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>);
-    /// next_available_days as the calendar showed it on `day`.
-    fn next_available_days(&self, day: NaiveDate) -> Option<u32>;
+    /// The calendar as known as of `day` (`snapshot_days` days after it), the rows of the `history_days` days up
+    /// to and including `day`, and their per-service split with the policies known that day.
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf;
+    /// The figures of `day` as known as of that day.
+    fn row(&self, day: NaiveDate) -> DayRow;
     /// The last day whose figures are known; later days are not looked at.
     fn last_day(&self) -> NaiveDate;
 }
+
+/// What a forecast as of a day is made from.
+pub type AsOf = (CalendarSnapshot, Vec<DayRow>, ServiceInputs);
 
 /// One office of a [`Projection`] as a [`History`].
 #[derive(Debug, Clone, Copy)]
@@ -38,13 +42,17 @@ pub struct ProjectionHistory<'a> {
 }
 
 impl History for ProjectionHistory<'_> {
-    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+    fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf {
         let from = day.checked_sub_days(Days::new(history_days.saturating_sub(1) as u64)).unwrap_or(NaiveDate::MIN);
-        (self.projection.snapshot(self.office, day, snapshot_days), self.projection.series(self.office, from, day))
+        (
+            self.projection.snapshot(self.office, day, snapshot_days),
+            self.projection.series(self.office, from, day),
+            ServiceInputs::take(self.projection, self.office, from, day),
+        )
     }
 
-    fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
-        self.projection.row(self.office, day).next_available_days
+    fn row(&self, day: NaiveDate) -> DayRow {
+        self.projection.row(self.office, day)
     }
 
     fn last_day(&self) -> NaiveDate {
@@ -70,6 +78,7 @@ pub struct BacktestPoint {
     pub as_of: NaiveDate,
     pub p50: Option<NaiveDate>,
     pub p85: Option<NaiveDate>,
+    pub p95: Option<NaiveDate>,
     pub central_85: Interval,
     pub central_95: Interval,
     pub actual: Actual,
@@ -115,6 +124,23 @@ pub fn backtest(
     every: u32,
     config: &ForecastConfig,
 ) -> Result<BacktestReport, BacktestError> {
+    backtest_with_progress(history, from, to, every, config, &mut |_| {})
+}
+
+/// How many forecasts a back-test from `from` to `to` every `every` days makes (0 for an empty range or step).
+pub fn forecast_count(from: NaiveDate, to: NaiveDate, every: u32) -> u64 {
+    if every == 0 || from > to { 0 } else { (to - from).num_days() as u64 / every as u64 + 1 }
+}
+
+/// [`backtest`], calling `progress` with each forecast day once its forecast is judged (for a progress bar).
+pub fn backtest_with_progress(
+    history: &impl History,
+    from: NaiveDate,
+    to: NaiveDate,
+    every: u32,
+    config: &ForecastConfig,
+    progress: &mut dyn FnMut(NaiveDate),
+) -> Result<BacktestReport, BacktestError> {
     if every == 0 {
         return Err(BacktestError::ZeroStep);
     }
@@ -125,11 +151,13 @@ pub fn backtest(
     let mut office = None;
     let mut day = from;
     while day <= to {
-        let (snapshot, rows) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
-        let made = forecast(&snapshot, &rows, config).map_err(|source| BacktestError::Forecast { day, source })?;
+        let (snapshot, rows, services) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
+        let made =
+            forecast(&snapshot, &rows, &services, config).map_err(|source| BacktestError::Forecast { day, source })?;
         let actual = actual(history, day, config);
         points.push(judge(&made, actual));
         office.get_or_insert(made.office);
+        progress(day);
         match day.checked_add_days(Days::new(every as u64)) {
             Some(next) => day = next,
             None => break,
@@ -152,13 +180,15 @@ pub fn backtest(
     })
 }
 
-/// The first day from `as_of` on (the as-of day included, as in the forecast) with a wait at or below the target.
+/// The first day from `as_of` on (the as-of day included, as in the forecast) on which the office was open and
+/// third_next_available_days was at or below the target.
 fn actual(history: &impl History, as_of: NaiveDate, config: &ForecastConfig) -> Actual {
     let horizon_end = as_of.checked_add_days(Days::new(config.horizon_days as u64)).unwrap_or(NaiveDate::MAX);
     let last = history.last_day().min(horizon_end);
     let mut day = as_of;
     while day <= last {
-        if history.next_available_days(day).is_some_and(|w| w <= config.target_wait_days) {
+        let row = history.row(day);
+        if row.capacity > 0 && row.third_next_available_days.is_some_and(|w| w <= config.target_wait_days) {
             return Actual::Reached { date: day };
         }
         day = match day.succ_opt() {
@@ -194,6 +224,7 @@ fn judge(made: &Forecast, actual: Actual) -> BacktestPoint {
         as_of: made.as_of,
         p50: reach.p50,
         p85: reach.p85,
+        p95: reach.p95,
         central_85: reach.central_85,
         central_95: reach.central_95,
         actual,
@@ -247,7 +278,7 @@ mod tests {
     }
 
     impl History for Fake {
-        fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> (CalendarSnapshot, Vec<DayRow>) {
+        fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf {
             let rows: Vec<DayRow> =
                 (0..history_days as u64).rev().map(|back| row(day - Days::new(back), Some(15))).collect();
             let booked = (0..snapshot_days).map(|i| if i < 14 { 10 } else { 0 }).collect();
@@ -258,11 +289,11 @@ mod tests {
                 booked,
                 today: rows.last().unwrap().clone(),
             };
-            (snapshot, rows)
+            (snapshot, rows, ServiceInputs::default())
         }
 
-        fn next_available_days(&self, day: NaiveDate) -> Option<u32> {
-            Some(if self.reached.contains(&day) { 7 } else { 20 })
+        fn row(&self, day: NaiveDate) -> DayRow {
+            row(day, Some(if self.reached.contains(&day) { 7 } else { 20 }))
         }
 
         fn last_day(&self) -> NaiveDate {

@@ -6,12 +6,14 @@
 //! inner loop allocates nothing.
 //!
 //! One simulated day c (the date as_of + 1 + c, index c of the snapshot) does, in order:
+//! 0. (once per run) each weekday's demand pool is resampled with replacement, the run's own demand level (the
+//!    same draw for every variant of the pools: with and without services a known policy makes appointment-free);
 //! 1. cancellations: Binomial(appointments with a slot from day c on, that weekday's rate), each a uniformly chosen
 //!    appointment, whose slot becomes free again;
-//! 2. bookings: a demand drawn from that weekday's pool, each booking taking the first free slot from day c + 1 on,
+//! 2. bookings: a demand drawn from that weekday's pool (the variant of day c), each booking taking the first free slot from day c + 1 on,
 //!    as the online calendar offers it; a booking that finds no free slot in the known calendar is turned away;
 //! 3. the day ends: its appointments are served (attended or missed, the slot is used up either way) and leave the
-//!    backlog; next_available_days and the backlog are recorded.
+//!    backlog; next_available_days, third_next_available_days and the backlog are recorded.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -43,6 +45,8 @@ pub(crate) struct Model<'a> {
 pub(crate) struct Scratch {
     booked: Vec<u32>,
     tree: Vec<u32>,
+    /// This run's demand pools: a bootstrap resample of the fitted ones (same ranges).
+    pool: Vec<u32>,
 }
 
 impl<'a> Model<'a> {
@@ -90,14 +94,28 @@ impl<'a> Model<'a> {
 
     /// Fresh buffers of the right size.
     pub(crate) fn scratch(&self) -> Scratch {
-        Scratch { booked: self.booked.clone(), tree: self.tree.clone() }
+        Scratch { booked: self.booked.clone(), tree: self.tree.clone(), pool: self.pools.values.clone() }
     }
 
-    /// One run. Writes next_available_days ([`NEVER`] for none within H) and the backlog at the end of each
-    /// simulated day into `wait` and `backlog` (one entry per day); returns the bookings turned away.
-    pub(crate) fn run(&self, rng: &mut ChaCha8Rng, s: &mut Scratch, wait: &mut [u32], backlog: &mut [u32]) -> u64 {
+    /// One run. Writes next_available_days and third_next_available_days ([`NEVER`] for none within H) and the
+    /// backlog at the end of each simulated day into `out` (one entry per day); returns the bookings turned away.
+    pub(crate) fn run(&self, rng: &mut ChaCha8Rng, s: &mut Scratch, out: RunOut<'_>) -> u64 {
+        let RunOut { wait, third, backlog } = out;
         s.booked.copy_from_slice(&self.booked);
         s.tree.copy_from_slice(&self.tree);
+        // The demand level itself is uncertain, not only the day: each run resamples each weekday's pool first (a
+        // bootstrap of the window), so that runs differ in their mean demand as much as a 28-day window leaves open.
+        // The same days are drawn for every variant of the pools, so that leaving a service out changes the run's
+        // demand by that service's share only.
+        let len = self.pools.len as usize;
+        for &(lo, hi) in &self.pools.ranges {
+            for i in lo..hi {
+                let j = rng.random_range(lo..hi) as usize;
+                for v in (0..self.pools.values.len()).step_by(len.max(1)) {
+                    s.pool[v + i as usize] = self.pools.values[v + j];
+                }
+            }
+        }
         let cap = self.capacity;
         let n = cap.len();
         let mut total = self.total;
@@ -122,7 +140,8 @@ impl<'a> Model<'a> {
             }
 
             let (lo, hi) = self.pools.ranges[w];
-            let mut demand = if lo < hi { self.pools.values[rng.random_range(lo..hi) as usize] } else { 0 };
+            let offset = self.pools.offset_of_day[c] as usize;
+            let mut demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
             first_free = first_free.max(c + 1);
             while demand > 0 && first_free < n {
                 let free = cap[first_free].saturating_sub(s.booked[first_free]);
@@ -146,9 +165,34 @@ impl<'a> Model<'a> {
             backlog[c] = total - passed + self.outside;
             let k = first_free - c;
             wait[c] = if first_free < n && k <= self.wait_horizon { k as u32 } else { NEVER };
+            third[c] = self.third_next(c, first_free, &s.booked);
         }
         turned_away
     }
+}
+
+impl Model<'_> {
+    /// third_next_available_days at the end of simulated day `c`: the smallest k ≤ H with free(c + 1) + … +
+    /// free(c + k) ≥ 3. Nothing before `first_free` is free, and the first free day usually has three free slots,
+    /// so the scan is short.
+    fn third_next(&self, c: usize, first_free: usize, booked: &[u32]) -> u32 {
+        let end = self.capacity.len().min(c + 1 + self.wait_horizon);
+        let mut free = 0;
+        for (j, (&cap, &b)) in self.capacity.iter().zip(booked).enumerate().take(end).skip(first_free) {
+            free += cap.saturating_sub(b);
+            if free >= 3 {
+                return (j - c) as u32;
+            }
+        }
+        NEVER
+    }
+}
+
+/// Where one run writes its per-day figures.
+pub(crate) struct RunOut<'a> {
+    pub(crate) wait: &'a mut [u32],
+    pub(crate) third: &'a mut [u32],
+    pub(crate) backlog: &'a mut [u32],
 }
 
 fn fenwick_build(tree: &mut [u32], values: &[u32]) {

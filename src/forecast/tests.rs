@@ -81,6 +81,7 @@ impl Office {
         let today = self.history.last_mut().unwrap();
         today.backlog = backlog;
         today.next_available_days = next_available_days;
+        today.third_next_available_days = next_available_days;
         self
     }
 
@@ -95,7 +96,7 @@ impl Office {
     }
 
     fn forecast(&self, config: &ForecastConfig) -> Forecast {
-        forecast(&self.snapshot(), &self.history, config).unwrap()
+        forecast(&self.snapshot(), &self.history, &ServiceInputs::default(), config).unwrap()
     }
 }
 
@@ -234,23 +235,29 @@ fn bad_input_is_named() {
     let snapshot = office.snapshot();
     let cases: Vec<(Result<Forecast, ForecastError>, &str)> = vec![
         (
-            forecast(&snapshot, &office.history[..50], &quick()),
+            forecast(&snapshot, &office.history[..50], &ServiceInputs::default(), &quick()),
             "history: the last row is for 2020-05-30, expected the as-of day 2020-06-05",
         ),
         (
-            forecast(&snapshot, &[office.history[0].clone(), office.history[55].clone()], &quick()),
+            forecast(
+                &snapshot,
+                &[office.history[0].clone(), office.history[55].clone()],
+                &ServiceInputs::default(),
+                &quick(),
+            ),
             "history: the row after 2020-04-11 is for 2020-06-05, expected consecutive days",
         ),
         (
             forecast(
                 &CalendarSnapshot { capacity: vec![10; 100], booked: vec![0; 100], ..snapshot.clone() },
                 &office.history,
+                &ServiceInputs::default(),
                 &quick(),
             ),
             "snapshot: covers 100 days, the forecast needs 545",
         ),
         (
-            forecast(&snapshot, &office.history, &ForecastConfig { runs: 0, ..quick() }),
+            forecast(&snapshot, &office.history, &ServiceInputs::default(), &ForecastConfig { runs: 0, ..quick() }),
             "config: runs must be at least 1",
         ),
     ];
@@ -259,7 +266,7 @@ fn bad_input_is_named() {
     }
     let closed: Vec<DayRow> = office.history.iter().map(|r| DayRow { capacity: 0, ..r.clone() }).collect();
     assert_eq!(
-        forecast(&snapshot, &closed, &quick()).unwrap_err().to_string(),
+        forecast(&snapshot, &closed, &ServiceInputs::default(), &quick()).unwrap_err().to_string(),
         "history: no open day (capacity > 0) in the 56 days up to 2020-06-05, no demand to resample"
     );
 }
@@ -309,4 +316,59 @@ proptest! {
             prop_assert!(day.backlog.is_sorted());
         }
     }
+}
+
+#[test]
+fn a_known_policy_leaves_the_service_out_of_demand_from_the_day_before_it_takes_effect() {
+    // Every booking is an ID pick-up, ten a weekday against ten slots: without the policy the calendar fills as
+    // fast as it is served and the wait never falls. Pick-ups need no appointment from Wed 2020-06-17, so from
+    // Tue 16 on nobody books them (a booking that day lands on the 17th or later). By hand: Mon 8 … Fri 12 fill
+    // Mon 15 … Fri 19, Mon 15 fills Mon 22; at the end of Tue 16 the first free slots are on Tue 23: 7 days.
+    let pickup = crate::domain::id::ServiceId::parse("ausweis-abholung").unwrap();
+    let office = Office::new(date("2020-06-05"), 10, 10, 0, 50)
+        .book("2020-06-08", 10)
+        .book("2020-06-09", 10)
+        .book("2020-06-10", 10)
+        .book("2020-06-11", 10)
+        .book("2020-06-12", 10)
+        .today(50, Some(10));
+    let bookings = office.history.iter().map(|r| BTreeMap::from([(pickup.clone(), r.bookings)])).collect();
+    let policy = crate::projection::PolicyChange {
+        service: pickup.clone(),
+        effective_from: date("2020-06-17"),
+        appointment_required: false,
+    };
+    let services = ServiceInputs { bookings, policies: vec![policy] };
+    let with = forecast(&office.snapshot(), &office.history, &services, &quick()).unwrap();
+    assert_eq!(with.wait_target.p50, Some(date("2020-06-16")));
+    assert_eq!(with.wait_target.p95, Some(date("2020-06-16")));
+    assert_eq!(
+        with.observed.dropped_demand,
+        [inputs::DroppedDemand { service: pickup, from: date("2020-06-16"), mean_bookings_per_open_day: 10.0 }]
+    );
+    let without = office.forecast(&quick());
+    assert_eq!(without.wait_target.p50, None, "demand equal to capacity never brings the wait down");
+    assert!(without.observed.dropped_demand.is_empty());
+}
+
+#[test]
+fn the_first_week_after_a_closure_is_catch_up_and_left_out_of_the_window() {
+    // Closed Sat 2020-05-09 … Sun 24 (two weeks); the week after saw 40 bookings a day, the other weeks 8.
+    let mut office = Office::new(date("2020-06-05"), 10, 8, 0, 50);
+    for row in office.history.iter_mut() {
+        if (date("2020-05-09")..=date("2020-05-24")).contains(&row.date) {
+            row.capacity = 0;
+            row.bookings = 0;
+        }
+        if (date("2020-05-25")..=date("2020-05-29")).contains(&row.date) {
+            row.bookings = 40;
+        }
+    }
+    let f = office.forecast(&quick());
+    assert_eq!(f.observed.bookings_by_weekday, [8.0, 8.0, 8.0, 8.0, 8.0, 0.0, 0.0]);
+    let skipped: Vec<NaiveDate> =
+        ["2020-05-29", "2020-05-28", "2020-05-27", "2020-05-26", "2020-05-25"].into_iter().map(date).collect();
+    assert_eq!(f.observed.catch_up_days_skipped, skipped);
+    // The history's 40 weekdays less the 10 closed and the 5 of catch-up: fewer than 28, all of them taken.
+    assert_eq!(f.observed.open_days, 25);
 }

@@ -128,6 +128,42 @@ pub fn from_summary(summary: &Summary) -> Vec<Tile> {
     ]
 }
 
+/// The forecast's tile: the day by which half of the simulated runs have the third next free appointment back
+/// within the target wait, with the 85 % day and the target under it.
+pub fn from_forecast(f: &crate::forecast::Forecast) -> Tile {
+    let reach = &f.wait_target;
+    let figure = if reach.reached_as_of {
+        Figure::Date(None, words::ALREADY_NORMAL)
+    } else {
+        Figure::Date(reach.p50, words::NOT_WITHIN_HORIZON)
+    };
+    let target = f.config.target_wait_days;
+    let (by85_de, by85_en) = match reach.p85 {
+        Some(d) => {
+            (format!("85 %: bis {}", words::date(d, Lang::De)), format!("85 %: by {}", words::date(d, Lang::En)))
+        }
+        None => ("85 %: nicht absehbar".to_owned(), "85 %: not within the horizon".to_owned()),
+    };
+    Tile {
+        id: "back-to-normal",
+        title: words::BACK_TO_NORMAL,
+        figure,
+        earlier: None,
+        note: Some(Note::Text {
+            de: format!(
+                "{by85_de} · drittnächster Termin in höchstens {} · {} Simulationen",
+                words::days(target, Lang::De),
+                crate::lang::integer(u64::from(f.config.runs), Lang::De)
+            ),
+            en: format!(
+                "{by85_en} · third next appointment within {} · {} simulations",
+                words::days(target, Lang::En),
+                crate::lang::integer(u64::from(f.config.runs), Lang::En)
+            ),
+        }),
+    }
+}
+
 /// The change from `before` to `now`: "▲ +12", "▼ −3", "±0", with the CSS class that colours it. Every figure of
 /// the tiles is better when lower, so a rise is marked as worse.
 pub fn change(now: i64, before: i64, lang: Lang) -> (String, &'static str) {

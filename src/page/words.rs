@@ -64,6 +64,11 @@ words! {
         / "Wait for an appointment: next and third next free appointment, realized wait, target";
     FLOW_CHART = "Buchungen und bediente Anliegen je Kalenderwoche" / "Bookings and served requests per week";
     ATTRIBUTION_CHART = "Ausgefallene Termine nach Ursache" / "Lost appointment slots by cause";
+    FORECAST_CHART = "Prognose der Wartezeit bis zum drittnächsten freien Termin: Verlauf und Fächer der Simulationen"
+        / "Forecast of the wait for the third next free appointment: observed, and the fan of the simulations";
+    BACK_TO_NORMAL = "Wieder normal voraussichtlich" / "Back to normal, likely by";
+    NOT_WITHIN_HORIZON = "nicht absehbar" / "not within the horizon";
+    ALREADY_NORMAL = "schon jetzt" / "already now";
 }
 
 /// "1 Tag", "21 Tage"; "1 day", "21 days".

@@ -139,6 +139,79 @@ pub fn date_long(d: NaiveDate, lang: Lang) -> String {
     }
 }
 
+/// Part of a month in prose: "Anfang Juli" (days 1–10), "Mitte Juli" (11–20), "Ende Juli"; "early/mid/late July".
+pub fn part_of_month(d: NaiveDate, lang: Lang) -> String {
+    let month = crate::lang::month_name(d, lang);
+    let part = match (lang, d.day()) {
+        (Lang::De, 1..=10) => "Anfang",
+        (Lang::De, 11..=20) => "Mitte",
+        (Lang::De, _) => "Ende",
+        (Lang::En, 1..=10) => "early",
+        (Lang::En, 11..=20) => "mid-",
+        (Lang::En, _) => "late",
+    };
+    match lang {
+        Lang::De => format!("{part} {month}"),
+        Lang::En if part.ends_with('-') => format!("{part}{month}"),
+        Lang::En => format!("{part} {month}"),
+    }
+}
+
+/// The outlook sentence of a forecast: when the wait (third next available, on an open day) is expected to be at
+/// or below the target again — the median date in words, the 85 % date exactly, and the forecast's runs and seed
+/// so that it can be recomputed. "Not within the horizon" is said as such, never turned into a date. `None` when
+/// the wait is at the target already (the statement says so).
+pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
+    let reach = &f.wait_target;
+    if reach.reached_as_of {
+        return None;
+    }
+    let target = wait_in_words(f.config.target_wait_days, lang).dative(lang).phrase(lang);
+    let runs = integer(u64::from(f.config.runs), lang);
+    let seed = f.config.seed;
+    let horizon = f.config.horizon_days;
+    let share = format!("{:.0}", reach.share_within_horizon * 100.0);
+    Some(match (lang, reach.p50, reach.p85) {
+        (Lang::De, Some(p50), p85) => {
+            let by85 = match p85 {
+                Some(d) => format!("mit 85 % Wahrscheinlichkeit bis {}", date_long(d, lang)),
+                None => format!("ein Datum mit 85 % Wahrscheinlichkeit liegt nicht innerhalb von {horizon} Tagen"),
+            };
+            format!(
+                "Die Wartezeit bis zum drittnächsten freien Termin liegt voraussichtlich bis {} wieder bei \
+                    höchstens {target} ({by85}; Prognose aus {runs} Simulationen, Startwert {seed}, mit der am {} \
+                    bekannten Kapazität).",
+                part_of_month(p50, lang),
+                date_long(f.as_of, lang)
+            )
+        }
+        (Lang::En, Some(p50), p85) => {
+            let by85 = match p85 {
+                Some(d) => format!("with 85 % probability by {}", date_long(d, lang)),
+                None => format!("a date with 85 % probability is not within {horizon} days"),
+            };
+            format!(
+                "The wait for the third next free appointment is expected to be back to at most {target} by {} \
+                    ({by85}; forecast from {runs} simulation runs, seed {seed}, with the capacity known on {}).",
+                part_of_month(p50, lang),
+                date_long(f.as_of, lang)
+            )
+        }
+        (Lang::De, None, _) => format!(
+            "Dass die Wartezeit in den nächsten {horizon} Tagen wieder auf höchstens {target} sinkt, ist nach der \
+                Prognose nicht zu erwarten: nur in {share} % der Simulationen geschieht das (Prognose aus {runs} \
+                Simulationen, Startwert {seed}, mit der am {} bekannten Kapazität).",
+            date_long(f.as_of, lang)
+        ),
+        (Lang::En, None, _) => format!(
+            "The forecast does not expect the wait to be back to at most {target} within the next {horizon} days: \
+                only {share} % of the simulation runs get there (forecast from {runs} runs, seed {seed}, with the \
+                capacity known on {}).",
+            date_long(f.as_of, lang)
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

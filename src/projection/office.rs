@@ -9,7 +9,7 @@
 //! Daily tallies (bookings, served, …) and realized waits depend only on the events of their own day, so they are
 //! counted when an event arrives and never swept.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -44,6 +44,14 @@ pub struct NamedPeriod {
     pub last_day: NaiveDate,
     /// `false` for a holiday of every office.
     pub office_specific: bool,
+}
+
+/// One `policy_changed` event of an office: whether `service` needs an appointment from `effective_from` on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyChange {
+    pub service: ServiceId,
+    pub effective_from: NaiveDate,
+    pub appointment_required: bool,
 }
 
 /// The calendar of one office as known as of one day, for simulations that continue from it.
@@ -100,6 +108,8 @@ struct Tallies {
     no_shows: u32,
     /// date(slot at booking) − date(at) of the day's bookings, ascending.
     waits: Vec<u32>,
+    /// The day's bookings per service (interned index), for the forecast's policy-aware demand.
+    bookings_by_service: Vec<(u16, u32)>,
 }
 
 /// The figures that depend on the sweep state at the end of a day.
@@ -143,6 +153,8 @@ pub(crate) struct OfficeProjection {
     pending: Vec<Ev>,
     /// The calendar changes in key order, with their day, for as-of views.
     calendar_log: Vec<(Key, i32, Arc<CalendarChange>)>,
+    /// The `policy_changed` events in key order, with the day of their `at`, for as-of views.
+    policy_log: Vec<(Key, i32, PolicyChange)>,
     appointments: Appointments,
     calendar: Calendar,
     /// The day number of `rows[0]`.
@@ -164,6 +176,7 @@ impl OfficeProjection {
             events: Vec::new(),
             pending: Vec::new(),
             calendar_log: Vec::new(),
+            policy_log: Vec::new(),
             appointments: Appointments::default(),
             calendar: Calendar::default(),
             first_day: 0,
@@ -194,6 +207,15 @@ impl OfficeProjection {
         if let Change::Calendar(change) = &change {
             let at = self.calendar_log.partition_point(|(k, _, _)| *k < key);
             self.calendar_log.insert(at, (key, day, change.clone()));
+        }
+        if let EventKind::PolicyChanged { service, effective_from, appointment_required, .. } = &event.kind {
+            let at = self.policy_log.partition_point(|(k, _, _)| *k < key);
+            let policy = PolicyChange {
+                service: service.clone(),
+                effective_from: *effective_from,
+                appointment_required: *appointment_required,
+            };
+            self.policy_log.insert(at, (key, day, policy));
         }
         self.pending.push(Ev { key, day, change });
     }
@@ -311,8 +333,13 @@ impl OfficeProjection {
         let zone = self.config.zone;
         let tallies = &mut self.rows[(day - self.first_day) as usize].tallies;
         match kind {
-            EventKind::AppointmentBooked { slot, .. } => {
+            EventKind::AppointmentBooked { slot, service, .. } => {
                 tallies.bookings += 1;
+                let service = self.service_index[service];
+                match tallies.bookings_by_service.iter_mut().find(|(s, _)| *s == service) {
+                    Some((_, n)) => *n += 1,
+                    None => tallies.bookings_by_service.push((service, 1)),
+                }
                 let slot_day = match change {
                     Change::Booked { slot_day, .. } => *slot_day,
                     _ => day_number(zone.date_of(slot)),
@@ -446,6 +473,22 @@ impl OfficeProjection {
             realized_wait_p50_days: nearest_rank(&tallies.waits, 50),
             realized_wait_p90_days: nearest_rank(&tallies.waits, 90),
         }
+    }
+
+    /// The bookings made on `date` per service (services with none left out).
+    pub(crate) fn bookings_by_service(&self, date: NaiveDate) -> BTreeMap<ServiceId, u32> {
+        let day = day_number(date);
+        if self.rows.is_empty() || day < self.first_day || day > self.last_day() {
+            return BTreeMap::new();
+        }
+        let tallies = &self.rows[(day - self.first_day) as usize].tallies;
+        tallies.bookings_by_service.iter().map(|(s, n)| (self.services[*s as usize].clone(), *n)).collect()
+    }
+
+    /// The `policy_changed` events of the office with date(at) ≤ `as_of`, in order of (`at`, position).
+    pub(crate) fn policies(&self, as_of: NaiveDate) -> Vec<PolicyChange> {
+        let day = day_number(as_of);
+        self.policy_log.iter().filter(|(_, d, _)| *d <= day).map(|(_, _, p)| p.clone()).collect()
     }
 
     /// The realized waits of the bookings made on `date`, ascending.

@@ -28,6 +28,7 @@ use sha2::{Digest as _, Sha256};
 use crate::chart::{self, ChartKind, ChartOptions, ChartView, Format, Lang};
 use crate::domain::id::OfficeId;
 use crate::projection::Projection;
+use crate::service::forecast::with_forecast;
 use crate::service::problem::Problem;
 use crate::service::routes::{Params, internal, resolve_office};
 use crate::service::state::State;
@@ -175,7 +176,27 @@ pub async fn chart(
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
     // The read lock is held only while the figures are copied out; drawing happens after it is released.
-    let (view, etag) = {
+    let (view, etag) = if request.kind == ChartKind::Forecast {
+        // The forecast is made without the lock (and cached) by `with_forecast`; its chart shows the weeks around
+        // the as-of day whatever the period asked for.
+        let asked = request.office.clone();
+        let pick = |p: &Projection| resolve_office(p, asked.clone()).map(Some);
+        let request = &request;
+        let resolved = with_forecast(&state, request.as_of, pick, |projection, _, forecast| {
+            let office = resolve_office(projection, request.office.clone())?;
+            let etag = request.etag(&office, projection.position());
+            let view = match forecast {
+                Some(forecast) => ChartView::for_forecast(projection, forecast.clone()),
+                None => chart_view(projection, &office, request.from, request.to, request.as_of),
+            };
+            Ok((view, etag))
+        })
+        .await?;
+        if matches(&headers, &resolved.1) {
+            return Ok(not_modified(&resolved.1));
+        }
+        resolved
+    } else {
         let current = state.read();
         let projection = &current.projection;
         let office = resolve_office(projection, request.office.clone())?;

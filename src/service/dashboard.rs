@@ -1,6 +1,6 @@
 //! `GET /`: the management page. The handler parses the query, gathers the page's data under the projection's read
-//! lock (summary, closures and holidays, press statement) and lets [`crate::page`] write the HTML after the lock is
-//! released.
+//! lock (summary, closures and holidays, press statement, and the forecast made without the lock and cached, see
+//! [`crate::service::forecast::with_forecast`]) and lets [`crate::page`] write the HTML after the lock is released.
 //!
 //! Decisions where the issue is silent (also in the README):
 //! - Without `office=`, the page shows the log's only office, or with several the first in name order (the form
@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 
 use crate::domain::id::OfficeId;
+use crate::forecast::Forecast;
 use crate::lang::Lang;
 use crate::page::{self, Dashboard, Form, Page};
 use crate::press::{self, Provenance};
@@ -40,29 +41,37 @@ pub async fn index(
     if !state.is_ready() {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
-    let page = {
-        let current = state.read();
-        gather(&current.projection, current.provenance(), office, as_of, lang)?
-    };
+    let pick = |p: &Projection| pick_office(p, office.clone());
+    let page = crate::service::forecast::with_forecast(&state, as_of, pick, |projection, provenance, forecast| {
+        gather(projection, provenance, office.clone(), as_of, lang, forecast)
+    })
+    .await?;
     let mut response = Html(page::render(&page)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 
-/// The page's data from the projection: what the lock is held for.
+/// The office the page shows: the one asked for (404 if the log does not know it), else the first in name order.
+fn pick_office(projection: &Projection, asked: Option<OfficeId>) -> Result<Option<OfficeId>, Problem> {
+    let offices: Vec<OfficeId> = projection.offices().into_iter().map(|o| o.office).collect();
+    match asked {
+        Some(office) if offices.contains(&office) => Ok(Some(office)),
+        Some(office) => Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
+        None => Ok(offices.first().cloned()),
+    }
+}
+
+/// The page's data from the projection and the office's forecast: what the lock is held for.
 pub fn gather(
     projection: &Projection,
     provenance: Provenance,
     asked: Option<OfficeId>,
     as_of: NaiveDate,
     lang: Lang,
+    forecast: Option<&Forecast>,
 ) -> Result<Page, Problem> {
     let offices: Vec<OfficeId> = projection.offices().into_iter().map(|o| o.office).collect();
-    let office = match asked {
-        Some(office) if offices.contains(&office) => Some(office),
-        Some(office) => return Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
-        None => offices.first().cloned(),
-    };
+    let office = pick_office(projection, asked)?;
     let form = Form {
         offices: offices.iter().map(|o| o.to_string()).collect(),
         office: office.as_ref().map(|o| o.to_string()),
@@ -73,12 +82,15 @@ pub fn gather(
     };
     let summary = projection.summary(&office, as_of);
     let position = provenance.position;
-    let statement = press::compose(projection, &office, as_of, lang, provenance, None);
+    let outlook = forecast.and_then(|f| press::words::outlook(f, lang));
+    let statement = press::compose(projection, &office, as_of, lang, provenance, outlook);
+    let mut tiles = page::tiles::from_summary(&summary);
+    tiles.extend(forecast.map(page::tiles::from_forecast));
     let dashboard = Dashboard {
         office: office.to_string(),
         as_of,
         position,
-        tiles: page::tiles::from_summary(&summary),
+        tiles,
         charts: page::charts(),
         periods: page::upcoming(projection.periods(&office, as_of), as_of),
         statement: page::Statement::from_press(&statement),

@@ -88,11 +88,14 @@ impl Modify for BearerAuth {
     paths(
         index_page, routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
         routes::list_events, routes::series, routes::summary, routes::attribution, routes::press_statement,
-        routes::offices, crate::service::charts::chart,
+        routes::offices, routes::forecast, crate::service::charts::chart,
     ),
     components(schemas(
         AppendBody, HeadBody, EntryBody, EventsPage, DayRow, Summary, OfficeInfo, Attribution, Statement, ProblemBody,
         ViolationBody,
+        crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
+        crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
+        crate::forecast::LittlesLaw, crate::forecast::inputs::DroppedDemand,
     )),
     modifiers(&BearerAuth),
 )]

@@ -56,6 +56,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/press-statement", get(press_statement))
         .route("/api/v1/offices", get(offices))
         .route("/charts/{file}", get(crate::service::charts::chart))
+        .route("/api/v1/forecast", get(forecast))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -486,14 +487,26 @@ pub async fn press_statement(
     let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
     let lang = params.parse("lang", "a language (de or en)", |s| s.parse::<Lang>().ok())?.unwrap_or(Lang::De);
     let format = params.parse("format", "a format (json, text, markdown)", Format::parse)?.unwrap_or(Format::Json);
-    with_projection(&state, params.number("known_at")?, move |p, provenance| {
-        let office = resolve_office(p, office)?;
-        let statement = press::compose(p, &office, as_of, lang, provenance, None);
-        Ok(match format {
-            Format::Json => json(&statement),
-            Format::Text => text("text/plain; charset=utf-8", press::render(&statement, format)),
-            Format::Markdown => text("text/markdown; charset=utf-8", press::render(&statement, format)),
+    let answer = move |statement: press::Statement| match format {
+        Format::Json => json(&statement),
+        Format::Text => text("text/plain; charset=utf-8", press::render(&statement, format)),
+        Format::Markdown => text("text/markdown; charset=utf-8", press::render(&statement, format)),
+    };
+    let known_at = params.number("known_at")?;
+    if known_at.is_some_and(|p| p != state.read().projection.position()) {
+        // An earlier position is built on the blocking pool anyway; its forecast is made there too.
+        return with_projection(&state, known_at, move |p, provenance| {
+            let office = resolve_office(p, office)?;
+            let outlook = press::forecast_outlook(p, &office, as_of, lang);
+            Ok(answer(press::compose(p, &office, as_of, lang, provenance, outlook)))
         })
+        .await;
+    }
+    let pick = |p: &Projection| resolve_office(p, office.clone()).map(Some);
+    crate::service::forecast::with_forecast(&state, as_of, pick, |p, provenance, forecast| {
+        let office = resolve_office(p, office.clone())?;
+        let outlook = forecast.and_then(|f| press::words::outlook(f, lang));
+        Ok(answer(press::compose(p, &office, as_of, lang, provenance, outlook)))
     })
     .await
 }
@@ -507,4 +520,37 @@ fn text(content_type: &'static str, body: String) -> Response {
     responses((status = 200, description = "offices in name order", body = Vec<crate::projection::OfficeInfo>)))]
 pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
     with_projection(&state, None, |p, _| Ok(json(&p.offices()))).await
+}
+
+/// When the wait and the backlog will be back to normal: the Monte Carlo forecast of `wartezeit forecast`.
+#[utoipa::path(get, path = "/api/v1/forecast", tag = "figures", params(
+    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("as_of" = Option<NaiveDate>, Query, description = "the day the forecast is made on; default today"),
+    ("target_days" = Option<u32>, Query, description = "the wait that counts as normal, default 7"),
+    ("runs" = Option<u32>, Query, description = "simulation runs, 1..=10000, default 2000"),
+    ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; the same seed gives the same answer")),
+    responses((status = 200, description = "the forecast", body = crate::forecast::Forecast),
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 422, description = "nothing to forecast from", body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn forecast(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    use crate::service::forecast::{Inputs, config};
+    let params = Params::new(query, &["office", "as_of", "target_days", "runs", "seed"])?;
+    let office = params.office()?;
+    let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
+    let (target_days, runs, seed) = (params.number("target_days")?, params.number("runs")?, params.number("seed")?);
+    if !state.is_ready() {
+        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
+    }
+    let inputs = {
+        let current = state.read();
+        let office = resolve_office(&current.projection, office)?;
+        let config = config(&current.projection, target_days, runs, seed)?;
+        Inputs::take(&current.projection, &office, as_of, config)
+    };
+    let made = tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)??;
+    Ok(json(&made))
 }

@@ -46,6 +46,8 @@ pub struct State {
     /// Serializes the building of `known_at` projections: a second request for the same position then finds it
     /// cached, and a burst of requests for different positions holds one projection under construction, not many.
     building: Mutex<()>,
+    /// Forecasts made for the page, the press statement and the forecast chart.
+    pub forecasts: crate::service::forecast::Cache,
 }
 
 impl State {
@@ -62,6 +64,7 @@ impl State {
             metrics,
             known_at: KnownAtCache::new(),
             building: Mutex::new(()),
+            forecasts: crate::service::forecast::Cache::default(),
         })
     }
 

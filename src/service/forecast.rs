@@ -1,0 +1,162 @@
+//! `GET /api/v1/forecast`: the forecast of one office as of one day, computed on the blocking pool.
+//!
+//! The projection's read lock is held only to take the calendar snapshot and the rows the forecast needs; the
+//! simulation (2,000 runs take about half a second) then runs on tokio's blocking pool without any lock, so
+//! neither writers nor other readers wait for it. Parameters are bounded so that one request cannot occupy a
+//! core for long: at most [`MAX_RUNS`] runs, a target wait within the wait horizon.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use chrono::{Days, NaiveDate};
+
+use crate::domain::id::OfficeId;
+use crate::forecast::{Forecast, ForecastConfig, ServiceInputs, forecast};
+use crate::press::Provenance;
+use crate::projection::{CalendarSnapshot, DayRow, Projection};
+use crate::service::problem::Problem;
+use crate::service::routes::internal;
+use crate::service::state::State;
+
+/// The most runs one request may ask for.
+pub const MAX_RUNS: u64 = 10_000;
+
+/// The forecast parameters of a request, checked: `None` takes the default.
+pub fn config(
+    projection: &Projection,
+    target_days: Option<u64>,
+    runs: Option<u64>,
+    seed: Option<u64>,
+) -> Result<ForecastConfig, Problem> {
+    let defaults = ForecastConfig::default();
+    let wait_horizon_days = projection.config().horizon_days;
+    let runs = match runs {
+        None => defaults.runs,
+        Some(r) if (1..=MAX_RUNS).contains(&r) => r as u32,
+        Some(r) => return Err(Problem::bad_parameter("runs", format!("runs={r} is out of range 1..={MAX_RUNS}"))),
+    };
+    let target_wait_days = match target_days {
+        None => defaults.target_wait_days,
+        Some(t) if t <= wait_horizon_days as u64 => t as u32,
+        Some(t) => {
+            return Err(Problem::bad_parameter(
+                "target_days",
+                format!("target_days={t} is out of range 0..={wait_horizon_days} (the wait horizon)"),
+            ));
+        }
+    };
+    Ok(ForecastConfig { runs, target_wait_days, seed: seed.unwrap_or(defaults.seed), wait_horizon_days, ..defaults })
+}
+
+/// What the forecast needs from the projection, taken under the read lock and then owned.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub snapshot: CalendarSnapshot,
+    pub history: Vec<DayRow>,
+    pub services: ServiceInputs,
+    pub config: ForecastConfig,
+}
+
+impl Inputs {
+    /// Copies the calendar as known as of `as_of` and the rows up to it out of the projection.
+    pub fn take(projection: &Projection, office: &OfficeId, as_of: NaiveDate, config: ForecastConfig) -> Self {
+        let from = as_of.checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1)).unwrap_or(NaiveDate::MIN);
+        Inputs {
+            snapshot: projection.snapshot(office, as_of, config.snapshot_days()),
+            history: projection.series(office, from, as_of),
+            services: ServiceInputs::take(projection, office, from, as_of),
+            config,
+        }
+    }
+
+    /// Runs the forecast; a history without an open day to learn from is 422.
+    pub fn run(&self) -> Result<Forecast, Problem> {
+        forecast(&self.snapshot, &self.history, &self.services, &self.config).map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("no forecast for {} as of {}: {e}", self.snapshot.office, self.snapshot.as_of),
+            )
+        })
+    }
+}
+
+/// How many forecasts the service keeps.
+const CACHE_ENTRIES: usize = 32;
+
+/// Forecasts already made. A forecast is a pure function of the office, the as-of day, the log position its inputs
+/// were taken at and its configuration, so a hit is exact; the oldest go first beyond [`CACHE_ENTRIES`].
+#[derive(Debug, Default)]
+pub struct Cache {
+    made: Mutex<VecDeque<(Key, Arc<Forecast>)>>,
+}
+
+type Key = (OfficeId, NaiveDate, u64, ForecastConfig);
+
+impl Cache {
+    fn get(&self, key: &Key) -> Option<Arc<Forecast>> {
+        let made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        made.iter().find(|(k, _)| k == key).map(|(_, f)| Arc::clone(f))
+    }
+
+    fn put(&self, key: Key, forecast: Arc<Forecast>) {
+        let mut made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !made.iter().any(|(k, _)| *k == key) {
+            made.push_back((key, forecast));
+        }
+        while made.len() > CACHE_ENTRIES {
+            made.pop_front();
+        }
+    }
+}
+
+/// How often [`with_forecast`] takes its inputs again when appends moved the projection on meanwhile.
+const ATTEMPTS: usize = 3;
+
+/// Runs `f` on the current projection with the default forecast of the office `resolve` picks, as of `as_of`,
+/// made from that same projection (so the figures and the outlook share one provenance line).
+///
+/// The read lock is held only to copy the forecast's inputs and, later, for `f`; the simulation runs on the
+/// blocking pool without it, and its result is cached. Should appends move the projection on while the forecast is
+/// made, the inputs are taken again (a few times; then the newest forecast is used as it is). The forecast is
+/// `None` when `resolve` picks no office or the history has no open day to learn from.
+pub async fn with_forecast<T>(
+    state: &Arc<State>,
+    as_of: NaiveDate,
+    resolve: impl Fn(&Projection) -> Result<Option<OfficeId>, Problem>,
+    f: impl FnOnce(&Projection, Provenance, Option<&Forecast>) -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    if !state.is_ready() {
+        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
+    }
+    let mut made: Option<Arc<Forecast>> = None;
+    for _ in 0..ATTEMPTS {
+        let (key, inputs) = {
+            let current = state.read();
+            let projection = &current.projection;
+            let Some(office) = resolve(projection)? else {
+                return f(projection, current.provenance(), None);
+            };
+            let key = (office.clone(), as_of, projection.position(), config(projection, None, None, None)?);
+            if let Some(hit) = state.forecasts.get(&key) {
+                return f(projection, current.provenance(), Some(&hit));
+            }
+            let inputs = Inputs::take(projection, &office, as_of, key.3);
+            (key, inputs)
+        };
+        match tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)? {
+            Ok(forecast) => {
+                let forecast = Arc::new(forecast);
+                state.forecasts.put(key, Arc::clone(&forecast));
+                made = Some(forecast);
+            }
+            // No open day to learn from: there is no forecast to show, and the figures still are.
+            Err(_) => {
+                let current = state.read();
+                return f(&current.projection, current.provenance(), None);
+            }
+        }
+    }
+    let current = state.read();
+    f(&current.projection, current.provenance(), made.as_deref())
+}

@@ -1,0 +1,100 @@
+//! `GET /api/v1/forecast` black box over loopback, on the committed 2020 data set as of 2020-06-24: the same seed
+//! gives the same body, parameters are bounded and named when wrong, and the OpenAPI schema matches the body.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use wartezeit::domain::time::Zone;
+use wartezeit::log::Log;
+use wartezeit::service::{self, Config, Token};
+
+const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let log = Log::open(dir.path()).expect("opens");
+        let parsed: Vec<_> =
+            DATA_SET.lines().map(|l| wartezeit::domain::wire::parse_event(l).expect("a valid event")).collect();
+        let appender = log.clone();
+        tokio::task::spawn_blocking(move || appender.append(parsed).expect("appended")).await.unwrap();
+        let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new("test-token-0123456789"));
+        config.as_of = Some("2020-06-24".parse().unwrap());
+        let app = service::build(config, log).expect("builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        app.ready().await;
+        // The server task ends with the test's runtime.
+        tokio::spawn(service::run(listener, app.router, std::future::pending::<()>()));
+        Server { base, client: reqwest::Client::new(), _dir: dir }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("a response")
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("JSON")
+    }
+
+    /// Asserts a 400 problem+json whose detail names `parameter`.
+    async fn bad(&self, path: &str, parameter: &str) {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "GET {path}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["detail"].as_str().unwrap().contains(parameter), "{path}: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_forecast_is_reproducible_bounded_and_described() {
+    let server = Server::start().await;
+    let path = "/api/v1/forecast?as_of=2020-06-24&runs=300&seed=7";
+    let body = server.get_json(path).await;
+    assert_eq!(body, server.get_json(path).await, "the same seed gives the same forecast");
+    assert_eq!(body["as_of"], "2020-06-24");
+    assert_eq!(body["office"], "kl-buergercenter");
+    assert_eq!(body["config"]["runs"], 300);
+    assert_eq!(body["wait_target"]["level"], 7);
+    assert_eq!(body["observed"]["third_next_available_days"], 20, "the wait of the press release");
+    assert_eq!(body["fan"].as_array().unwrap().len(), 180);
+    let other = server.get_json("/api/v1/forecast?as_of=2020-06-24&runs=300&seed=8").await;
+    assert_ne!(body["fan"], other["fan"]);
+    let default_as_of = server.get_json("/api/v1/forecast?runs=300&seed=7&target_days=7").await;
+    assert_eq!(default_as_of, body, "as_of defaults to the service's today, target_days to 7");
+
+    server.bad("/api/v1/forecast?runs=10001", "runs").await;
+    server.bad("/api/v1/forecast?runs=0", "runs").await;
+    server.bad("/api/v1/forecast?runs=many", "runs").await;
+    server.bad("/api/v1/forecast?target_days=366", "target_days").await;
+    server.bad("/api/v1/forecast?seed=-1", "seed").await;
+    server.bad("/api/v1/forecast?as_of=24.06.2020", "as_of").await;
+    server.bad("/api/v1/forecast?horizon=9", "horizon").await;
+    assert_eq!(server.get("/api/v1/forecast?office=nowhere").await.status(), StatusCode::NOT_FOUND);
+    let closed = server.get("/api/v1/forecast?as_of=2019-06-01&runs=10").await;
+    assert_eq!(closed.status(), StatusCode::UNPROCESSABLE_ENTITY, "no open day to learn from before the data");
+
+    let doc = server.get_json("/api/v1/openapi.json").await;
+    assert!(doc["paths"]["/api/v1/forecast"]["get"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    let keys = |schema: &str| -> HashSet<String> {
+        schemas[schema]["properties"].as_object().unwrap_or_else(|| panic!("{schema}")).keys().cloned().collect()
+    };
+    let sent = |v: &Value| -> HashSet<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys("Forecast"), sent(&body));
+    assert_eq!(keys("Reach"), sent(&body["wait_target"]));
+    assert_eq!(keys("Observed"), sent(&body["observed"]));
+    assert_eq!(keys("FanDay"), sent(&body["fan"][0]));
+    assert_eq!(keys("LittlesLaw"), sent(&body["littles_law"]));
+    assert_eq!(keys("ForecastConfig"), sent(&body["config"]));
+}
