@@ -296,7 +296,8 @@ fn names_parse_and_print_alike() {
 #[test]
 fn legends_keep_clear_of_both_edges() {
     let view = sample::year_2020();
-    for kind in ChartKind::ALL {
+    // The sample view carries no forecast, so the forecast chart draws its no-data panel there, which has no legend.
+    for kind in ChartKind::ALL.into_iter().filter(|k| *k != ChartKind::Forecast) {
         for lang in [Lang::De, Lang::En] {
             for (w, h) in [(1200u32, 600u32), (600, 300)] {
                 let bytes = render(kind, &view, &options(Format::Png, (w, h), lang)).unwrap();
@@ -315,3 +316,4 @@ fn legends_keep_clear_of_both_edges() {
         }
     }
 }
+

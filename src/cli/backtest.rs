@@ -139,7 +139,7 @@ pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
             actual(p.actual),
             yes_no(p.in_central_85),
             yes_no(p.in_central_95),
-            p.error_days.map_or_else(|| "–".to_string(), |e| format!("{e:+} days")),
+            p.error_days.map_or_else(|| "–".to_string(), |e| format!("{e:+} {}", if e.abs() == 1 { "day" } else { "days" })),
         );
     }
     s += &format!(
@@ -148,7 +148,7 @@ pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
         share(report.coverage_95, &report.points, |p| p.in_central_95),
     );
     s += &match report.median_abs_error_days {
-        Some(e) => format!("Median absolute error of the p50 date: {e} days\n"),
+        Some(e) => format!("Median absolute error of the p50 date: {e} {}\n", if e == 1 { "day" } else { "days" }),
         None => "Median absolute error of the p50 date: no forecast with both dates\n".to_string(),
     };
     s
