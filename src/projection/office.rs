@@ -198,6 +198,11 @@ impl OfficeProjection {
         self.pending.push(Ev { key, day, change });
     }
 
+    /// How many events wait for [`OfficeProjection::settle`].
+    pub(crate) fn pending_events(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Merges the pending events into the sweep and recomputes the rows they change.
     pub(crate) fn settle(&mut self) {
         if self.pending.is_empty() {

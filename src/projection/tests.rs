@@ -107,3 +107,26 @@ fn lost_slots_go_to_the_holiday_first_and_add_up() {
     assert!((a.share_of_planned - 0.3).abs() < 1e-9);
     assert!((a.by_cause[0].1.working_days - 2.0).abs() < 1e-9);
 }
+
+#[test]
+fn offices_settled_on_threads_of_their_own_equal_offices_settled_one_after_the_other() {
+    let evs = crate::sample::events(5, 3_000);
+    let folding = |cut: usize| {
+        let mut folding = Projection::new(Config::default()).folding();
+        // Pushed in two pieces, as a streamed rebuild does.
+        folding.push_all(evs[..cut].iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+        folding.push_all(evs[cut..].iter().enumerate().map(|(i, e)| (cut as u64 + i as u64 + 1, e)));
+        folding
+    };
+    let serial = folding(1_234).finish_settling(usize::MAX);
+    let parallel = folding(2_000).finish_settling(0);
+    let offices = serial.offices();
+    assert!(offices.len() > 1, "the sample has several offices");
+    assert_eq!(offices, parallel.offices());
+    for info in &offices {
+        let (first, last) = (info.first_event_date, info.last_event_date);
+        assert_eq!(serial.series(&info.office, first, last), parallel.series(&info.office, first, last));
+        assert_eq!(serial.attribution(&info.office, first, last), parallel.attribution(&info.office, first, last));
+    }
+    assert_eq!(serial.position(), parallel.position());
+}
