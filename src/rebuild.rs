@@ -7,10 +7,14 @@
 //! the rebuild takes about as long as the slower of the two instead of their sum. The result is exactly
 //! `Projection::apply_all` of the same entries: the batches arrive in log order and nothing else is shared.
 //!
+//! While no batch is waiting, the calling thread settles the offices' events that have arrived (when that undoes
+//! no more than it merges, see [`Folding::settle_some`](crate::projection::Folding::settle_some)), so that little
+//! is left for the end.
+//!
 //! A read error (a corrupt or missing entry) ends the scan and is returned; when the caller stops early (an
 //! error, or the bound reached) the channel closes and the scan thread ends at its next hand-over.
 
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{TryRecvError, channel, sync_channel};
 
 use crate::log::codec::Digest;
 use crate::log::{Entry, Log, ReadError};
@@ -21,7 +25,7 @@ use crate::projection::Projection;
 pub const BATCH: usize = 4_096;
 
 /// Batches that may wait in the channel while the folding catches up.
-const QUEUE: usize = 4;
+const QUEUE: usize = 8;
 
 /// A projection folded from the log, with where it stands.
 #[derive(Debug, Clone)]
@@ -58,10 +62,20 @@ fn fold_in_batches(
     let mut digest = digest;
     std::thread::scope(|scope| {
         let (batches, arriving) = sync_channel::<Result<Vec<Entry>, ReadError>>(QUEUE);
+        // Folded batches go back to the scan thread, which drops their entries and refills them: dropping a
+        // batch is part of reading, and the folding thread is the busier one.
+        let (spent, returned) = channel::<Vec<Entry>>();
         std::thread::Builder::new()
             .name("wartezeit-rebuild-scan".into())
             .spawn_scoped(scope, move || {
-                let mut batch = Vec::with_capacity(batch_len);
+                let fresh = || match returned.try_recv() {
+                    Ok(mut used) => {
+                        used.clear();
+                        used
+                    }
+                    Err(_) => Vec::with_capacity(batch_len),
+                };
+                let mut batch = fresh();
                 for entry in log.scan(from) {
                     let entry = match entry {
                         Ok(entry) => entry,
@@ -73,7 +87,7 @@ fn fold_in_batches(
                     let last = entry.position >= until;
                     batch.push(entry);
                     if last || batch.len() == batch_len {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_len));
+                        let full = std::mem::replace(&mut batch, fresh());
                         // A closed channel means the folding stopped: so does the scan.
                         if batches.send(Ok(full)).is_err() || last {
                             return;
@@ -87,12 +101,28 @@ fn fold_in_batches(
             .map_err(|e| ReadError::Storage(sled::Error::Io(e)))?;
         // `arriving` is dropped on every return from this closure, before the scope joins the scan thread, so
         // an early return never leaves the scan blocked on a full channel.
-        for batch in arriving {
+        loop {
+            let batch = match arriving.try_recv() {
+                Ok(batch) => batch,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    // Nothing to push yet: settle what has arrived instead of waiting, then look again.
+                    if folding.settle_some() {
+                        continue;
+                    }
+                    match arriving.recv() {
+                        Ok(batch) => batch,
+                        Err(_) => break,
+                    }
+                }
+            };
             let batch = batch?;
             if let Some(last) = batch.last() {
                 digest = last.digest;
             }
             folding.push_all(batch.iter().map(|e| (e.position, &e.event)));
+            // Once the scan has ended, the batch is simply dropped here.
+            let _ = spent.send(batch);
         }
         Ok::<(), ReadError>(())
     })?;

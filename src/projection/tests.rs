@@ -130,3 +130,29 @@ fn offices_settled_on_threads_of_their_own_equal_offices_settled_one_after_the_o
     }
     assert_eq!(serial.position(), parallel.position());
 }
+
+#[test]
+fn settling_some_offices_between_pieces_ends_where_one_settle_ends_in_order_or_not() {
+    let mut evs = crate::sample::events(6, 2_000);
+    // A stretch in reverse business time, so that some pieces cannot settle cheaply.
+    evs[700..1_100].reverse();
+    let entries = || evs.iter().enumerate().map(|(i, e)| (i as u64 + 1, e));
+    let once = Projection::from_entries(Config::default(), entries());
+    let mut folding = Projection::new(Config::default()).folding();
+    let (mut settled, mut refused) = (0, 0);
+    for piece in entries().collect::<Vec<_>>().chunks(97) {
+        folding.push_all(piece.iter().copied());
+        while folding.settle_some() {
+            settled += 1;
+        }
+        refused += 1;
+    }
+    assert!(settled > 0 && refused > 0);
+    let pieces = folding.finish();
+    for info in &once.offices() {
+        let (first, last) = (info.first_event_date, info.last_event_date);
+        assert_eq!(once.series(&info.office, first, last), pieces.series(&info.office, first, last));
+        assert_eq!(once.attribution(&info.office, first, last), pieces.attribution(&info.office, first, last));
+    }
+    assert_eq!(once.offices(), pieces.offices());
+}

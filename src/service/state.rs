@@ -4,12 +4,12 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{NaiveDate, Utc};
 
-use crate::log::codec::Digest;
 use crate::domain::event::Event;
+use crate::log::codec::Digest;
 use crate::log::{AppendReceipt, Log, ReadError};
 use crate::press::Provenance;
-use crate::rules::Outcome;
 use crate::projection::{Config as ProjectionConfig, Projection};
+use crate::rules::Outcome;
 use crate::service::Config;
 use crate::service::known_at::KnownAtCache;
 use crate::service::metrics::Metrics;
@@ -140,8 +140,8 @@ impl State {
         let fresh = new.partition_point(|(p, _)| *p <= position);
         // The positions of a batch's new events are consecutive and end at `last_position`; anything else means
         // the receipt and the events do not belong together, and the log is asked instead.
-        let consecutive = new.windows(2).all(|w| w[1].0 == w[0].0 + 1)
-            && new.last().is_none_or(|(p, _)| *p == receipt.last_position);
+        let consecutive =
+            new.windows(2).all(|w| w[1].0 == w[0].0 + 1) && new.last().is_none_or(|(p, _)| *p == receipt.last_position);
         if let (true, Some(&(first, _))) = (consecutive, new.get(fresh)) {
             if first > position + 1 {
                 self.fold_stored(first - 1)?;
@@ -207,3 +207,6 @@ impl State {
         self.known_at.positions()
     }
 }
+
+#[cfg(test)]
+mod tests;
