@@ -139,15 +139,14 @@ fn settling_some_offices_between_pieces_ends_where_one_settle_ends_in_order_or_n
     let entries = || evs.iter().enumerate().map(|(i, e)| (i as u64 + 1, e));
     let once = Projection::from_entries(Config::default(), entries());
     let mut folding = Projection::new(Config::default()).folding();
-    let (mut settled, mut refused) = (0, 0);
+    let mut settled = 0;
     for piece in entries().collect::<Vec<_>>().chunks(97) {
         folding.push_all(piece.iter().copied());
         while folding.settle_some() {
             settled += 1;
         }
-        refused += 1;
     }
-    assert!(settled > 0 && refused > 0);
+    assert!(settled > 0, "some pieces settled early");
     let pieces = folding.finish();
     for info in &once.offices() {
         let (first, last) = (info.first_event_date, info.last_event_date);
