@@ -6,7 +6,8 @@
 //! one row, and a late event recomputes from its own day on. "Known at position P" is a projection fed with
 //! positions 1..=P only; the caller builds it.
 //!
-//! Invariant: nothing here reads the disk, the clock or the network.
+//! Invariant: nothing here reads the disk, the clock or the network. The one concurrency inside is
+//! [`Folding::finish`] settling independent offices on scoped threads; the result does not depend on it.
 
 mod appointments;
 mod attribution;
