@@ -1,6 +1,9 @@
-//! Projection speed: rebuild from a decoded log, a year of rows, one event at "now", and memory per event.
+//! Projection speed: rebuild from the stored log (issue 3's figure: the log in sled, scanned, decoded and folded
+//! by `rebuild::fold`), with the fold of already decoded entries in memory and the scan-then-fold one after the
+//! other as baselines; a year of rows, one event at "now", and memory per event.
 //!
-//! Run with `cargo bench --bench projection`. The synthetic log has about 1,000,000 events over two years and
+//! Run with `cargo bench --bench projection` (writing the log into a temporary sled store first takes a few
+//! seconds). The synthetic log has about 1,000,000 events over two years and
 //! three offices (see `support/synthetic.rs`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -11,7 +14,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use wartezeit::domain::event::{Event, EventKind};
 use wartezeit::domain::id::{AppointmentId, EventId, OfficeId, ServiceId};
+use wartezeit::log::Log;
 use wartezeit::projection::{Config, Projection};
+use wartezeit::rebuild;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;
@@ -57,7 +62,24 @@ fn projection_benches(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("rebuild_1m_events", |b| b.iter(|| Projection::from_entries(Config::default(), entries())));
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path()).unwrap();
+    for piece in events.chunks(10_000) {
+        log.append(piece.to_vec()).unwrap();
+    }
+    assert_eq!(log.head().position, events.len() as u64);
+    group.bench_function("rebuild_1m_events_from_the_stored_log", |b| {
+        b.iter(|| rebuild::fold(&log, Projection::new(Config::default()), [0; 32], u64::MAX).unwrap())
+    });
+    group.bench_function("rebuild_1m_events_from_the_stored_log_scan_then_fold", |b| {
+        b.iter(|| {
+            let stored: Vec<_> = log.scan(1).map(Result::unwrap).collect();
+            Projection::from_entries(Config::default(), stored.iter().map(|e| (e.position, &e.event)))
+        })
+    });
     group.finish();
+    drop(log);
 
     let mut group = c.benchmark_group("projection");
     let from = last - Duration::days(364);

@@ -13,6 +13,8 @@
 //! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of
 //!   lost capacity, calendar snapshots. Pure.
+//! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
+//!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
 //!   calendar from a projection snapshot, demand resampled from recent open days, percentiles over runs;
 //!   [`forecast::backtest`] compares past forecasts with what happened. Pure; it reads the projection's outputs
@@ -65,6 +67,7 @@ pub mod log;
 pub mod page;
 pub mod press;
 pub mod projection;
+pub mod rebuild;
 pub mod report;
 pub mod rules;
 pub mod sample;

@@ -279,6 +279,15 @@ impl Log {
         Scan::new(&self.inner.shared.tree, from.max(1), self.head().position)
     }
 
+    /// Overwrites the stored chunk that holds `position` with bytes no decoder accepts: damage, for tests of
+    /// readers' error paths.
+    #[cfg(test)]
+    pub(crate) fn damage_chunk_holding(&self, position: u64) {
+        let tree = &self.inner.shared.tree;
+        let (key, _) = tree.range(chunk_key(0)..=chunk_key(position)).next_back().expect("a chunk").expect("reads");
+        tree.insert(key, &b"\xffdamaged"[..]).expect("writes");
+    }
+
     /// Recomputes the digest chain and checks every entry, its seal and that no event id is stored twice; the
     /// head, or the first position that does not match.
     pub fn verify(&self) -> Result<Head, VerifyError> {

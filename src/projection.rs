@@ -6,7 +6,8 @@
 //! one row, and a late event recomputes from its own day on. "Known at position P" is a projection fed with
 //! positions 1..=P only; the caller builds it.
 //!
-//! Invariant: nothing here reads the disk, the clock or the network.
+//! Invariant: nothing here reads the disk, the clock or the network. The one concurrency inside is
+//! [`Folding::finish`] settling independent offices on scoped threads; the result does not depend on it.
 
 mod appointments;
 mod attribution;
@@ -104,14 +105,16 @@ impl Projection {
 
     /// Folds many events at once, as a rebuild does: each office sorts its new events and sweeps once.
     pub fn apply_all<'a>(&mut self, entries: impl IntoIterator<Item = (u64, &'a Event)>) {
-        for (position, event) in entries {
-            self.position = self.position.max(position);
-            match event.kind.office() {
-                Some(office) => self.office_mut(office).push(position, event),
-                None => self.push_global(position, event),
-            }
-        }
-        self.offices.values_mut().for_each(OfficeProjection::settle);
+        let mut folding = Folding { projection: std::mem::replace(self, Projection::new(self.config)) };
+        folding.push_all(entries);
+        *self = folding.finish();
+    }
+
+    /// Starts folding a stream of events in pieces: [`Folding::push_all`] takes each piece as it comes, and
+    /// [`Folding::finish`] computes the rows once at the end, as [`Projection::apply_all`] of the whole stream
+    /// would.
+    pub fn folding(self) -> Folding {
+        Folding { projection: self }
     }
 
     /// A projection of `entries`, built in one pass.
@@ -119,6 +122,14 @@ impl Projection {
         let mut projection = Projection::new(config);
         projection.apply_all(entries);
         projection
+    }
+
+    fn push(&mut self, position: u64, event: &Event) {
+        self.position = self.position.max(position);
+        match event.kind.office() {
+            Some(office) => self.office_mut(office).push(position, event),
+            None => self.push_global(position, event),
+        }
     }
 
     fn push_global(&mut self, position: u64, event: &Event) {
@@ -236,6 +247,79 @@ impl Projection {
             Some(o) => o.periods(as_of),
             None => Vec::new(),
         }
+    }
+}
+
+/// A projection taking events in without computing rows yet: what a rebuild holds while the log streams in.
+///
+/// Pushing only files each event with its office (and counts its day's tallies); the sort and sweep that compute
+/// the rows run once, in [`Folding::finish`]. Pushing the pieces of a stream one after the other and finishing
+/// gives exactly the projection that [`Projection::apply_all`] of the whole stream gives.
+#[derive(Debug)]
+pub struct Folding {
+    projection: Projection,
+}
+
+/// Below this many events waiting in all offices together, settling on other threads costs more than it saves
+/// (a thread costs tens of microseconds, settling a few thousand events milliseconds).
+const PARALLEL_SETTLE_MIN: usize = 8_192;
+
+impl Folding {
+    /// Takes `entries` in, in log order (positions increase across all pushes).
+    pub fn push_all<'a>(&mut self, entries: impl IntoIterator<Item = (u64, &'a Event)>) {
+        for (position, event) in entries {
+            self.projection.push(position, event);
+        }
+    }
+
+    /// Settles the office with the most events waiting, when that is cheap (it undoes no more events than it
+    /// merges); whether it did. For a rebuild waiting on its input: the time spent here is taken off
+    /// [`Folding::finish`], and the result is the same either way.
+    pub fn settle_some(&mut self) -> bool {
+        let office =
+            self.projection.offices.values_mut().filter(|o| o.pending_events() > 0).max_by_key(|o| o.pending_events());
+        match office {
+            Some(office) if office.settles_cheaply() => {
+                office.settle();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The position of the last event pushed.
+    pub fn position(&self) -> u64 {
+        self.projection.position
+    }
+
+    /// Sorts and sweeps each office's new events, and returns the settled projection.
+    ///
+    /// Offices are independent, so when several have many events waiting they are settled on threads of their
+    /// own (`std::thread::scope`, no IO). Each office's result is the same on whichever thread it is computed, so
+    /// the projection does not depend on it: this is still a pure, deterministic function of the events.
+    pub fn finish(self) -> Projection {
+        self.finish_settling(PARALLEL_SETTLE_MIN)
+    }
+
+    /// [`Folding::finish`], settling on several threads from `parallel_min` waiting events on.
+    fn finish_settling(self, parallel_min: usize) -> Projection {
+        let mut projection = self.projection;
+        let waiting: Vec<&mut OfficeProjection> =
+            projection.offices.values_mut().filter(|o| o.pending_events() > 0).collect();
+        let total: usize = waiting.iter().map(|o| o.pending_events()).sum();
+        if waiting.len() < 2 || total < parallel_min {
+            waiting.into_iter().for_each(OfficeProjection::settle);
+        } else {
+            std::thread::scope(|scope| {
+                let mut waiting = waiting.into_iter();
+                let here = waiting.next().expect("at least two offices wait");
+                for office in waiting {
+                    scope.spawn(move || office.settle());
+                }
+                here.settle();
+            });
+        }
+        projection
     }
 }
 

@@ -26,22 +26,8 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
         None => head.position,
     };
     let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
-    let mut events = Vec::with_capacity(until as usize);
-    let mut digest = [0u8; 32];
-    if until > 0 {
-        for entry in log.scan(1) {
-            let entry = entry.context("reading the log")?;
-            if entry.position > until {
-                break;
-            }
-            digest = entry.digest;
-            events.push((entry.position, entry.event));
-            if entry.position == until {
-                break;
-            }
-        }
-    }
-    let projection = Projection::from_entries(config, events.iter().map(|(p, e)| (*p, e)));
+    let rebuilt = crate::rebuild::fold(&log, Projection::new(config), [0; 32], until).context("reading the log")?;
+    let (projection, digest) = (rebuilt.projection, rebuilt.digest);
     let provenance =
         Provenance { position: until, digest: hex::encode(digest), definitions: crate::press::DEFINITIONS_VERSION };
     Ok(Loaded { projection, provenance })

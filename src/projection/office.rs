@@ -220,6 +220,19 @@ impl OfficeProjection {
         self.pending.push(Ev { key, day, change });
     }
 
+    /// How many events wait for [`OfficeProjection::settle`].
+    pub(crate) fn pending_events(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether settling now would undo no more swept events than wait to be merged (so that settling in pieces
+    /// costs at most twice the work of settling once: true of a log appended roughly in business-time order).
+    pub(crate) fn settles_cheaply(&self) -> bool {
+        let Some(earliest) = self.pending.iter().map(|e| e.key).min() else { return false };
+        let undone = self.events.len() - self.events.partition_point(|e| e.key < earliest);
+        undone <= self.pending.len()
+    }
+
     /// Merges the pending events into the sweep and recomputes the rows they change.
     pub(crate) fn settle(&mut self) {
         if self.pending.is_empty() {

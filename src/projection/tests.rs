@@ -107,3 +107,51 @@ fn lost_slots_go_to_the_holiday_first_and_add_up() {
     assert!((a.share_of_planned - 0.3).abs() < 1e-9);
     assert!((a.by_cause[0].1.working_days - 2.0).abs() < 1e-9);
 }
+
+#[test]
+fn offices_settled_on_threads_of_their_own_equal_offices_settled_one_after_the_other() {
+    let evs = crate::sample::events(5, 3_000);
+    let folding = |cut: usize| {
+        let mut folding = Projection::new(Config::default()).folding();
+        // Pushed in two pieces, as a streamed rebuild does.
+        folding.push_all(evs[..cut].iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+        folding.push_all(evs[cut..].iter().enumerate().map(|(i, e)| (cut as u64 + i as u64 + 1, e)));
+        folding
+    };
+    let serial = folding(1_234).finish_settling(usize::MAX);
+    let parallel = folding(2_000).finish_settling(0);
+    let offices = serial.offices();
+    assert!(offices.len() > 1, "the sample has several offices");
+    assert_eq!(offices, parallel.offices());
+    for info in &offices {
+        let (first, last) = (info.first_event_date, info.last_event_date);
+        assert_eq!(serial.series(&info.office, first, last), parallel.series(&info.office, first, last));
+        assert_eq!(serial.attribution(&info.office, first, last), parallel.attribution(&info.office, first, last));
+    }
+    assert_eq!(serial.position(), parallel.position());
+}
+
+#[test]
+fn settling_some_offices_between_pieces_ends_where_one_settle_ends_in_order_or_not() {
+    let mut evs = crate::sample::events(6, 2_000);
+    // A stretch in reverse business time, so that some pieces cannot settle cheaply.
+    evs[700..1_100].reverse();
+    let entries = || evs.iter().enumerate().map(|(i, e)| (i as u64 + 1, e));
+    let once = Projection::from_entries(Config::default(), entries());
+    let mut folding = Projection::new(Config::default()).folding();
+    let mut settled = 0;
+    for piece in entries().collect::<Vec<_>>().chunks(97) {
+        folding.push_all(piece.iter().copied());
+        while folding.settle_some() {
+            settled += 1;
+        }
+    }
+    assert!(settled > 0, "some pieces settled early");
+    let pieces = folding.finish();
+    for info in &once.offices() {
+        let (first, last) = (info.first_event_date, info.last_event_date);
+        assert_eq!(once.series(&info.office, first, last), pieces.series(&info.office, first, last));
+        assert_eq!(once.attribution(&info.office, first, last), pieces.attribution(&info.office, first, last));
+    }
+    assert_eq!(once.offices(), pieces.offices());
+}

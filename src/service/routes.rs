@@ -251,7 +251,9 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     let count = events.len();
     let log = state.log.clone();
     let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || log.append(events)).await.map_err(internal)?;
+    // The handler keeps the batch to fold its new events in afterwards without reading them back from the log.
+    let sent = events.clone();
+    let result = tokio::task::spawn_blocking(move || log.append(sent)).await.map_err(internal)?;
     state.metrics.append_seconds.observe(started.elapsed().as_secs_f64());
     let receipt = match result {
         Ok(receipt) => receipt,
@@ -273,7 +275,11 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     state.metrics.events_appended.inc_by(receipt.appended as u64);
     // Fold the new entries in before answering, so that a client reads its own writes after the 200.
     let catcher = Arc::clone(&state);
-    tokio::task::spawn_blocking(move || catcher.catch_up()).await.map_err(internal)?.map_err(internal)?;
+    let folded = receipt.clone();
+    tokio::task::spawn_blocking(move || catcher.fold_appended(&folded, &events))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
     tracing::debug!(events = count, appended = receipt.appended, "batch appended");
     Ok(json(&AppendBody {
         appended: receipt.appended,

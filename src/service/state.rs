@@ -4,10 +4,12 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use chrono::{NaiveDate, Utc};
 
+use crate::domain::event::Event;
 use crate::log::codec::Digest;
-use crate::log::{Log, ReadError};
+use crate::log::{AppendReceipt, Log, ReadError};
 use crate::press::Provenance;
 use crate::projection::{Config as ProjectionConfig, Projection};
+use crate::rules::Outcome;
 use crate::service::Config;
 use crate::service::known_at::KnownAtCache;
 use crate::service::metrics::Metrics;
@@ -97,12 +99,74 @@ impl State {
         self.current.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Folds the durable entries past the projection's position into it. Blocking: scans the log first, without
-    /// the projection lock, then takes the write lock for the fold alone.
+    /// Folds the durable entries past the projection's position into it. Blocking: reads the log first, without
+    /// the projection lock, then takes the write lock for the fold alone. An empty projection (the initial build)
+    /// is built by [`crate::rebuild::fold`], reading and folding at once, and swapped in whole.
     pub fn catch_up(&self) -> Result<(), ReadError> {
         let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|e| e.into_inner());
+        let (position, config) = {
+            let current = self.read();
+            (current.projection.position(), *current.projection.config())
+        };
+        if position == 0 {
+            let rebuilt = crate::rebuild::fold(&self.log, Projection::new(config), [0; 32], u64::MAX)?;
+            if rebuilt.position > 0 {
+                let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+                *current = Current { projection: rebuilt.projection, digest: rebuilt.digest };
+            }
+            return Ok(());
+        }
+        self.fold_stored(self.log.head().position)
+    }
+
+    /// Folds the entries of a batch this service just appended durably, straight from `events` (the batch as
+    /// sent, whose `receipt` says which events were new and where they lie), so that the caller reads its own
+    /// writes; whatever else lies between the projection and `receipt.last_position` is read from the log.
+    ///
+    /// The projection only ever grows in log order, one position after the other: appenders fold one at a time,
+    /// and an appender whose batch lies past entries not yet folded (a concurrent batch whose appender has not
+    /// come round yet) reads those from the log first. Events already folded (by such a read, or by another
+    /// appender) and duplicates (idempotent resends, already in the log at earlier positions) are not folded
+    /// again. Blocking.
+    pub fn fold_appended(&self, receipt: &AppendReceipt, events: &[Event]) -> Result<(), ReadError> {
+        let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|e| e.into_inner());
+        let new: Vec<(u64, &Event)> = receipt
+            .outcomes
+            .iter()
+            .zip(events)
+            .filter_map(|(outcome, event)| match outcome {
+                Outcome::New(position) => Some((*position, event)),
+                Outcome::Duplicate(_) => None,
+            })
+            .collect();
+        let position = self.read().projection.position();
+        let fresh = new.partition_point(|(p, _)| *p <= position);
+        // The positions of a batch's new events are consecutive and end at `last_position`; anything else means
+        // the receipt and the events do not belong together, and the log is asked instead.
+        let consecutive =
+            new.windows(2).all(|w| w[1].0 == w[0].0 + 1) && new.last().is_none_or(|(p, _)| *p == receipt.last_position);
+        if let (true, Some(&(first, _))) = (consecutive, new.get(fresh)) {
+            if first > position + 1 {
+                self.fold_stored(first - 1)?;
+            }
+            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+            if current.projection.position() + 1 == first {
+                current.projection.apply_all(new[fresh..].iter().copied());
+                current.digest = receipt.digest;
+            }
+        }
+        self.fold_stored(receipt.last_position)
+    }
+
+    /// Folds the durable entries after the projection's position up to `until`, read from the log. The caller
+    /// holds `catching_up`.
+    fn fold_stored(&self, until: u64) -> Result<(), ReadError> {
         let from = self.read().projection.position() + 1;
-        let entries = self.log.scan(from).collect::<Result<Vec<_>, _>>()?;
+        if until < from {
+            return Ok(());
+        }
+        let wanted = (until - from + 1) as usize;
+        let entries = self.log.scan(from).take(wanted).collect::<Result<Vec<_>, _>>()?;
         let Some(last) = entries.last() else { return Ok(()) };
         let digest = last.digest;
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
@@ -127,22 +191,15 @@ impl State {
         if let Some(hit) = self.known_at.get(position) {
             return Ok(hit);
         }
-        let mut known = match self.known_at.nearest_below(position) {
+        let base = match self.known_at.nearest_below(position) {
             Some(base) => Current::clone(&base),
             None => {
                 let config = *self.read().projection.config();
                 Current { projection: Projection::new(config), digest: [0; 32] }
             }
         };
-        let from = known.projection.position() + 1;
-        if position >= from {
-            let wanted = (position - from + 1) as usize;
-            let entries = self.log.scan(from).take(wanted).collect::<Result<Vec<_>, _>>()?;
-            if let Some(last) = entries.last() {
-                known.digest = last.digest;
-            }
-            known.projection.apply_all(entries.iter().map(|e| (e.position, &e.event)));
-        }
+        let rebuilt = crate::rebuild::fold(&self.log, base.projection, base.digest, position)?;
+        let known = Current { projection: rebuilt.projection, digest: rebuilt.digest };
         let known = Arc::new(known);
         self.known_at.insert(Arc::clone(&known), self.log.head().position);
         Ok(known)
@@ -153,3 +210,6 @@ impl State {
         self.known_at.positions()
     }
 }
+
+#[cfg(test)]
+mod tests;
