@@ -316,4 +316,3 @@ fn legends_keep_clear_of_both_edges() {
         }
     }
 }
-

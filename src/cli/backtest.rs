@@ -139,7 +139,8 @@ pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
             actual(p.actual),
             yes_no(p.in_central_85),
             yes_no(p.in_central_95),
-            p.error_days.map_or_else(|| "–".to_string(), |e| format!("{e:+} {}", if e.abs() == 1 { "day" } else { "days" })),
+            p.error_days
+                .map_or_else(|| "–".to_string(), |e| format!("{e:+} {}", if e.abs() == 1 { "day" } else { "days" })),
         );
     }
     s += &format!(

@@ -25,7 +25,6 @@ use chrono::NaiveDate;
 use prometheus::{Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts};
 use prometheus::{IntGaugeVec, Registry, TextEncoder};
 
-use crate::domain::id::OfficeId;
 use crate::exposition::{self, Counts};
 use crate::service::state::State;
 
@@ -39,15 +38,17 @@ pub struct Metrics {
     log_position: IntGauge,
     projection_position: IntGauge,
     projection_lag: IntGauge,
-    totals: Mutex<Option<Totals>>,
+    /// The business figures' text as of one projection position and day: they change with neither between appends,
+    /// and computing them can be dear (the free slots ahead need the calendar as known today, which means rewinding
+    /// the events dated after today), so a scrape between two appends costs a copy.
+    business: Mutex<Option<Business>>,
 }
 
-/// The cumulative counts of every office, as of one projection position and day.
-#[derive(Clone)]
-struct Totals {
+/// The business figures of every office as of one projection position and day, as Prometheus text.
+struct Business {
     position: u64,
     today: NaiveDate,
-    offices: Vec<(OfficeId, Counts)>,
+    text: String,
 }
 
 impl Metrics {
@@ -105,7 +106,7 @@ impl Metrics {
             log_position,
             projection_position,
             projection_lag,
-            totals: Mutex::new(None),
+            business: Mutex::new(None),
         })
     }
 }
@@ -115,14 +116,19 @@ pub fn render(state: &State) -> String {
     let metrics = &state.metrics;
     let head = state.log.head().position;
     let today = state.today();
-    let mut business = String::new();
-    let position = {
+    let (position, business) = {
         let current = state.read();
         let projection = &current.projection;
         let position = projection.position();
-        let totals = totals(metrics, projection, position, today);
-        write_business(&mut business, projection, today, &totals);
-        position
+        let mut cache = metrics.business.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.as_ref().filter(|b| b.position == position && b.today == today) {
+            Some(b) => (position, b.text.clone()),
+            None => {
+                let text = business_text(projection, today);
+                *cache = Some(Business { position, today, text: text.clone() });
+                (position, text)
+            }
+        }
     };
     metrics.log_position.set(head as i64);
     metrics.projection_position.set(position as i64);
@@ -135,32 +141,16 @@ pub fn render(state: &State) -> String {
     text
 }
 
-/// The cumulative counts, from the cache when the projection and the day are unchanged.
-fn totals(metrics: &Metrics, projection: &crate::projection::Projection, position: u64, today: NaiveDate) -> Totals {
-    let mut cache = metrics.totals.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(t) = cache.as_ref().filter(|t| t.position == position && t.today == today) {
-        return t.clone();
-    }
-    let offices = projection
-        .offices()
-        .into_iter()
-        .map(|info| (info.office.clone(), Counts::up_to(projection, &info.office, today)))
-        .collect();
-    let totals = Totals { position, today, offices };
-    *cache = Some(totals.clone());
-    totals
-}
-
 /// The business samples of every office as of `today`; names and help texts come from [`crate::exposition`],
 /// which the OpenMetrics history export shares.
-fn write_business(out: &mut String, projection: &crate::projection::Projection, today: NaiveDate, totals: &Totals) {
+fn business_text(projection: &crate::projection::Projection, today: NaiveDate) -> String {
     let mut samples = Vec::new();
     for info in projection.offices() {
         let row = projection.row(&info.office, today);
-        let counts = totals.offices.iter().find(|(o, _)| *o == info.office).map(|(_, c)| *c).unwrap_or_default();
+        let counts = Counts::up_to(projection, &info.office, today);
         samples.extend(exposition::samples_of_day(projection, &info.office, &row, &counts));
     }
-    out.push_str(&exposition::prometheus_text(&samples));
+    exposition::prometheus_text(&samples)
 }
 
 /// Axum middleware: counts every request by route template (`unmatched` for 404s) and status, and times it.
