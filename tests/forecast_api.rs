@@ -5,47 +5,14 @@ use std::collections::HashSet;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use wartezeit::domain::time::Zone;
-use wartezeit::log::Log;
-use wartezeit::service::{self, Config, Token};
 
-const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
-
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    _dir: tempfile::TempDir,
+mod support {
+    pub mod server;
 }
 
+use support::server::{DATA_SET, Server};
+
 impl Server {
-    async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let log = Log::open(dir.path()).expect("opens");
-        let parsed: Vec<_> =
-            DATA_SET.lines().map(|l| wartezeit::domain::wire::parse_event(l).expect("a valid event")).collect();
-        let appender = log.clone();
-        tokio::task::spawn_blocking(move || appender.append(parsed).expect("appended")).await.unwrap();
-        let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new("test-token-0123456789"));
-        config.as_of = Some("2020-06-24".parse().unwrap());
-        let app = service::build(config, log).expect("builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        app.ready().await;
-        // The server task ends with the test's runtime.
-        tokio::spawn(service::run(listener, app.router, std::future::pending::<()>()));
-        Server { base, client: reqwest::Client::new(), _dir: dir }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("a response")
-    }
-
-    async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.json().await.expect("JSON")
-    }
-
     /// Asserts a 400 problem+json whose detail names `parameter`.
     async fn bad(&self, path: &str, parameter: &str) {
         let response = self.get(path).await;
@@ -58,7 +25,7 @@ impl Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_forecast_is_reproducible_bounded_and_described() {
-    let server = Server::start().await;
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
     let path = "/api/v1/forecast?as_of=2020-06-24&runs=300&seed=7";
     let body = server.get_json(path).await;
     assert_eq!(body, server.get_json(path).await, "the same seed gives the same forecast");

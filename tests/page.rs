@@ -3,66 +3,21 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use wartezeit::domain::time::Zone;
-use wartezeit::log::Log;
-use wartezeit::service::{self, Config};
 
-const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
-
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
+mod support {
+    pub mod server;
 }
 
+use support::server::{DATA_SET, Server, content_type};
+
 impl Server {
-    /// A server over `events` with the evaluation day fixed (as `tests/service.rs` starts it).
-    async fn start(events: &str, as_of: &str) -> Server {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let log = Log::open(dir.path()).expect("opens");
-        let parsed: Vec<_> = events
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| wartezeit::domain::wire::parse_event(l).expect("a valid event"))
-            .collect();
-        if !parsed.is_empty() {
-            let log = log.clone();
-            tokio::task::spawn_blocking(move || log.append(parsed).expect("appended")).await.unwrap();
-        }
-        let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), None);
-        config.as_of = Some(as_of.parse().unwrap());
-        let app = service::build(config, log).expect("builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        app.ready().await;
-        let served = tokio::spawn(service::run(listener, app.router, async {
-            let _ = stopped.await;
-        }));
-        Server { base, client: reqwest::Client::new(), stop: Some(stop), served: Some(served), _dir: dir }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("a response")
-    }
-
+    /// `GET path` as a browser would: 200, HTML, the page's text.
     async fn page(&self, path: &str) -> String {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         assert_eq!(content_type(&response), "text/html; charset=utf-8", "GET {path}");
         response.text().await.unwrap()
     }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.served.take().unwrap().await.unwrap().expect("served cleanly");
-    }
-}
-
-fn content_type(response: &reqwest::Response) -> String {
-    response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 async fn assert_problem(response: reqwest::Response, status: u16, parameter: Option<&str>) {
@@ -138,7 +93,7 @@ fn json_number(v: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_chart_in_both_formats_has_its_type_size_and_cache_headers() {
-    let server = Server::start(DATA_SET, "2020-06-24").await;
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
     for name in ["backlog", "wait", "flow", "attribution", "forecast"] {
         let png = server.get(&format!("/charts/{name}.png?width=640&height=320&lang=en")).await;
         assert_eq!(png.status(), StatusCode::OK, "{name}.png");
@@ -170,7 +125,7 @@ async fn every_chart_in_both_formats_has_its_type_size_and_cache_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_chart_requests_are_problems_naming_what_is_wrong() {
-    let server = Server::start(DATA_SET, "2020-06-24").await;
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
     for path in ["/charts/pie.png", "/charts/wait.gif", "/charts/wait"] {
         assert_problem(server.get(path).await, 404, None).await;
     }
@@ -192,7 +147,7 @@ async fn bad_chart_requests_are_problems_naming_what_is_wrong() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
-    let server = Server::start(DATA_SET, "2020-06-24").await;
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
     let html = server.page("/").await;
     let summary: Value = server.get("/api/v1/summary?as_of=2020-06-24").await.json().await.unwrap();
     assert_eq!(tile_value(&html, "backlog"), json_number(&summary["backlog"]["today"]));
@@ -228,7 +183,7 @@ async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_form_chooses_the_day_and_bad_values_name_their_parameter() {
-    let server = Server::start(DATA_SET, "2020-06-24").await;
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
     let march = server.page("/?as_of=2020-03-02").await;
     let summary: Value = server.get("/api/v1/summary?as_of=2020-03-02").await.json().await.unwrap();
     assert_eq!(tile_value(&march, "backlog"), json_number(&summary["backlog"]["today"]));
@@ -242,7 +197,7 @@ async fn the_form_chooses_the_day_and_bad_values_name_their_parameter() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_empty_log_gives_a_page_that_says_there_is_no_data_yet() {
-    let server = Server::start("", "2020-06-24").await;
+    let server = Server::start("", Some("2020-06-24")).await;
     let html = server.page("/").await;
     assert!(html.contains("Noch keine Daten"), "{html}");
     assert!(server.page("/?lang=en").await.contains("No data yet"));

@@ -5,80 +5,18 @@ use std::collections::{BTreeMap, HashSet};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use wartezeit::domain::time::Zone;
-use wartezeit::log::Log;
-use wartezeit::service::{self, Config, Token};
+use wartezeit::service;
 
 mod support {
     pub mod schema;
+    pub mod server;
 }
 
-const TOKEN: &str = "test-token-0123456789";
-const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
-
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    log: Log,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
-}
+use support::server::{DATA_SET, Server, TOKEN};
 
 impl Server {
-    /// A server over `events` (appended before it starts), with the test token and the given evaluation day.
-    async fn start(events: &str, as_of: Option<&str>) -> Server {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let log = Log::open(dir.path()).expect("opens");
-        let parsed: Vec<_> = events
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| wartezeit::domain::wire::parse_event(l).expect("a valid event"))
-            .collect();
-        if !parsed.is_empty() {
-            let log = log.clone();
-            tokio::task::spawn_blocking(move || log.append(parsed).expect("appended")).await.unwrap();
-        }
-        let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new(TOKEN));
-        config.as_of = as_of.map(|d| d.parse().unwrap());
-        let app = service::build(config, log.clone()).expect("builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        app.ready().await;
-        let served = tokio::spawn(service::run(listener, app.router, async {
-            let _ = stopped.await;
-        }));
-        Server { base, client: reqwest::Client::new(), log, stop: Some(stop), served: Some(served), _dir: dir }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("a response")
-    }
-
-    async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.json().await.expect("JSON")
-    }
-
-    async fn post(&self, body: String, content_type: &str, token: Option<&str>) -> reqwest::Response {
-        let mut request =
-            self.client.post(format!("{}/api/v1/events", self.base)).header("content-type", content_type).body(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("a response")
-    }
-
     async fn post_events(&self, events: &[Value]) -> reqwest::Response {
         self.post(serde_json::to_string(events).unwrap(), "application/json", Some(TOKEN)).await
-    }
-
-    /// Stops the server gracefully and waits for it.
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.served.take().unwrap().await.unwrap().expect("served cleanly");
     }
 }
 
