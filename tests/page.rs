@@ -163,6 +163,7 @@ async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
     let forecast: Value = server.get("/api/v1/forecast?as_of=2020-06-24").await.json().await.unwrap();
     let p50 = forecast["wait_target"]["p50"].as_str().expect("a date as of 2020-06-24");
     assert_eq!(tile_value(&html, "back-to-normal"), p50);
+    assert!(html.contains("drittnächster Termin in höchstens 7 Tagen · 2.000 Simulationen"), "the tile's note");
     assert!(html.contains("voraussichtlich bis"), "the press statement's outlook sentence");
 
     let mut images = attributes(&html, "src");

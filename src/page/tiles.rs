@@ -152,7 +152,12 @@ pub fn from_forecast(f: &crate::forecast::Forecast) -> Tile {
         note: Some(Note::Text {
             de: format!(
                 "{by85_de} · drittnächster Termin in höchstens {} · {} Simulationen",
-                words::days(target, Lang::De),
+                // Dative after "in": "in höchstens 7 Tagen".
+                if target == 1 {
+                    "1 Tag".to_owned()
+                } else {
+                    format!("{} Tagen", crate::lang::integer(u64::from(target), Lang::De))
+                },
                 crate::lang::integer(u64::from(f.config.runs), Lang::De)
             ),
             en: format!(
