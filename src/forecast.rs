@@ -72,7 +72,7 @@ use crate::domain::id::OfficeId;
 use crate::projection::{CalendarSnapshot, DEFAULT_HORIZON_DAYS, DayRow};
 
 use inputs::Observed;
-pub use inputs::ServiceInputs;
+pub use inputs::{FollowUp, ServiceInputs};
 use stats::{NEVER, nearest_rank_per_mille};
 
 /// The days after D at which the wait's distribution is reported: 2, 4 and 8 weeks.
@@ -103,6 +103,9 @@ pub struct ForecastConfig {
     pub window_open_days: u32,
     /// H of DOMAIN.md: how far ahead next_available_days looks.
     pub wait_horizon_days: u32,
+    /// Whether follow-up visits (identity document pick-ups) are booked from attended appointments rather than
+    /// resampled ([`inputs::FollowUp`]).
+    pub follow_ups: bool,
 }
 
 impl Default for ForecastConfig {
@@ -115,6 +118,7 @@ impl Default for ForecastConfig {
             backlog_level: None,
             window_open_days: 28,
             wait_horizon_days: DEFAULT_HORIZON_DAYS,
+            follow_ups: true,
         }
     }
 }

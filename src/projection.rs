@@ -18,7 +18,7 @@ mod row;
 mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
-pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange};
+pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange, ServiceDay};
 pub use row::DayRow;
 pub use summary::{Change, Summary};
 
@@ -187,18 +187,14 @@ impl Projection {
         }
     }
 
-    /// The bookings of `office` per service, one map per day from `from` to `to` (inclusive); the per-service split
-    /// of [`DayRow::bookings`], for the forecast.
-    pub fn bookings_by_service(
-        &self,
-        office: &OfficeId,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Vec<BTreeMap<crate::domain::id::ServiceId, u32>> {
+    /// The bookings and attended appointments of `office` per service, one [`ServiceDay`] per day from `from` to
+    /// `to` (inclusive): the per-service split of [`DayRow::bookings`] and [`DayRow::served_appointments`], for the
+    /// forecast.
+    pub fn service_days(&self, office: &OfficeId, from: NaiveDate, to: NaiveDate) -> Vec<ServiceDay> {
         let days = from.iter_days().take_while(|d| *d <= to);
         match self.offices.get(office) {
-            Some(o) => days.map(|d| o.bookings_by_service(d)).collect(),
-            None => days.map(|_| BTreeMap::new()).collect(),
+            Some(o) => days.map(|d| o.service_day(d)).collect(),
+            None => days.map(|_| ServiceDay::default()).collect(),
         }
     }
 

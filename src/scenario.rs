@@ -161,5 +161,14 @@ pub fn kaiserslautern_2020(seed: u64) -> Simulation {
     Simulation { events: sim.events, days: sim.days }
 }
 
+/// The same year as [`kaiserslautern_2020`] with the same seed, but without the city's decisions taken after
+/// `last_decision_day`: the year as it would have gone under the plans, closures and policies known that day. Up
+/// to that day the events are the same, byte for byte; this is what a forecast made that day can be judged
+/// against (see `tests/forecast_backtest.rs`).
+pub fn kaiserslautern_2020_decided_by(seed: u64, last_decision_day: NaiveDate) -> Simulation {
+    let sim = sim::Sim::decided_by(seed, last_decision_day).run();
+    Simulation { events: sim.events, days: sim.days }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,23 +1,15 @@
 //! The 2020 Kaiserslautern scenario told with the service's own figures: the press release's calibration facts and
 //! the attribution of lost capacity, computed by the projection from the committed data set.
 
-use std::sync::OnceLock;
+mod support {
+    pub mod data_set;
+}
 
 use chrono::NaiveDate;
-use wartezeit::domain::event::Event;
 use wartezeit::domain::id::OfficeId;
-use wartezeit::domain::wire::parse_event;
-use wartezeit::projection::{Config, LossCause, Projection};
+use wartezeit::projection::LossCause;
 
-const DATA: &str = include_str!("../data/kaiserslautern-2020.ndjson");
-
-fn projection() -> &'static Projection {
-    static PROJECTION: OnceLock<Projection> = OnceLock::new();
-    PROJECTION.get_or_init(|| {
-        let events: Vec<Event> = DATA.lines().map(|l| parse_event(l).expect("the data set parses")).collect();
-        Projection::from_entries(Config::default(), events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)))
-    })
-}
+use support::data_set::projection;
 
 fn office() -> OfficeId {
     OfficeId::parse("kl-buergercenter").unwrap()

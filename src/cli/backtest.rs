@@ -12,7 +12,7 @@ use crate::cli::forecast::Format;
 use crate::cli::load;
 use crate::domain::id::OfficeId;
 use crate::forecast::ForecastConfig;
-use crate::forecast::backtest::{Actual, BacktestPoint, BacktestReport, ProjectionHistory};
+use crate::forecast::backtest::{Actual, BacktestPoint, BacktestReport, ChangedAfter, ProjectionHistory};
 
 /// `wartezeit backtest --office O --from D1 --to D2 --every 7 [--target-days N] [--runs N] [--seed N]
 /// [--format json|table]`.
@@ -39,6 +39,10 @@ pub struct BacktestArgs {
     /// The random seed of every forecast.
     #[arg(long, default_value_t = ForecastConfig::default().seed)]
     pub seed: u64,
+    /// Resample identity document pick-ups like any other booking instead of booking them from the attended
+    /// applications of the last five weeks (see the README's forecast section).
+    #[arg(long)]
+    pub no_follow_ups: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -59,6 +63,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode>
         seed: args.seed,
         target_wait_days: args.target_days,
         wait_horizon_days: projection.config().horizon_days,
+        follow_ups: !args.no_follow_ups,
         ..ForecastConfig::default()
     };
     let history = ProjectionHistory { projection, office: &office, last_day };
@@ -101,6 +106,20 @@ fn actual(actual: Actual) -> String {
     }
 }
 
+/// The decisions taken after a forecast, in a few words: "capacity +370 from 2020-07-13; policy
+/// ausweis-abholung 2020-06-29"; "–" when its plans held.
+fn changed(changed: &ChangedAfter) -> String {
+    let mut parts = Vec::new();
+    if let Some(from) = changed.capacity_from {
+        parts.push(format!("capacity {:+} from {from}", changed.capacity_slots));
+    }
+    for p in &changed.policies {
+        let what = if p.appointment_required { "appointment" } else { "no appointment" };
+        parts.push(format!("{} {what} from {}", p.service, p.effective_from));
+    }
+    if parts.is_empty() { "–".to_string() } else { parts.join("; ") }
+}
+
 fn yes_no(hit: Option<bool>) -> &'static str {
     match hit {
         Some(true) => "yes",
@@ -126,12 +145,12 @@ pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
         report.office, report.target_wait_days, config.runs, config.seed
     );
     s += &format!(
-        "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {}\n",
-        "as of", "p50", "p85", "p95", "actual", "in 85", "in 95", "error"
+        "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {:<9}  {}\n",
+        "as of", "p50", "p85", "p95", "actual", "in 85", "in 95", "error", "decided later"
     );
     for p in &report.points {
         s += &format!(
-            "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {}\n",
+            "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {:<9}  {}\n",
             p.as_of,
             when(p.p50),
             when(p.p85),
@@ -141,12 +160,21 @@ pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
             yes_no(p.in_central_95),
             p.error_days
                 .map_or_else(|| "–".to_string(), |e| format!("{e:+} {}", if e.abs() == 1 { "day" } else { "days" })),
+            changed(&p.changed_after),
         );
     }
     s += &format!(
         "\nCoverage of the central 85 % interval: {}\nCoverage of the central 95 % interval: {}\n",
         share(report.coverage_85, &report.points, |p| p.in_central_85),
         share(report.coverage_95, &report.points, |p| p.in_central_95),
+    );
+    let held: Vec<BacktestPoint> = report.points.iter().filter(|p| p.changed_after.held()).cloned().collect();
+    s += &format!(
+        "Forecasts whose plans and policies held up to the outcome: {} of {}; their coverage 85 %: {}, 95 %: {}\n",
+        report.plans_held,
+        report.points.len(),
+        share(report.coverage_85_plans_held, &held, |p| p.in_central_85),
+        share(report.coverage_95_plans_held, &held, |p| p.in_central_95),
     );
     s += &match report.median_abs_error_days {
         Some(e) => format!("Median absolute error of the p50 date: {e} {}\n", if e == 1 { "day" } else { "days" }),

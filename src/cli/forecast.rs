@@ -43,6 +43,10 @@ pub struct ForecastArgs {
     /// The random seed; the same seed gives the same forecast.
     #[arg(long, default_value_t = ForecastConfig::default().seed)]
     pub seed: u64,
+    /// Resample identity document pick-ups like any other booking instead of booking them from the attended
+    /// applications of the last five weeks (see the README's forecast section).
+    #[arg(long)]
+    pub no_follow_ups: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -57,6 +61,7 @@ impl ForecastArgs {
             target_wait_days: self.target_days,
             backlog_level: self.backlog_level,
             wait_horizon_days: projection.config().horizon_days,
+            follow_ups: !self.no_follow_ups,
             ..ForecastConfig::default()
         }
     }
@@ -129,13 +134,39 @@ pub fn table(f: &Forecast) -> String {
     let cancel = o.cancellation_rate_by_weekday.iter().copied().fold(0.0, f64::max) * 100.0;
     s += &format!(
         "Fitted on {} open days {} to {}: bookings Mon–Sun {}; cancellations up to {cancel:.2} % of the backlog \
-         a day; no-shows {:.1} %\n\n",
+         a day; no-shows {:.1} %\n",
         o.open_days,
         o.window_first_day,
         o.window_last_day,
         by_weekday.join(" "),
         o.no_show_rate * 100.0
     );
+    for d in &o.dropped_demand {
+        s += &format!(
+            "Left out from {}: {} ({:.1} bookings per open day), which needs no appointment then\n",
+            d.from, d.service, d.mean_bookings_per_open_day
+        );
+    }
+    for fu in &o.follow_ups {
+        let r = &fu.rule;
+        let after: Vec<&str> = r.after.iter().map(|s| s.as_str()).collect();
+        s += &format!(
+            "Follow-ups: {} booked {}–{} days after each attended {}: {:.0} still to come from appointments \
+             attended by {}, then {:.2} per ended appointment of the other services",
+            r.service,
+            r.lag_days[0],
+            r.lag_days[1],
+            after.join(" or "),
+            fu.expected_from_attended,
+            f.as_of,
+            fu.per_ended_appointment
+        );
+        s += &match fu.appointment_free_from {
+            Some(day) => format!("; none booked from {day} (no appointment needed)\n"),
+            None => "\n".to_string(),
+        };
+    }
+    s += "\n";
     s += &reach_line(&format!("Wait ≤ {} days", f.wait_target.level), &f.wait_target);
     s += &reach_line(&format!("Backlog ≤ {}", f.backlog_target.level), &f.backlog_target);
     s += "\n";

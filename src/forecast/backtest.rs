@@ -6,6 +6,11 @@
 //! third_next_available_days, on a day the office was open. Reported: how often the actual day fell inside the
 //! central 85 % and 95 % intervals, how often it came by the 85 % date, and the median error of the p50 date.
 //!
+//! A forecast is made under the plans, closures and policies known at its day. When the office decides otherwise
+//! later (more slots, a closure, a service without appointment), the outcome is no longer the one forecast: each
+//! forecast notes what changed between its day and its outcome ([`ChangedAfter`]), and the coverage is reported
+//! over all forecasts and over those whose plans held.
+//!
 //! An actual that had not happened by the last known day is *censored*: such a forecast counts only where the
 //! outcome is already decided (its interval ended before the data did, so it missed), and is otherwise left out
 //! rather than guessed.
@@ -16,7 +21,7 @@ use serde::Serialize;
 use crate::domain::id::OfficeId;
 use crate::forecast::stats::nearest_rank_per_mille;
 use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast};
-use crate::projection::{CalendarSnapshot, DayRow, Projection};
+use crate::projection::{CalendarSnapshot, DayRow, PolicyChange, Projection};
 
 /// Where a back-test reads the past from.
 pub trait History {
@@ -25,6 +30,8 @@ pub trait History {
     fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf;
     /// The figures of `day` as known as of that day.
     fn row(&self, day: NaiveDate) -> DayRow;
+    /// The `policy_changed` events known as of `day`.
+    fn policies(&self, day: NaiveDate) -> Vec<PolicyChange>;
     /// The last day whose figures are known; later days are not looked at.
     fn last_day(&self) -> NaiveDate;
 }
@@ -53,6 +60,10 @@ impl History for ProjectionHistory<'_> {
 
     fn row(&self, day: NaiveDate) -> DayRow {
         self.projection.row(self.office, day)
+    }
+
+    fn policies(&self, day: NaiveDate) -> Vec<PolicyChange> {
+        self.projection.policies(self.office, day)
     }
 
     fn last_day(&self) -> NaiveDate {
@@ -89,6 +100,27 @@ pub struct BacktestPoint {
     pub by_p85: Option<bool>,
     /// actual − p50 in days, where both are dates.
     pub error_days: Option<i64>,
+    /// What the office decided after the forecast, up to its outcome.
+    pub changed_after: ChangedAfter,
+}
+
+/// The decisions taken after a forecast's day that change its days up to the outcome (the actual day, or the end
+/// of the horizon or of the data): the forecast could not know them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangedAfter {
+    /// The first day whose capacity, as known that day, differs from the one planned at the forecast's day.
+    pub capacity_from: Option<NaiveDate>,
+    /// Σ (capacity as known on the day − capacity as planned at the forecast's day) over those days, in slots.
+    pub capacity_slots: i64,
+    /// Policies decided after the forecast's day that take effect by the outcome.
+    pub policies: Vec<PolicyChange>,
+}
+
+impl ChangedAfter {
+    /// Whether the plans and policies known at the forecast's day held up to its outcome.
+    pub fn held(&self) -> bool {
+        self.capacity_from.is_none() && self.policies.is_empty()
+    }
 }
 
 /// The back-test's summary.
@@ -103,6 +135,11 @@ pub struct BacktestReport {
     pub by_p85_share: Option<f64>,
     /// Nearest-rank median of |actual − p50| in days.
     pub median_abs_error_days: Option<u32>,
+    /// How many forecasts saw their plans and policies hold up to the outcome ([`ChangedAfter::held`]).
+    pub plans_held: usize,
+    /// The coverages over those forecasts only; `None` when none of them is decided.
+    pub coverage_85_plans_held: Option<f64>,
+    pub coverage_95_plans_held: Option<f64>,
 }
 
 /// Why a back-test stopped.
@@ -155,7 +192,8 @@ pub fn backtest_with_progress(
         let made =
             forecast(&snapshot, &rows, &services, config).map_err(|source| BacktestError::Forecast { day, source })?;
         let actual = actual(history, day, config);
-        points.push(judge(&made, actual));
+        let changed = changed_after(history, &snapshot, &services.policies, actual, config);
+        points.push(judge(&made, actual, changed));
         office.get_or_insert(made.office);
         progress(day);
         match day.checked_add_days(Days::new(every as u64)) {
@@ -163,10 +201,12 @@ pub fn backtest_with_progress(
             None => break,
         }
     }
-    let share = |pick: fn(&BacktestPoint) -> Option<bool>| {
-        let decided: Vec<bool> = points.iter().filter_map(pick).collect();
+    let share_of = |held_only: bool, pick: fn(&BacktestPoint) -> Option<bool>| {
+        let counted = points.iter().filter(|p| !held_only || p.changed_after.held());
+        let decided: Vec<bool> = counted.filter_map(pick).collect();
         (!decided.is_empty()).then(|| decided.iter().filter(|&&hit| hit).count() as f64 / decided.len() as f64)
     };
+    let share = |pick| share_of(false, pick);
     let mut errors: Vec<u32> = points.iter().filter_map(|p| p.error_days).map(|e| e.unsigned_abs() as u32).collect();
     errors.sort_unstable();
     Ok(BacktestReport {
@@ -176,6 +216,9 @@ pub fn backtest_with_progress(
         coverage_95: share(|p| p.in_central_95),
         by_p85_share: share(|p| p.by_p85),
         median_abs_error_days: nearest_rank_per_mille(&errors, 500),
+        plans_held: points.iter().filter(|p| p.changed_after.held()).count(),
+        coverage_85_plans_held: share_of(true, |p| p.in_central_85),
+        coverage_95_plans_held: share_of(true, |p| p.in_central_95),
         points,
     })
 }
@@ -199,6 +242,34 @@ fn actual(history: &impl History, as_of: NaiveDate, config: &ForecastConfig) -> 
     if last >= horizon_end { Actual::NotWithinHorizon } else { Actual::Censored { known_until: last } }
 }
 
+/// What was decided after the forecast's day about its days up to the outcome: capacity that differs on the day
+/// from the plan in `snapshot`, and policies known by the outcome that were not known at the forecast's day.
+fn changed_after(
+    history: &impl History,
+    snapshot: &CalendarSnapshot,
+    known: &[PolicyChange],
+    actual: Actual,
+    config: &ForecastConfig,
+) -> ChangedAfter {
+    let as_of = snapshot.as_of;
+    let until = match actual {
+        Actual::Reached { date } => date,
+        Actual::NotWithinHorizon => as_of.checked_add_days(Days::new(config.horizon_days as u64)).unwrap_or(as_of),
+        Actual::Censored { known_until } => known_until,
+    };
+    let mut changed = ChangedAfter::default();
+    for (planned, day) in snapshot.capacity.iter().zip(as_of.iter_days().skip(1)).take_while(|(_, d)| *d <= until) {
+        let on_the_day = history.row(day).capacity;
+        if on_the_day != *planned {
+            changed.capacity_from.get_or_insert(day);
+            changed.capacity_slots += on_the_day as i64 - *planned as i64;
+        }
+    }
+    changed.policies =
+        history.policies(until).into_iter().filter(|p| p.effective_from <= until && !known.contains(p)).collect();
+    changed
+}
+
 /// Whether `actual` lies inside `interval`; `None` while it cannot be decided. An end that is `None` lies beyond the
 /// horizon.
 fn inside(interval: Interval, actual: Actual) -> Option<bool> {
@@ -214,7 +285,7 @@ fn inside(interval: Interval, actual: Actual) -> Option<bool> {
     }
 }
 
-fn judge(made: &Forecast, actual: Actual) -> BacktestPoint {
+fn judge(made: &Forecast, actual: Actual, changed_after: ChangedAfter) -> BacktestPoint {
     let reach = &made.wait_target;
     let error_days = match (actual, reach.p50) {
         (Actual::Reached { date }, Some(p50)) => Some((date - p50).num_days()),
@@ -232,6 +303,7 @@ fn judge(made: &Forecast, actual: Actual) -> BacktestPoint {
         in_central_95: inside(reach.central_95, actual),
         by_p85: inside(Interval { from: Some(NaiveDate::MIN), to: reach.p85 }, actual),
         error_days,
+        changed_after,
     }
 }
 
@@ -294,6 +366,10 @@ mod tests {
 
         fn row(&self, day: NaiveDate) -> DayRow {
             row(day, Some(if self.reached.contains(&day) { 7 } else { 20 }))
+        }
+
+        fn policies(&self, _day: NaiveDate) -> Vec<PolicyChange> {
+            Vec::new()
         }
 
         fn last_day(&self) -> NaiveDate {

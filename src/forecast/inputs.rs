@@ -27,11 +27,9 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use std::collections::BTreeMap;
-
 use crate::domain::id::ServiceId;
 use crate::forecast::{ForecastConfig, ForecastError};
-use crate::projection::{DayRow, PolicyChange};
+use crate::projection::{DayRow, PolicyChange, ServiceDay};
 
 /// The longest run of closed days that still counts as an ordinary weekend or holiday gap (Good Friday to Easter
 /// Monday is four); longer runs are closures.
@@ -50,7 +48,8 @@ pub struct Observed {
     pub window_last_day: NaiveDate,
     /// How many open days the window holds (fewer than asked when the history has fewer).
     pub open_days: u32,
-    /// Mean bookings per day, by weekday (Monday first), as resampled.
+    /// Mean bookings per day, by weekday (Monday first), as resampled: without the follow-up services, which are
+    /// booked from attended appointments instead ([`Observed::follow_ups`]).
     #[schema(value_type = Vec<f64>)]
     pub bookings_by_weekday: [f64; 7],
     /// Daily probability that a booked appointment is cancelled, by weekday (Monday first).
@@ -73,20 +72,83 @@ pub struct Observed {
     /// Services whose bookings the forecast leaves out from a day on, because a policy known at the as-of day makes
     /// them appointment-free.
     pub dropped_demand: Vec<DroppedDemand>,
+    /// The follow-up visits the forecast books from attended appointments instead of resampling them.
+    pub follow_ups: Vec<FollowUpObserved>,
 }
 
-/// What the forecast knows per service besides the daily rows: the bookings split by service and the policies.
+/// A service whose visits follow the attended appointments of other services some days later. An identity card or
+/// passport is produced by the Bundesdruckerei after the application and must then be picked up in person: each
+/// attended application comes back as one pick-up, three to five weeks on ([`FollowUp::id_documents`]).
+///
+/// The forecast books these visits from the appointments attended up to the as-of day and from the ones it
+/// simulates, instead of resampling the follow-up service's past bookings: those follow the applications of five
+/// weeks before, and after a closure they are nothing like the ones to come (see [`crate::forecast`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FollowUp {
+    /// The services whose attended appointments each lead to one follow-up visit.
+    #[schema(value_type = Vec<String>)]
+    pub after: Vec<ServiceId>,
+    /// The service of the follow-up visit.
+    #[schema(value_type = String)]
+    pub service: ServiceId,
+    /// The follow-up is booked this many days after the attended appointment: uniformly from the first to the last
+    /// (inclusive).
+    pub lag_days: [u32; 2],
+}
+
+impl FollowUp {
+    /// German identity documents: `personalausweis` and `reisepass` applications are picked up as
+    /// `ausweis-abholung` 21 to 35 days later, the Bundesdruckerei's production and delivery time.
+    pub fn id_documents() -> Self {
+        let id = |s| ServiceId::parse(s).expect("a valid service id");
+        FollowUp {
+            after: vec![id("personalausweis"), id("reisepass")],
+            service: id("ausweis-abholung"),
+            lag_days: [21, 35],
+        }
+    }
+
+    fn width(&self) -> usize {
+        (self.lag_days[1].saturating_sub(self.lag_days[0]) + 1) as usize
+    }
+}
+
+/// What the forecast took for one follow-up service, shown so a reader can check it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FollowUpObserved {
+    pub rule: FollowUp,
+    /// Its mean bookings per open day of the window, left out of the resampled demand.
+    pub mean_bookings_per_open_day: f64,
+    /// Follow-up bookings per ended appointment (attended or missed) of the other services, over the window's open
+    /// days: the `after` services' share of those attended there, times the share attended (1 − no-show rate).
+    /// The simulated days' appointments come back at this rate, less the follow-up appointments among them.
+    pub per_ended_appointment: f64,
+    /// The follow-up bookings still to come within the horizon from appointments attended up to the as-of day,
+    /// on days it needs an appointment (expected).
+    pub expected_from_attended: f64,
+    /// The first simulated day on which it needs no appointment under the policies known at the as-of day (its
+    /// visits walk in from then on, and are not booked).
+    pub appointment_free_from: Option<NaiveDate>,
+}
+
+/// What the forecast knows per service besides the daily rows: the bookings and attended appointments split by
+/// service, the policies, and which services follow others.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceInputs {
-    /// The bookings of each history day per service, one map per row of the history (same days, same order).
-    /// Empty: no split known, and policies cannot move the demand.
-    pub bookings: Vec<BTreeMap<ServiceId, u32>>,
+    /// The bookings and attended appointments of each history day per service, one per row of the history (same
+    /// days, same order). Empty: no split known, and neither policies nor follow-ups move the demand.
+    pub days: Vec<ServiceDay>,
     /// The `policy_changed` events known at the as-of day, in order of (`at`, position).
     pub policies: Vec<PolicyChange>,
+    /// The follow-up services the forecast books from attended appointments ([`ForecastConfig::follow_ups`]
+    /// switches them off).
+    pub follow_ups: Vec<FollowUp>,
 }
 
 impl ServiceInputs {
-    /// Reads the split of the bookings from `from` to `as_of` and the policies known as of `as_of` of `office`.
+    /// Reads the split per service from `from` to `as_of` and the policies known as of `as_of` of `office`, with
+    /// the German identity documents' pick-ups as the follow-up ([`FollowUp::id_documents`]; a log without those
+    /// services is not affected).
     pub fn take(
         projection: &crate::projection::Projection,
         office: &crate::domain::id::OfficeId,
@@ -94,8 +156,9 @@ impl ServiceInputs {
         as_of: NaiveDate,
     ) -> Self {
         ServiceInputs {
-            bookings: projection.bookings_by_service(office, from, as_of),
+            days: projection.service_days(office, from, as_of),
             policies: projection.policies(office, as_of),
+            follow_ups: vec![FollowUp::id_documents()],
         }
     }
 
@@ -137,6 +200,30 @@ pub(crate) struct Pools {
     pub(crate) len: u32,
     /// Per simulated day, the offset (v * len) of its variant.
     pub(crate) offset_of_day: Vec<u32>,
+    /// The follow-up visits, booked on top of the resampled demand.
+    pub(crate) follow_up: FollowUpDemand,
+}
+
+/// The follow-up visits of a forecast (see [`FollowUp`]); no rules: none.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FollowUpDemand {
+    /// Expected follow-up bookings on each simulated day from the appointments attended up to the as-of day.
+    pub(crate) expected: Vec<f64>,
+    /// The share of the backlog at the as-of day that is follow-up appointments: taken as the share of each
+    /// booked day's appointments that lead to no further follow-up.
+    pub(crate) share_of_backlog: f64,
+    pub(crate) rules: Vec<FollowUpRule>,
+}
+
+/// One follow-up service as the simulation uses it.
+#[derive(Debug, Clone)]
+pub(crate) struct FollowUpRule {
+    /// Expected follow-up bookings per ended appointment of the other services on each day of the lag range.
+    pub(crate) per_ended_per_day: f64,
+    /// The lag range in days, inclusive.
+    pub(crate) lag: (usize, usize),
+    /// Per simulated day: whether the follow-up is booked that day (its service needs an appointment then).
+    pub(crate) booked_on: Vec<bool>,
 }
 
 /// Checks the history and fits the pools and rates. `history` must be consecutive days ending at `as_of`.
@@ -158,9 +245,11 @@ pub(crate) fn fit(
         }
     }
 
-    if !services.bookings.is_empty() && services.bookings.len() != history.len() {
-        return Err(ForecastError::ServiceSplitMismatch { rows: history.len(), split: services.bookings.len() });
+    if !services.days.is_empty() && services.days.len() != history.len() {
+        return Err(ForecastError::ServiceSplitMismatch { rows: history.len(), split: services.days.len() });
     }
+    let follow_ups: &[FollowUp] =
+        if config.follow_ups && !services.days.is_empty() { &services.follow_ups } else { &[] };
 
     let weekday = |i: usize| history[i].date.weekday().num_days_from_monday() as usize;
     // gap[i]: the length of the run of closed days that day i belongs to (0 for an open day).
@@ -222,15 +311,20 @@ pub(crate) fn fit(
         };
         let start = days_of_weekday[..w].iter().map(Vec::len).sum::<usize>() as u32;
         *range = (start, start + days.len() as u32);
-        let bookings: u64 = days.iter().map(|&i| history[i].bookings as u64).sum();
-        bookings_by_weekday[w] = bookings as f64 / days.len() as f64;
         let cancelled: u64 = days.iter().map(|&i| history[i].cancellations as u64).sum();
         let exposed: u64 = days.iter().map(|&i| at_risk(i) as u64).sum();
         cancellation_rate[w] = if exposed == 0 { 0.0 } else { (cancelled as f64 / exposed as f64).min(1.0) };
         days_of_weekday[w] = days;
     }
     let pool_days: Vec<usize> = days_of_weekday.concat();
-    let (values, offset_of_day, dropped_demand) = demand_variants(history, services, &pool_days, &open, as_of, config);
+    let modelled: Vec<&ServiceId> = follow_ups.iter().map(|f| &f.service).collect();
+    let (values, offset_of_day, dropped_demand) =
+        demand_variants(history, services, &modelled, &pool_days, &open, as_of, config);
+    let (follow_up, follow_ups_observed) = follow_up_demand(history, services, follow_ups, &open, as_of, config);
+    for (mean, &(lo, hi)) in bookings_by_weekday.iter_mut().zip(&ranges) {
+        let pool = &values[lo as usize..hi as usize];
+        *mean = pool.iter().map(|&b| b as f64).sum::<f64>() / pool.len().max(1) as f64;
+    }
 
     let no_shows: u64 = open.iter().map(|&i| history[i].no_shows as u64).sum();
     let served: u64 = open.iter().map(|&i| history[i].served_appointments as u64).sum();
@@ -253,9 +347,78 @@ pub(crate) fn fit(
         mean_daily_capacity,
         catch_up_days_skipped: skipped,
         dropped_demand,
+        follow_ups: follow_ups_observed,
     };
     let len = pool_days.len() as u32;
-    Ok((Pools { values, ranges, cancellation_rate, len, offset_of_day }, observed))
+    Ok((Pools { values, ranges, cancellation_rate, len, offset_of_day, follow_up }, observed))
+}
+
+/// The follow-up visits to book (see [`FollowUp`]): those of the appointments attended in `history`, spread over
+/// their lag range, and the rate at which the simulated days' appointments add more, taken over the window's
+/// `open` days. A follow-up is booked only on days its service needs an appointment (booked on day t, it lands on
+/// t + 1 or later, as in `demand_variants`).
+fn follow_up_demand(
+    history: &[DayRow],
+    services: &ServiceInputs,
+    follow_ups: &[FollowUp],
+    open: &[usize],
+    as_of: NaiveDate,
+    config: &ForecastConfig,
+) -> (FollowUpDemand, Vec<FollowUpObserved>) {
+    let horizon = config.horizon_days as usize;
+    let today = &history[history.len() - 1];
+    let backlog_of = |s: &ServiceId| today.backlog_by_service.get(s).copied().unwrap_or(0);
+    let follow_backlog: u32 = follow_ups.iter().map(|f| backlog_of(&f.service)).sum();
+    let share_of_backlog = if today.backlog == 0 { 0.0 } else { follow_backlog as f64 / today.backlog as f64 };
+    let mut demand = FollowUpDemand { expected: vec![0.0; horizon], share_of_backlog, rules: Vec::new() };
+    let mut observed = Vec::new();
+    // Attended appointments of the window, in all and of the follow-up services.
+    let attended: u64 = open.iter().map(|&i| history[i].served_appointments as u64).sum();
+    let follow_attended: u64 = open
+        .iter()
+        .map(|&i| follow_ups.iter().filter_map(|f| services.days[i].attended.get(&f.service)).sum::<u32>() as u64)
+        .sum();
+    let no_shows: u64 = open.iter().map(|&i| history[i].no_shows as u64).sum();
+    let shown = if attended + no_shows == 0 { 0.0 } else { attended as f64 / (attended + no_shows) as f64 };
+    let other_attended = attended.saturating_sub(follow_attended);
+    let day = |c: usize| as_of.checked_add_days(chrono::Days::new(c as u64 + 1)).unwrap_or(NaiveDate::MAX);
+    for rule in follow_ups {
+        let booked_on: Vec<bool> =
+            (0..horizon).map(|c| services.appointment_required(&rule.service, day(c + 1))).collect();
+        let sources = |i: usize| -> u32 { rule.after.iter().filter_map(|s| services.days[i].attended.get(s)).sum() };
+        let (lo, hi) = (rule.lag_days[0] as usize, rule.lag_days[0].max(rule.lag_days[1]) as usize);
+        let share = 1.0 / rule.width() as f64;
+        let mut from_attended = 0.0;
+        for (i, row) in history.iter().enumerate() {
+            let attended = sources(i);
+            // Row i is as_of − (len − 1 − i); its follow-ups are booked on simulated day lag − (len − i).
+            let back = history.len() - i;
+            if attended == 0 || hi < back {
+                continue;
+            }
+            debug_assert_eq!(day(0), row.date + chrono::Days::new(back as u64));
+            for lag in lo.max(back)..=hi {
+                let c = lag - back;
+                if c < horizon && booked_on[c] {
+                    demand.expected[c] += attended as f64 * share;
+                    from_attended += attended as f64 * share;
+                }
+            }
+        }
+        let follow: u64 = open.iter().map(|&i| sources(i) as u64).sum();
+        let per_ended = if other_attended == 0 { 0.0 } else { follow as f64 / other_attended as f64 * shown };
+        let booked: u64 =
+            open.iter().map(|&i| services.days[i].bookings.get(&rule.service).copied().unwrap_or(0) as u64).sum();
+        observed.push(FollowUpObserved {
+            rule: rule.clone(),
+            mean_bookings_per_open_day: booked as f64 / open.len().max(1) as f64,
+            per_ended_appointment: per_ended,
+            expected_from_attended: from_attended,
+            appointment_free_from: booked_on.iter().position(|&b| !b).map(day),
+        });
+        demand.rules.push(FollowUpRule { per_ended_per_day: per_ended * share, lag: (lo, hi), booked_on });
+    }
+    (demand, observed)
 }
 
 /// The pool values of every variant (see [`Pools`]) and the variant offset of each simulated day, with the
@@ -265,20 +428,25 @@ pub(crate) fn fit(
 fn demand_variants(
     history: &[DayRow],
     services: &ServiceInputs,
+    modelled: &[&ServiceId],
     pool_days: &[usize],
     open: &[usize],
     as_of: NaiveDate,
     config: &ForecastConfig,
 ) -> (Vec<u32>, Vec<u32>, Vec<DroppedDemand>) {
-    let mut values: Vec<u32> = pool_days.iter().map(|&i| history[i].bookings).collect();
     let horizon = config.horizon_days as usize;
     let mut offset_of_day = vec![0u32; horizon];
     let mut dropped = Vec::new();
-    if services.bookings.is_empty() {
-        return (values, offset_of_day, dropped);
+    if services.days.is_empty() {
+        return (pool_days.iter().map(|&i| history[i].bookings).collect(), offset_of_day, dropped);
     }
+    let bookings_of = |i: usize, s: &ServiceId| services.days[i].bookings.get(s).copied().unwrap_or(0);
+    // The follow-up services' bookings are left out of every variant: the forecast books them itself.
+    let base = |i: usize| -> u32 {
+        history[i].bookings.saturating_sub(modelled.iter().map(|s| bookings_of(i, s)).sum::<u32>())
+    };
     let seen: std::collections::BTreeSet<&ServiceId> =
-        pool_days.iter().flat_map(|&i| services.bookings[i].keys()).collect();
+        pool_days.iter().flat_map(|&i| services.days[i].bookings.keys()).filter(|s| !modelled.contains(s)).collect();
     // The set of services left out on each simulated day; consecutive equal sets share a variant.
     let mut variants: Vec<Vec<&ServiceId>> = vec![Vec::new()];
     for (c, offset) in offset_of_day.iter_mut().enumerate() {
@@ -294,10 +462,11 @@ fn demand_variants(
         };
         *offset = (v * pool_days.len()) as u32;
     }
-    for out in &variants[1..] {
+    let mut values = Vec::with_capacity(variants.len() * pool_days.len());
+    for out in &variants {
         values.extend(pool_days.iter().map(|&i| {
-            let left_out: u32 = out.iter().map(|s| services.bookings[i].get(*s).copied().unwrap_or(0)).sum();
-            history[i].bookings.saturating_sub(left_out)
+            let left_out: u32 = out.iter().map(|s| bookings_of(i, s)).sum();
+            base(i).saturating_sub(left_out)
         }));
     }
     for &service in variants.iter().flatten().collect::<std::collections::BTreeSet<_>>() {
@@ -305,7 +474,7 @@ fn demand_variants(
             .iter()
             .position(|&o| variants[o as usize / pool_days.len().max(1)].contains(&service))
             .unwrap_or(0);
-        let total: u32 = open.iter().map(|&i| services.bookings[i].get(service).copied().unwrap_or(0)).sum();
+        let total: u32 = open.iter().map(|&i| bookings_of(i, service)).sum();
         dropped.push(DroppedDemand {
             service: service.clone(),
             from: as_of.checked_add_days(chrono::Days::new(c as u64 + 1)).unwrap_or(NaiveDate::MAX),

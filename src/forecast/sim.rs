@@ -10,16 +10,18 @@
 //!    same draw for every variant of the pools: with and without services a known policy makes appointment-free);
 //! 1. cancellations: Binomial(appointments with a slot from day c on, that weekday's rate), each a uniformly chosen
 //!    appointment, whose slot becomes free again;
-//! 2. bookings: a demand drawn from that weekday's pool (the variant of day c), each booking taking the first free slot from day c + 1 on,
-//!    as the online calendar offers it; a booking that finds no free slot in the known calendar is turned away;
+//! 2. bookings: a demand drawn from that weekday's pool (the variant of day c) plus a Poisson draw of the
+//!    follow-up visits due that day, each booking taking the first free slot from day c + 1 on, as the online
+//!    calendar offers it; a booking that finds no free slot in the known calendar is turned away;
 //! 3. the day ends: its appointments are served (attended or missed, the slot is used up either way) and leave the
-//!    backlog; next_available_days, third_next_available_days and the backlog are recorded.
+//!    backlog, and the follow-ups they lead to are spread over the days of their lag range; next_available_days,
+//!    third_next_available_days and the backlog are recorded.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::forecast::inputs::Pools;
-use crate::forecast::stats::{NEVER, binomial};
+use crate::forecast::stats::{NEVER, binomial, poisson};
 
 /// What does not change between runs: the calendar as known at the as-of day and the fitted pools.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub(crate) struct Model<'a> {
     weekdays: Vec<u8>,
     /// H: how far ahead next_available_days looks.
     wait_horizon: usize,
+    /// The follow-up appointments among the booked ones at the start, per day: the share the backlog holds.
+    follow_booked: Vec<f64>,
 }
 
 /// The mutable state of one run, reused across runs.
@@ -47,6 +51,11 @@ pub(crate) struct Scratch {
     tree: Vec<u32>,
     /// This run's demand pools: a bootstrap resample of the fitted ones (same ranges).
     pool: Vec<u32>,
+    /// Expected follow-up bookings per simulated day: those of the appointments attended up to the as-of day plus
+    /// those this run's served days add.
+    pending: Vec<f64>,
+    /// Follow-up appointments per calendar day (the ones at the start estimated), which lead to no follow-up.
+    follow_booked: Vec<f64>,
 }
 
 impl<'a> Model<'a> {
@@ -89,12 +98,20 @@ impl<'a> Model<'a> {
         let mut tree = vec![0; booked.len()];
         fenwick_build(&mut tree, &booked);
         let weekdays = (0..horizon).map(|c| ((first_weekday as usize + c) % 7) as u8).collect();
-        Model { capacity, booked, tree, total, first_free, outside, pools, weekdays, wait_horizon }
+        let share = pools.follow_up.share_of_backlog;
+        let follow_booked = booked.iter().map(|&b| b as f64 * share).collect();
+        Model { capacity, booked, tree, total, first_free, outside, pools, weekdays, wait_horizon, follow_booked }
     }
 
     /// Fresh buffers of the right size.
     pub(crate) fn scratch(&self) -> Scratch {
-        Scratch { booked: self.booked.clone(), tree: self.tree.clone(), pool: self.pools.values.clone() }
+        Scratch {
+            booked: self.booked.clone(),
+            tree: self.tree.clone(),
+            pool: self.pools.values.clone(),
+            pending: self.pools.follow_up.expected.clone(),
+            follow_booked: self.follow_booked.clone(),
+        }
     }
 
     /// One run. Writes next_available_days and third_next_available_days ([`NEVER`] for none within H) and the
@@ -103,6 +120,9 @@ impl<'a> Model<'a> {
         let RunOut { wait, third, backlog } = out;
         s.booked.copy_from_slice(&self.booked);
         s.tree.copy_from_slice(&self.tree);
+        s.pending.copy_from_slice(&self.pools.follow_up.expected);
+        s.follow_booked.copy_from_slice(&self.follow_booked);
+        let follow_ups = &self.pools.follow_up.rules;
         // The demand level itself is uncertain, not only the day: each run resamples each weekday's pool first (a
         // bootstrap of the window), so that runs differ in their mean demand as much as a 28-day window leaves open.
         // The same days are drawn for every variant of the pools, so that leaving a service out changes the run's
@@ -116,58 +136,102 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let cap = self.capacity;
-        let n = cap.len();
-        let mut total = self.total;
-        let mut first_free = self.first_free;
+        let mut calendar = Calendar {
+            cap: self.capacity,
+            booked: &mut s.booked,
+            tree: &mut s.tree,
+            total: self.total,
+            first_free: self.first_free,
+        };
         // Σ booked[..c]: the appointments whose day has passed.
         let mut passed = 0u32;
         let mut turned_away = 0u64;
 
         for (c, &w) in self.weekdays.iter().enumerate() {
             let w = w as usize;
-            let mut at_risk = total - passed;
-            let cancellations = binomial(rng, at_risk, self.pools.cancellation_rate[w]);
-            for _ in 0..cancellations {
-                let j = fenwick_find(&s.tree, passed + rng.random_range(0..at_risk));
-                s.booked[j] -= 1;
-                fenwick_add(&mut s.tree, j, u32::MAX); // wrapping −1
-                total -= 1;
-                at_risk -= 1;
-                if j > c && s.booked[j] < cap[j] && j < first_free {
-                    first_free = j;
-                }
-            }
+            calendar.cancel(rng, c, passed, self.pools.cancellation_rate[w]);
 
             let (lo, hi) = self.pools.ranges[w];
             let offset = self.pools.offset_of_day[c] as usize;
-            let mut demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
-            first_free = first_free.max(c + 1);
-            while demand > 0 && first_free < n {
-                let free = cap[first_free].saturating_sub(s.booked[first_free]);
-                let take = free.min(demand);
-                if take > 0 {
-                    s.booked[first_free] += take;
-                    fenwick_add(&mut s.tree, first_free, take);
-                    total += take;
-                    demand -= take;
-                }
-                if take == free {
-                    first_free += 1;
-                }
-            }
-            turned_away += demand as u64;
-            while first_free < n && cap[first_free] <= s.booked[first_free] {
-                first_free += 1;
-            }
+            let demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
+            calendar.first_free = calendar.first_free.max(c + 1);
+            turned_away += calendar.book(demand, |_, _| {}) as u64;
+            let follow = poisson(rng, s.pending[c]);
+            turned_away += calendar.book(follow, |j, n| s.follow_booked[j] += n as f64) as u64;
 
-            passed += s.booked[c];
-            backlog[c] = total - passed + self.outside;
+            let ended = calendar.booked[c];
+            passed += ended;
+            backlog[c] = calendar.total - passed + self.outside;
+            // The day's appointments end; those of the other services come back as follow-ups, spread over the
+            // lag range.
+            let others = (ended as f64 - s.follow_booked[c]).max(0.0);
+            for rule in follow_ups {
+                let add = others * rule.per_ended_per_day;
+                let last = (c + rule.lag.1).min(s.pending.len().saturating_sub(1));
+                for t in (c + rule.lag.0..=last).filter(|&t| rule.booked_on[t]) {
+                    s.pending[t] += add;
+                }
+            }
+            let first_free = calendar.first_free;
             let k = first_free - c;
-            wait[c] = if first_free < n && k <= self.wait_horizon { k as u32 } else { NEVER };
-            third[c] = self.third_next(c, first_free, &s.booked);
+            wait[c] = if first_free < calendar.cap.len() && k <= self.wait_horizon { k as u32 } else { NEVER };
+            third[c] = self.third_next(c, first_free, calendar.booked);
         }
         turned_away
+    }
+}
+
+/// The calendar of one run as it changes: booked slots per day, the Fenwick tree over them, their total, and the
+/// first day with a free slot.
+struct Calendar<'a> {
+    cap: &'a [u32],
+    booked: &'a mut [u32],
+    tree: &'a mut [u32],
+    total: u32,
+    first_free: usize,
+}
+
+impl Calendar<'_> {
+    /// Cancels Binomial(appointments from day `c` on, `rate`) of them, each chosen uniformly; `passed` is the count
+    /// of appointments on the days before `c`.
+    fn cancel(&mut self, rng: &mut ChaCha8Rng, c: usize, passed: u32, rate: f64) {
+        let mut at_risk = self.total - passed;
+        let cancellations = binomial(rng, at_risk, rate);
+        for _ in 0..cancellations {
+            let j = fenwick_find(self.tree, passed + rng.random_range(0..at_risk));
+            self.booked[j] -= 1;
+            fenwick_add(self.tree, j, u32::MAX); // wrapping −1
+            self.total -= 1;
+            at_risk -= 1;
+            if j > c && self.booked[j] < self.cap[j] && j < self.first_free {
+                self.first_free = j;
+            }
+        }
+    }
+
+    /// Books `demand` appointments into the first free slots, calling `placed(day, count)` for each day booked
+    /// into; returns the bookings that found no free slot in the known calendar.
+    fn book(&mut self, mut demand: u32, mut placed: impl FnMut(usize, u32)) -> u32 {
+        let n = self.cap.len();
+        while demand > 0 && self.first_free < n {
+            let j = self.first_free;
+            let free = self.cap[j].saturating_sub(self.booked[j]);
+            let take = free.min(demand);
+            if take > 0 {
+                self.booked[j] += take;
+                fenwick_add(self.tree, j, take);
+                self.total += take;
+                demand -= take;
+                placed(j, take);
+            }
+            if take == free {
+                self.first_free += 1;
+            }
+        }
+        while self.first_free < n && self.cap[self.first_free] <= self.booked[self.first_free] {
+            self.first_free += 1;
+        }
+        demand
     }
 }
 

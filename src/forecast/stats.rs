@@ -57,6 +57,29 @@ pub(crate) fn binomial<R: Rng>(rng: &mut R, n: u32, p: f64) -> u32 {
     }
 }
 
+/// A draw from Poisson(mean): exact by inversion below a mean of 30, the normal approximation above (as
+/// [`binomial`]).
+pub(crate) fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    if mean < 30.0 {
+        let mut pmf = (-mean).exp();
+        let mut cdf = pmf;
+        let u: f64 = rng.random();
+        let mut k = 0u32;
+        // The tail beyond 30 + 10·√30 has no mass worth a draw; the bound ends a walk that rounding left short.
+        while u > cdf && k < 100 {
+            k += 1;
+            pmf *= mean / k as f64;
+            cdf += pmf;
+        }
+        k
+    } else {
+        (mean + mean.sqrt() * standard_normal(rng)).round().max(0.0) as u32
+    }
+}
+
 /// A standard normal draw by the Box–Muller transform.
 fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
     // 1 − u keeps the logarithm's argument in (0, 1].
@@ -99,5 +122,19 @@ mod tests {
         assert_eq!(binomial(&mut rng, 0, 0.5), 0);
         assert_eq!(binomial(&mut rng, 7, 0.0), 0);
         assert_eq!(binomial(&mut rng, 7, 1.0), 7);
+    }
+
+    #[test]
+    fn poisson_has_the_right_mean_and_variance_in_both_branches() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        for mean in [0.3_f64, 4.0, 17.5, 80.0] {
+            let draws = 20_000;
+            let values: Vec<f64> = (0..draws).map(|_| poisson(&mut rng, mean) as f64).collect();
+            let m = values.iter().sum::<f64>() / draws as f64;
+            let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (draws - 1) as f64;
+            assert!((m - mean).abs() < 5.0 * (mean / draws as f64).sqrt(), "mean {mean}: got {m}");
+            assert!((var / mean - 1.0).abs() < 0.1, "mean {mean}: variance {var}");
+        }
+        assert_eq!(poisson(&mut rng, 0.0), 0);
     }
 }

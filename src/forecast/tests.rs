@@ -6,6 +6,8 @@ use chrono::{Datelike, Days, NaiveDate};
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::id::ServiceId;
+use crate::projection::ServiceDay;
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -332,13 +334,18 @@ fn a_known_policy_leaves_the_service_out_of_demand_from_the_day_before_it_takes_
         .book("2020-06-11", 10)
         .book("2020-06-12", 10)
         .today(50, Some(10));
-    let bookings = office.history.iter().map(|r| BTreeMap::from([(pickup.clone(), r.bookings)])).collect();
+    let days = office
+        .history
+        .iter()
+        .map(|r| ServiceDay { bookings: BTreeMap::from([(pickup.clone(), r.bookings)]), ..ServiceDay::default() })
+        .collect();
     let policy = crate::projection::PolicyChange {
         service: pickup.clone(),
         effective_from: date("2020-06-17"),
         appointment_required: false,
     };
-    let services = ServiceInputs { bookings, policies: vec![policy] };
+    // No follow-up rule: here the pick-ups are ordinary bookings, resampled.
+    let services = ServiceInputs { days, policies: vec![policy], follow_ups: Vec::new() };
     let with = forecast(&office.snapshot(), &office.history, &services, &quick()).unwrap();
     assert_eq!(with.wait_target.p50, Some(date("2020-06-16")));
     assert_eq!(with.wait_target.p95, Some(date("2020-06-16")));
@@ -371,4 +378,105 @@ fn the_first_week_after_a_closure_is_catch_up_and_left_out_of_the_window() {
     assert_eq!(f.observed.catch_up_days_skipped, skipped);
     // The history's 40 weekdays less the 10 closed and the 5 of catch-up: fewer than 28, all of them taken.
     assert_eq!(f.observed.open_days, 25);
+}
+
+fn service(s: &str) -> ServiceId {
+    ServiceId::parse(s).unwrap()
+}
+
+/// The office of [`Office::new`] (ten slots a weekday) whose history saw `applications` personalausweis
+/// appointments attended on each day listed, nothing else attended, and `pickups` pick-ups booked on every open
+/// day; the pick-up rule's lag is `lag`.
+fn with_applications(office: &Office, attended: &[(&str, u32)], pickups: u32, lag: [u32; 2]) -> ServiceInputs {
+    let days = office
+        .history
+        .iter()
+        .map(|r| {
+            let applications = attended.iter().find(|(d, _)| date(d) == r.date).map_or(0, |(_, n)| *n);
+            ServiceDay {
+                bookings: BTreeMap::from([(service("ausweis-abholung"), if r.capacity > 0 { pickups } else { 0 })]),
+                attended: BTreeMap::from([(service("personalausweis"), applications)]),
+            }
+        })
+        .collect();
+    let rule = FollowUp { lag_days: lag, ..FollowUp::id_documents() };
+    ServiceInputs { days, policies: Vec::new(), follow_ups: vec![rule] }
+}
+
+/// Sets every history row's served appointments to the applications attended that day.
+fn attend(mut office: Office, attended: &[(&str, u32)]) -> Office {
+    for row in office.history.iter_mut() {
+        row.served_appointments = attended.iter().find(|(d, _)| date(d) == row.date).map_or(0, |(_, n)| *n);
+    }
+    office
+}
+
+#[test]
+fn pick_ups_of_applications_attended_before_the_as_of_day_are_spread_over_their_lag() {
+    // Thursday 2020-06-04. 30 applications attended on Fri 2020-05-15, 20 days back: with a lag of 21–35 days
+    // their pick-ups are booked from Fri 5 June (21 days after) to Fri 19 June (35 after), 2 a day, all 30 within
+    // the horizon. The 45 attended on Mon 2020-04-27, 38 days back, were all booked by the as-of day.
+    let attended = [("2020-05-15", 30), ("2020-04-27", 45)];
+    let office = attend(Office::new(date("2020-06-04"), 10, 4, 0, 0), &attended).today(0, Some(1));
+    let services = with_applications(&office, &attended, 4, [21, 35]);
+    let f = forecast(&office.snapshot(), &office.history, &services, &quick()).unwrap();
+    let [observed] = &f.observed.follow_ups[..] else { panic!("one follow-up rule: {:?}", f.observed.follow_ups) };
+    assert_eq!(observed.expected_from_attended, 30.0);
+    // The 4 pick-ups a day are left out of the resampled demand: the other bookings are none.
+    assert_eq!(f.observed.bookings_by_weekday, [0.0; 7]);
+    assert_eq!(observed.mean_bookings_per_open_day, 4.0);
+    // 75 applications among 75 attended, nobody missed: every other appointment comes back once.
+    assert_eq!(observed.per_ended_appointment, 1.0);
+    assert_eq!(observed.appointment_free_from, None);
+
+    let (pools, _) = inputs::fit(&office.history, &services, office.as_of, &office.capacity, &quick()).unwrap();
+    let mut expected = vec![0.0; 180];
+    expected[..15].fill(2.0);
+    assert_eq!(pools.follow_up.expected, expected);
+    assert_eq!(pools.follow_up.rules[0].lag, (21, 35));
+    assert_eq!(pools.follow_up.rules[0].per_ended_per_day, 1.0 / 15.0);
+}
+
+#[test]
+fn a_policy_stops_the_pick_ups_from_the_day_before_they_need_no_appointment() {
+    // As above, but pick-ups need no appointment from Wed 2020-06-10: booked on Fri 5 … Mon 8 (landing by Tue 9),
+    // 2 a day; from Tue 9 on they walk in.
+    let attended = [("2020-05-15", 30)];
+    let office = attend(Office::new(date("2020-06-04"), 10, 0, 0, 0), &attended).today(0, Some(1));
+    let mut services = with_applications(&office, &attended, 0, [21, 35]);
+    services.policies.push(crate::projection::PolicyChange {
+        service: service("ausweis-abholung"),
+        effective_from: date("2020-06-10"),
+        appointment_required: false,
+    });
+    let f = forecast(&office.snapshot(), &office.history, &services, &quick()).unwrap();
+    let observed = &f.observed.follow_ups[0];
+    assert_eq!(observed.expected_from_attended, 8.0);
+    assert_eq!(observed.appointment_free_from, Some(date("2020-06-09")));
+    assert!(f.observed.dropped_demand.is_empty(), "the follow-up service is not resampled, so not dropped");
+}
+
+#[test]
+fn appointments_served_in_the_simulation_come_back_as_pick_ups() {
+    // Ten applications booked on Mon 2020-06-08, nothing else, no other demand; each attended application comes
+    // back once (the history attended 20 applications and nothing else), 21 days later exactly: on Mon 29 June
+    // ten pick-ups are booked, Poisson(10) over runs, and sit in the backlog that evening.
+    let attended = [("2020-05-04", 20)];
+    let office =
+        attend(Office::new(date("2020-06-05"), 10, 0, 0, 10), &attended).book("2020-06-08", 10).today(10, Some(1));
+    let services = with_applications(&office, &attended, 0, [21, 21]);
+    let config = ForecastConfig { runs: 2000, ..ForecastConfig::default() };
+    let f = forecast(&office.snapshot(), &office.history, &services, &config).unwrap();
+    let day = |d: &str| f.fan.iter().find(|day| day.date == date(d)).unwrap();
+    assert_eq!(day("2020-06-08").backlog, [0; 5], "the ten are served on the 8th");
+    assert_eq!(day("2020-06-28").backlog, [0; 5], "nothing is booked before the pick-ups are due");
+    let [p5, _, p50, _, p95] = day("2020-06-29").backlog;
+    // Poisson(10): p5 5, p50 10, p95 15; a rule applied twice or not at all would be far off.
+    assert!((4..=6).contains(&p5) && (9..=11).contains(&p50) && (14..=16).contains(&p95), "{p5} {p50} {p95}");
+    // Pick-ups served on the 30th lead to no further pick-ups.
+    assert_eq!(day("2020-07-25").backlog, [0; 5]);
+
+    let off = forecast(&office.snapshot(), &office.history, &services, &ForecastConfig { follow_ups: false, ..config });
+    let after_the_8th = off.unwrap().fan.iter().filter(|d| d.date > date("2020-06-08")).map(|d| d.backlog[4]).max();
+    assert_eq!(after_the_8th, Some(0), "switched off: no pick-ups at all");
 }

@@ -54,6 +54,15 @@ pub struct PolicyChange {
     pub appointment_required: bool,
 }
 
+/// What happened on one day per service: bookings made and appointments attended (services with none left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceDay {
+    /// The bookings made that day per service: the split of [`DayRow::bookings`](crate::projection::DayRow).
+    pub bookings: BTreeMap<ServiceId, u32>,
+    /// The appointments attended that day per service: the split of `served_appointments`.
+    pub attended: BTreeMap<ServiceId, u32>,
+}
+
 /// The calendar of one office as known as of one day, for simulations that continue from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarSnapshot {
@@ -110,6 +119,16 @@ struct Tallies {
     waits: Vec<u32>,
     /// The day's bookings per service (interned index), for the forecast's policy-aware demand.
     bookings_by_service: Vec<(u16, u32)>,
+    /// The day's attended appointments per service (interned index), for the forecast's follow-up visits.
+    attended_by_service: Vec<(u16, u32)>,
+}
+
+/// Adds one to `service`'s count in a sparse per-service tally.
+fn tally_service(tally: &mut Vec<(u16, u32)>, service: u16) {
+    match tally.iter_mut().find(|(s, _)| *s == service) {
+        Some((_, n)) => *n += 1,
+        None => tally.push((service, 1)),
+    }
 }
 
 /// The figures that depend on the sweep state at the end of a day.
@@ -348,11 +367,7 @@ impl OfficeProjection {
         match kind {
             EventKind::AppointmentBooked { slot, service, .. } => {
                 tallies.bookings += 1;
-                let service = self.service_index[service];
-                match tallies.bookings_by_service.iter_mut().find(|(s, _)| *s == service) {
-                    Some((_, n)) => *n += 1,
-                    None => tallies.bookings_by_service.push((service, 1)),
-                }
+                tally_service(&mut tallies.bookings_by_service, self.service_index[service]);
                 let slot_day = match change {
                     Change::Booked { slot_day, .. } => *slot_day,
                     _ => day_number(zone.date_of(slot)),
@@ -361,7 +376,12 @@ impl OfficeProjection {
                 let at = tallies.waits.partition_point(|w| *w <= wait);
                 tallies.waits.insert(at, wait);
             }
-            EventKind::AppointmentAttended { .. } => tallies.served_appointments += 1,
+            EventKind::AppointmentAttended { .. } => {
+                tallies.served_appointments += 1;
+                if let Change::Ended { appointment, .. } = change {
+                    tally_service(&mut tallies.attended_by_service, self.appointments.get(*appointment).service);
+                }
+            }
             EventKind::WalkInServed { .. } => tallies.served_walk_in += 1,
             EventKind::AppointmentCancelled { .. } => tallies.cancellations += 1,
             EventKind::AppointmentMissed { .. } => tallies.no_shows += 1,
@@ -488,14 +508,16 @@ impl OfficeProjection {
         }
     }
 
-    /// The bookings made on `date` per service (services with none left out).
-    pub(crate) fn bookings_by_service(&self, date: NaiveDate) -> BTreeMap<ServiceId, u32> {
+    /// The bookings made and the appointments attended on `date`, per service (services with none left out).
+    pub(crate) fn service_day(&self, date: NaiveDate) -> ServiceDay {
         let day = day_number(date);
         if self.rows.is_empty() || day < self.first_day || day > self.last_day() {
-            return BTreeMap::new();
+            return ServiceDay::default();
         }
         let tallies = &self.rows[(day - self.first_day) as usize].tallies;
-        tallies.bookings_by_service.iter().map(|(s, n)| (self.services[*s as usize].clone(), *n)).collect()
+        let named =
+            |tally: &[(u16, u32)]| tally.iter().map(|(s, n)| (self.services[*s as usize].clone(), *n)).collect();
+        ServiceDay { bookings: named(&tallies.bookings_by_service), attended: named(&tallies.attended_by_service) }
     }
 
     /// The `policy_changed` events of the office with date(at) ≤ `as_of`, in order of (`at`, position).

@@ -155,3 +155,26 @@ fn settling_some_offices_between_pieces_ends_where_one_settle_ends_in_order_or_n
     }
     assert_eq!(once.offices(), pieces.offices());
 }
+
+#[test]
+fn service_days_split_bookings_and_attended_appointments_by_service() {
+    let a = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-02T09:00:00+02:00");
+    let b = booking("b", "2020-06-01T09:05:00+02:00", "2020-06-02T09:30:00+02:00");
+    let pickup = r#""type":"appointment_booked","at":"2020-06-01T10:00:00+02:00",{o},"appointment_id":"c","service":"abholung","channel":"online","slot":"2020-06-03T09:00:00+02:00""#;
+    let attended = r#""type":"appointment_attended","at":"2020-06-02T09:20:00+02:00",{o},"appointment_id":"a""#;
+    let missed = r#""type":"appointment_missed","at":"2020-06-02T09:45:00+02:00",{o},"appointment_id":"b""#;
+    let picked = r#""type":"appointment_attended","at":"2020-06-03T09:10:00+02:00",{o},"appointment_id":"c""#;
+    let p = given(&[PLAN, &a, &b, pickup, attended, missed, picked]);
+    let days = p.service_days(&OfficeId::parse("kl").unwrap(), date("2020-06-01"), date("2020-06-04"));
+    let named = |pairs: &[(&str, u32)]| -> std::collections::BTreeMap<crate::domain::id::ServiceId, u32> {
+        pairs.iter().map(|(s, n)| (crate::domain::id::ServiceId::parse(s).unwrap(), *n)).collect()
+    };
+    assert_eq!(days.len(), 4);
+    assert_eq!(days[0].bookings, named(&[("pass", 2), ("abholung", 1)]));
+    assert_eq!(days[0].attended, named(&[]));
+    // The missed appointment is not attended; each attended one counts for its own service on its day.
+    assert_eq!((days[1].bookings.clone(), days[1].attended.clone()), (named(&[]), named(&[("pass", 1)])));
+    assert_eq!(days[2].attended, named(&[("abholung", 1)]));
+    assert_eq!(days[3], crate::projection::ServiceDay::default());
+    assert_eq!(row(&p, "2020-06-02").served_appointments, 1);
+}

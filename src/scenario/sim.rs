@@ -103,6 +103,11 @@ fn next_day(date: NaiveDate) -> NaiveDate {
 
 impl Sim {
     pub(crate) fn new(seed: u64) -> Self {
+        Self::decided_by(seed, NaiveDate::MAX)
+    }
+
+    /// The year with only the decisions taken on or before `last_decision_day`.
+    pub(crate) fn decided_by(seed: u64, last_decision_day: NaiveDate) -> Self {
         let first = NaiveDate::from_ymd_opt(params::YEAR, 1, 1).expect("valid year");
         let year_end = NaiveDate::from_ymd_opt(params::YEAR, 12, 31).expect("valid year");
         // The calendar reaches a horizon beyond the year so that the wait figures of December see as far as the
@@ -112,7 +117,7 @@ impl Sim {
         let mut sim = Sim {
             rng: ChaCha8Rng::seed_from_u64(seed),
             calendar,
-            timeline: params::timeline(),
+            timeline: params::timeline().into_iter().filter(|d| d.date <= last_decision_day).collect(),
             queue: BinaryHeap::new(),
             queued: 0,
             now: local_secs(first, 0, 0),

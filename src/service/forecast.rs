@@ -28,6 +28,7 @@ pub fn config(
     target_days: Option<u64>,
     runs: Option<u64>,
     seed: Option<u64>,
+    follow_ups: Option<bool>,
 ) -> Result<ForecastConfig, Problem> {
     let defaults = ForecastConfig::default();
     let wait_horizon_days = projection.config().horizon_days;
@@ -46,7 +47,14 @@ pub fn config(
             ));
         }
     };
-    Ok(ForecastConfig { runs, target_wait_days, seed: seed.unwrap_or(defaults.seed), wait_horizon_days, ..defaults })
+    Ok(ForecastConfig {
+        runs,
+        target_wait_days,
+        seed: seed.unwrap_or(defaults.seed),
+        wait_horizon_days,
+        follow_ups: follow_ups.unwrap_or(defaults.follow_ups),
+        ..defaults
+    })
 }
 
 /// What the forecast needs from the projection, taken under the read lock and then owned.
@@ -137,7 +145,7 @@ pub async fn with_forecast<T>(
             let Some(office) = resolve(projection)? else {
                 return f(projection, current.provenance(), None);
             };
-            let key = (office.clone(), as_of, projection.position(), config(projection, None, None, None)?);
+            let key = (office.clone(), as_of, projection.position(), config(projection, None, None, None, None)?);
             if let Some(hit) = state.forecasts.get(&key) {
                 return f(projection, current.provenance(), Some(&hit));
             }

@@ -534,7 +534,8 @@ pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
     ("as_of" = Option<NaiveDate>, Query, description = "the day the forecast is made on; default today"),
     ("target_days" = Option<u32>, Query, description = "the wait that counts as normal, default 7"),
     ("runs" = Option<u32>, Query, description = "simulation runs, 1..=10000, default 2000"),
-    ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; the same seed gives the same answer")),
+    ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; the same seed gives the same answer"),
+    ("follow_ups" = Option<bool>, Query, description = "book identity document pick-ups from attended applications (default true); false resamples them like any other booking")),
     responses((status = 200, description = "the forecast", body = crate::forecast::Forecast),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
               (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json"),
@@ -544,17 +545,18 @@ pub async fn forecast(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
     use crate::service::forecast::{Inputs, config};
-    let params = Params::new(query, &["office", "as_of", "target_days", "runs", "seed"])?;
+    let params = Params::new(query, &["office", "as_of", "target_days", "runs", "seed", "follow_ups"])?;
     let office = params.office()?;
     let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
     let (target_days, runs, seed) = (params.number("target_days")?, params.number("runs")?, params.number("seed")?);
+    let follow_ups = params.parse("follow_ups", "true or false", |v| v.parse::<bool>().ok())?;
     if !state.is_ready() {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
     let inputs = {
         let current = state.read();
         let office = resolve_office(&current.projection, office)?;
-        let config = config(&current.projection, target_days, runs, seed)?;
+        let config = config(&current.projection, target_days, runs, seed, follow_ups)?;
         Inputs::take(&current.projection, &office, as_of, config)
     };
     let made = tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)??;
