@@ -39,6 +39,17 @@ async fn the_forecast_is_reproducible_bounded_and_described() {
     assert_ne!(body["fan"], other["fan"]);
     let default_as_of = server.get_json("/api/v1/forecast?runs=300&seed=7&target_days=7").await;
     assert_eq!(default_as_of, body, "as_of defaults to the service's today, target_days to 7");
+    // Pick-ups are booked from attended applications unless switched off; the pick-up policy known that day
+    // stops them from 28 June (the day before they need no appointment).
+    assert_eq!(body["config"]["follow_ups"], true);
+    let follow_up = &body["observed"]["follow_ups"][0];
+    assert_eq!(follow_up["rule"]["service"], "ausweis-abholung");
+    assert_eq!(follow_up["appointment_free_from"], "2020-06-28");
+    let resampled = server.get_json(&format!("{path}&follow_ups=false")).await;
+    assert_eq!(resampled["config"]["follow_ups"], false);
+    assert_eq!(resampled["observed"]["follow_ups"], serde_json::json!([]));
+    assert_eq!(resampled["observed"]["dropped_demand"][0]["service"], "ausweis-abholung");
+    server.bad("/api/v1/forecast?follow_ups=maybe", "follow_ups").await;
 
     server.bad("/api/v1/forecast?runs=10001", "runs").await;
     server.bad("/api/v1/forecast?runs=0", "runs").await;

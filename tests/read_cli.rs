@@ -96,3 +96,24 @@ fn attribution_parts_add_up_to_the_total() {
     assert_eq!(by_period, total);
     assert!(total > 0);
 }
+
+#[test]
+fn backtest_names_the_decisions_taken_after_each_forecast_and_the_coverage_where_the_plans_held() {
+    let args = ["backtest", "--from", "2020-06-19", "--to", "2020-07-03", "--every", "14", "--runs", "200"];
+    let table = ok(store(), &args);
+    let row = |day: &str| table.lines().find(|l| l.starts_with(day)).unwrap_or_else(|| panic!("{day}:\n{table}"));
+    assert!(table.contains("decided later"), "{table}");
+    // 19 June: before the pick-up policy (24 June) and the extra slots (1 July); 3 July: after both.
+    assert!(row("2020-06-19").contains("ausweis-abholung no appointment from 2020-06-29"), "{table}");
+    assert!(row("2020-06-19").contains("capacity +") && row("2020-06-19").contains("from 2020-07-13"), "{table}");
+    assert!(row("2020-07-03").ends_with('–'), "{table}");
+    assert!(
+        table.contains("held up to the outcome: 1 of 2; their coverage 85 %: 100 % (1 of 1), 95 %: 100 % (1 of 1)"),
+        "{table}"
+    );
+
+    let bad = run(store(), &["backtest", "--from", "2020-07-03", "--to", "2020-06-19"], None);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("from: 2020-07-03 lies after to: 2020-06-19"), "{stderr}");
+}

@@ -198,7 +198,7 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
             )
         }
         (Lang::De, None, _) => format!(
-            "Dass die Wartezeit in den nächsten {horizon} Tagen wieder auf höchstens {target} sinkt, ist nach der \
+            "Dass die Wartezeit in den nächsten {horizon} Tagen wieder bei höchstens {target} liegt, ist nach der \
                 Prognose nicht zu erwarten: nur in {share} % der Simulationen geschieht das (Prognose aus {runs} \
                 Simulationen, Startwert {seed}, mit der am {} bekannten Kapazität).",
             date_long(f.as_of, lang)
