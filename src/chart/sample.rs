@@ -175,3 +175,39 @@ pub fn view(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> ChartView {
 pub fn year_2020() -> ChartView {
     view(date("2020-01-01"), date("2020-12-31"), date("2020-06-24"))
 }
+
+/// The forecast chart's view of the synthetic office as of 24 June 2020: the 8 weeks observed before and a
+/// forecast (200 runs, default seed) from a calendar booked out with the day's backlog at the sample's slots, with
+/// demand resampled from the sample's rows.
+pub fn forecast_2020() -> ChartView {
+    use crate::forecast::{ForecastConfig, ServiceInputs, forecast};
+    use crate::projection::CalendarSnapshot;
+
+    let as_of = date("2020-06-24");
+    let config = ForecastConfig { runs: 200, ..ForecastConfig::default() };
+    let history = rows(date("2020-01-01"), as_of);
+    let today = history.last().expect("the sample has rows").clone();
+    let shut = |d: NaiveDate| periods().iter().any(|p| p.first_day <= d && d <= p.last_day);
+    let ahead = (1..=u64::from(config.snapshot_days())).map(|i| as_of + Duration::days(i as i64));
+    let capacity: Vec<u32> =
+        ahead.map(|d| if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) || shut(d) { 0 } else { SLOTS }).collect();
+    let mut left = today.backlog;
+    let booked = capacity
+        .iter()
+        .map(|&c| {
+            let b = c.min(left);
+            left -= b;
+            b
+        })
+        .collect();
+    let snapshot =
+        CalendarSnapshot { office: "kl-buergercenter".parse().expect("valid id"), as_of, capacity, booked, today };
+    let made = forecast(&snapshot, &history, &ServiceInputs::default(), &config).expect("the sample has open days");
+    let from = as_of - Duration::days(crate::chart::FORECAST_LOOKBACK_DAYS as i64);
+    let to = as_of + Duration::days(crate::chart::FORECAST_AHEAD_DAYS as i64);
+    let mut view = ChartView::new("kl-buergercenter", from, to, rows(from, as_of));
+    view.as_of = as_of;
+    view.periods = periods();
+    view.forecast = Some(Box::new(made));
+    view
+}

@@ -295,12 +295,12 @@ fn names_parse_and_print_alike() {
 /// 1200 px. Every legend keeps a margin at both edges, at report and at small size, in both languages.
 #[test]
 fn legends_keep_clear_of_both_edges() {
-    let view = sample::year_2020();
-    // The sample view carries no forecast, so the forecast chart draws its no-data panel there, which has no legend.
-    for kind in ChartKind::ALL.into_iter().filter(|k| *k != ChartKind::Forecast) {
+    let (year, forecast) = (sample::year_2020(), sample::forecast_2020());
+    for kind in ChartKind::ALL {
+        let view = if kind == ChartKind::Forecast { &forecast } else { &year };
         for lang in [Lang::De, Lang::En] {
             for (w, h) in [(1200u32, 600u32), (600, 300)] {
-                let bytes = render(kind, &view, &options(Format::Png, (w, h), lang)).unwrap();
+                let bytes = render(kind, view, &options(Format::Png, (w, h), lang)).unwrap();
                 let (_, _, pixels) = decode_png(&bytes);
                 let band = (h as usize * 94 / 100)..h as usize;
                 let inked: Vec<usize> = (0..w as usize)
@@ -315,4 +315,29 @@ fn legends_keep_clear_of_both_edges() {
             }
         }
     }
+}
+
+/// The forecast chart with a forecast: at both sizes and in both languages a real picture, with the fan drawn in
+/// its colour beside the observed line, and an SVG that names the title and the legend's bands.
+#[test]
+fn the_forecast_chart_draws_the_observed_wait_and_the_fan() {
+    let view = sample::forecast_2020();
+    let fan = view.forecast.as_ref().unwrap();
+    assert!(fan.fan.iter().any(|d| d.open && d.third[0] != d.third[4]), "the sample's fan has a spread");
+    for lang in [Lang::De, Lang::En] {
+        for (w, h) in [(1200u32, 600u32), (600, 300)] {
+            let png = render(ChartKind::Forecast, &view, &options(Format::Png, (w, h), lang)).unwrap();
+            check_png(&png, w, h, &format!("forecast {lang} {w}x{h}"));
+        }
+        let svg =
+            String::from_utf8(render(ChartKind::Forecast, &view, &options(Format::Svg, (1200, 600), lang)).unwrap())
+                .unwrap();
+        check_xml(&svg).unwrap();
+        let (title, band) = (crate::chart::text::FORECAST_TITLE.pick(lang), crate::chart::text::FORECAST_90.pick(lang));
+        assert!(svg.contains(title) && svg.contains(band), "{lang}: title {title:?} and legend {band:?} in the SVG");
+        assert!(svg.matches("<polygon").count() >= 2, "{lang}: both bands of the fan are drawn");
+    }
+    let empty = ChartView { forecast: None, ..view.clone() };
+    let no_data = render(ChartKind::Forecast, &empty, &options(Format::Svg, (1200, 600), Lang::De)).unwrap();
+    assert_ne!(no_data, render(ChartKind::Forecast, &view, &options(Format::Svg, (1200, 600), Lang::De)).unwrap());
 }
