@@ -16,9 +16,10 @@
 //! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
 //!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
-//!   calendar from a projection snapshot, demand resampled from recent open days, percentiles over runs;
-//!   [`forecast::backtest`] compares past forecasts with what happened. Pure; it reads the projection's outputs
-//!   only (snapshot and rows), never events; the same seed gives the same forecast.
+//!   calendar from a projection snapshot, demand resampled from recent open days and ID pick-ups booked from
+//!   attended applications, percentiles over runs; [`forecast::backtest`] compares past forecasts with what
+//!   happened and names the decisions taken after each. Pure; it reads the projection's outputs only (snapshot,
+//!   rows and their split per service), never events; the same seed gives the same forecast.
 //! - [`press`] — the press statement (German/English, text/Markdown/JSON) with its provenance line; the words for
 //!   waits, counts and dates in [`press::words`]. Pure.
 //! - [`lang`] — German and English, with their number and date formats, for everything written for people. Pure.
@@ -26,7 +27,8 @@
 //! - [`holidays`] — the public holidays of the 16 German states as `holiday_declared` events (from `holiday_de`),
 //!   with deterministic ids. Pure.
 //! - [`scenario`] — simulated, seeded event logs that tell a known story; `kaiserslautern-2020` is the data set in
-//!   `data/`. Pure (randomness from a seeded ChaCha stream, no clock).
+//!   `data/`, and the same year without the decisions after a given day is what a forecast of that day is judged
+//!   against. Pure (randomness from a seeded ChaCha stream, no clock).
 //! - [`sample`] — generated event streams valid under the rules, for tests and benches.
 //! - [`chart`] — report charts (backlog, wait, flow, attribution) drawn with plotters from a
 //!   [`chart::ChartView`] into PNG or SVG bytes, German by default. Pure: no IO, no clock, no system fonts (DejaVu
