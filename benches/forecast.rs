@@ -11,7 +11,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use wartezeit::domain::id::{OfficeId, ServiceId};
-use wartezeit::forecast::{FollowUp, ForecastConfig, ServiceInputs, forecast};
+use wartezeit::forecast::{FollowUp, ForecastConfig, ServiceInputs, forecast, forecast_on};
 use wartezeit::projection::{CalendarSnapshot, DayRow, ServiceDay};
 
 fn weekday_capacity(d: NaiveDate) -> u32 {
@@ -38,6 +38,22 @@ fn row(date: NaiveDate, i: u64) -> DayRow {
         realized_wait_p50_days: None,
         realized_wait_p90_days: None,
     }
+}
+
+/// The office's split per service: 25 ID applications attended an open day, 10 of its bookings pick-ups.
+fn follow_up_services(history: &[DayRow]) -> ServiceInputs {
+    let id = |s| ServiceId::parse(s).unwrap();
+    let days = history
+        .iter()
+        .map(|r| {
+            let open = r.capacity > 0;
+            ServiceDay {
+                bookings: BTreeMap::from([(id("ausweis-abholung"), if open { 10 } else { 0 })]),
+                attended: BTreeMap::from([(id("personalausweis"), if open { 25 } else { 0 })]),
+            }
+        })
+        .collect();
+    ServiceInputs { days, policies: Vec::new(), follow_ups: vec![FollowUp::id_documents()] }
 }
 
 fn bench(c: &mut Criterion) {
@@ -71,20 +87,18 @@ fn bench(c: &mut Criterion) {
     // The same office with its split per service: 25 ID applications attended an open day, 10 of its bookings
     // pick-ups, which the forecast books as follow-ups instead of resampling (the default for real logs).
     group.bench_function("2000 runs x 180 days, pick-ups as follow-ups", |b| {
-        let id = |s| ServiceId::parse(s).unwrap();
-        let days = history
-            .iter()
-            .map(|r| {
-                let open = r.capacity > 0;
-                ServiceDay {
-                    bookings: BTreeMap::from([(id("ausweis-abholung"), if open { 10 } else { 0 })]),
-                    attended: BTreeMap::from([(id("personalausweis"), if open { 25 } else { 0 })]),
-                }
-            })
-            .collect();
-        let services = ServiceInputs { days, policies: Vec::new(), follow_ups: vec![FollowUp::id_documents()] };
+        let services = follow_up_services(&history);
         b.iter(|| {
             forecast(black_box(&snapshot), black_box(&history), black_box(&services), black_box(&config)).unwrap()
+        })
+    });
+    // The same on every core, as the service and the CLI run it.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    group.bench_function(format!("2000 runs x 180 days, pick-ups as follow-ups, {threads} threads"), |b| {
+        let services = follow_up_services(&history);
+        b.iter(|| {
+            forecast_on(black_box(&snapshot), black_box(&history), black_box(&services), black_box(&config), threads)
+                .unwrap()
         })
     });
     group.finish();

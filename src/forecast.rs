@@ -270,6 +270,18 @@ pub fn forecast(
     services: &ServiceInputs,
     config: &ForecastConfig,
 ) -> Result<Forecast, ForecastError> {
+    forecast_on(snapshot, history, services, config, 1)
+}
+
+/// [`forecast`] with its runs spread over `threads` threads (0 counts as 1): the same forecast, bit for bit, in
+/// less time on more cores.
+pub fn forecast_on(
+    snapshot: &CalendarSnapshot,
+    history: &[DayRow],
+    services: &ServiceInputs,
+    config: &ForecastConfig,
+    threads: usize,
+) -> Result<Forecast, ForecastError> {
     for (field, value) in [("runs", config.runs), ("horizon_days", config.horizon_days)] {
         if value == 0 {
             return Err(ForecastError::Zero { field });
@@ -303,15 +315,32 @@ pub fn forecast(
     let mut waits = vec![0u32; runs * horizon];
     let mut thirds = vec![0u32; runs * horizon];
     let mut backlogs = vec![0u32; runs * horizon];
-    let mut scratch = model.scratch();
-    let mut turned_away = 0u64;
-    let per_run =
-        waits.chunks_exact_mut(horizon).zip(thirds.chunks_exact_mut(horizon)).zip(backlogs.chunks_exact_mut(horizon));
-    for (r, ((wait, third), backlog)) in per_run.enumerate() {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        rng.set_stream(r as u64);
-        turned_away += model.run(&mut rng, &mut scratch, sim::RunOut { wait, third, backlog });
-    }
+    // Runs are split into contiguous blocks, one per thread; run r draws from stream r whichever thread runs it,
+    // so the result does not depend on the number of threads.
+    let block = runs.div_ceil(threads.clamp(1, runs)) * horizon;
+    let blocks = waits.chunks_mut(block).zip(thirds.chunks_mut(block)).zip(backlogs.chunks_mut(block));
+    let simulate = |first_run: usize, ((waits, thirds), backlogs): ((&mut [u32], &mut [u32]), &mut [u32])| {
+        let mut scratch = model.scratch();
+        let per_run = waits
+            .chunks_exact_mut(horizon)
+            .zip(thirds.chunks_exact_mut(horizon))
+            .zip(backlogs.chunks_exact_mut(horizon));
+        let mut turned_away = 0u64;
+        for (r, ((wait, third), backlog)) in per_run.enumerate() {
+            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+            rng.set_stream((first_run + r) as u64);
+            turned_away += model.run(&mut rng, &mut scratch, sim::RunOut { wait, third, backlog });
+        }
+        turned_away
+    };
+    let turned_away: u64 = std::thread::scope(|scope| {
+        let simulate = &simulate;
+        let mut blocks = blocks.enumerate().map(|(b, chunks)| (b * block / horizon, chunks));
+        let first = blocks.next();
+        let others: Vec<_> = blocks.map(|(run, chunks)| scope.spawn(move || simulate(run, chunks))).collect();
+        let here = first.map_or(0, |(run, chunks)| simulate(run, chunks));
+        here + others.into_iter().map(|t| t.join().expect("a simulation thread does not panic")).sum::<u64>()
+    });
 
     let date = |day: u32| as_of.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX);
     // A wait counts as back to normal only on a day the office is open (see the module docs).

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::{Days, NaiveDate};
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{Forecast, ForecastConfig, Reach, forecast};
+use crate::forecast::{Forecast, ForecastConfig, Reach, forecast_on};
 use crate::projection::Projection;
 
 /// How the forecast is printed.
@@ -87,7 +87,8 @@ pub fn run(args: &ForecastArgs, projection: &Projection, out: &mut dyn Write) ->
         .context("--as-of: too early a date")?;
     let history = projection.series(&office, from, args.as_of);
     let services = crate::forecast::ServiceInputs::take(projection, &office, from, args.as_of);
-    let made = forecast(&snapshot, &history, &services, &config)
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let made = forecast_on(&snapshot, &history, &services, &config, threads)
         .with_context(|| format!("forecast for {office} as of {}", args.as_of))?;
     match args.format {
         Format::Json => {
@@ -234,7 +235,7 @@ mod tests {
             booked: (0..days).map(|i| if i < 14 { 10 } else { 0 }).collect(),
             today: history.last().unwrap().clone(),
         };
-        forecast(&snapshot, &history, &crate::forecast::ServiceInputs::default(), &config).unwrap()
+        crate::forecast::forecast(&snapshot, &history, &crate::forecast::ServiceInputs::default(), &config).unwrap()
     }
 
     #[test]

@@ -480,3 +480,16 @@ fn appointments_served_in_the_simulation_come_back_as_pick_ups() {
     let after_the_8th = off.unwrap().fan.iter().filter(|d| d.date > date("2020-06-08")).map(|d| d.backlog[4]).max();
     assert_eq!(after_the_8th, Some(0), "switched off: no pick-ups at all");
 }
+
+#[test]
+fn runs_spread_over_threads_give_the_same_forecast_bit_for_bit() {
+    let office =
+        Office::new(date("2020-06-05"), 10, 9, 1, 120).book("2020-06-08", 10).book("2020-06-09", 7).today(17, Some(2));
+    let config = ForecastConfig { runs: 301, ..quick() };
+    let one = office.forecast(&config);
+    for threads in [0, 2, 3, 8, 1000] {
+        let spread =
+            forecast_on(&office.snapshot(), &office.history, &ServiceInputs::default(), &config, threads).unwrap();
+        assert_eq!(spread, one, "{threads} threads");
+    }
+}
