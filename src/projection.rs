@@ -151,6 +151,14 @@ impl Projection {
         self.offices.get_mut(office).expect("inserted above")
     }
 
+    /// The log position of the last event that reached `office`: one of its own, or a holiday of every office
+    /// (0 when none has). The office's figures, for any day and as known at any day, are the same at every log
+    /// position from this one up to [`Projection::position`]: events of other offices do not move them.
+    pub fn office_position(&self, office: &OfficeId) -> u64 {
+        let global = self.global_holidays.last().map_or(0, |(position, _)| *position);
+        self.offices.get(office).map_or(global, |o| o.last_position().max(global))
+    }
+
     /// The offices in the log, in name order. A holiday of every office does not make an office.
     pub fn offices(&self) -> Vec<OfficeInfo> {
         self.offices.values().filter_map(OfficeProjection::info).collect()

@@ -10,7 +10,7 @@ mod support {
     pub mod server;
 }
 
-use support::server::{DATA_SET, Server};
+use support::server::{DATA_SET, Server, TOKEN};
 
 impl Server {
     /// Asserts a 400 problem+json whose detail names `parameter`.
@@ -75,4 +75,39 @@ async fn the_forecast_is_reproducible_bounded_and_described() {
     assert_eq!(keys("FanDay"), sent(&body["fan"][0]));
     assert_eq!(keys("LittlesLaw"), sent(&body["littles_law"]));
     assert_eq!(keys("ForecastConfig"), sent(&body["config"]));
+}
+
+/// `wartezeit_forecasts_total{cache="…"}` as `/metrics` shows it now.
+async fn forecasts(server: &Server, cache: &str) -> u64 {
+    let text = server.get("/metrics").await.text().await.unwrap();
+    let name = format!("wartezeit_forecasts_total{{cache=\"{cache}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(&name)).map_or(0, |v| v.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_page_makes_the_forecast_once_per_state_of_its_office() {
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
+    let page = "/?office=kl-buergercenter";
+    let plan = |office: &str, id: &str| {
+        format!(
+            r#"{{"event_id":"{id}","type":"capacity_planned","at":"2020-06-24T12:00:00+02:00","office":"{office}","effective_from":"2021-01-04","slots_per_weekday":[10,10,10,10,10,0,0]}}"#
+        )
+    };
+    assert_eq!(server.get(page).await.status(), StatusCode::OK);
+    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (1, 0));
+    assert_eq!(server.get(&format!("{page}&lang=en")).await.status(), StatusCode::OK);
+    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (1, 1), "the same day and log");
+    // An event of another office moves the log but not this office's figures: the forecast still holds.
+    let other = server.post(plan("anderes-amt", "other-1"), "application/x-ndjson", Some(TOKEN)).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    assert_eq!(server.get(page).await.status(), StatusCode::OK);
+    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (1, 2), "another office's event");
+    // An event of this office: a new forecast.
+    let own = server.post(plan("kl-buergercenter", "own-1"), "application/x-ndjson", Some(TOKEN)).await;
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(server.get(page).await.status(), StatusCode::OK);
+    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (2, 2), "its own event");
+    let text = server.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains("wartezeit_forecast_duration_seconds_count 2"), "one duration per forecast made");
+    server.stop().await;
 }

@@ -182,6 +182,8 @@ pub(crate) struct OfficeProjection {
     /// The last day whose row is computed; rows after it were created by events not yet settled.
     swept_until: i32,
     own: Option<Own>,
+    /// The log position of the last event folded into this office: its own, or a holiday of every office.
+    last_position: u64,
 }
 
 impl OfficeProjection {
@@ -202,6 +204,7 @@ impl OfficeProjection {
             rows: Vec::new(),
             swept_until: i32::MIN,
             own: None,
+            last_position: 0,
         }
     }
 
@@ -214,6 +217,7 @@ impl OfficeProjection {
         let zone = self.config.zone;
         let day = day_number(zone.date_of(&event.at));
         let key = (event.at.timestamp(), event.at.timestamp_subsec_nanos(), position);
+        self.last_position = self.last_position.max(position);
         if event.kind.office().is_some() {
             self.own = Some(match self.own {
                 None => Own { events: 1, first_day: day, last_day: day },
@@ -452,6 +456,12 @@ impl OfficeProjection {
     fn compute_row(&mut self, day: i32) {
         let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
         self.rows[(day - self.first_day) as usize].state = figures;
+    }
+
+    /// The log position of the last event folded into this office (0 for none): every figure of the office, at any
+    /// day, is the same at any later log position until this one moves.
+    pub(crate) fn last_position(&self) -> u64 {
+        self.last_position
     }
 
     pub(crate) fn info(&self) -> Option<OfficeInfo> {

@@ -178,3 +178,21 @@ fn service_days_split_bookings_and_attended_appointments_by_service() {
     assert_eq!(days[3], crate::projection::ServiceDay::default());
     assert_eq!(row(&p, "2020-06-02").served_appointments, 1);
 }
+
+#[test]
+fn office_position_moves_with_the_office_own_events_and_holidays_of_every_office_only() {
+    let other = r#""type":"capacity_planned","at":"2020-06-01T08:00:00+02:00","office":"anderes-amt","effective_from":"2020-06-01","slots_per_weekday":[1,1,1,1,1,0,0]"#;
+    let holiday = r#""type":"holiday_declared","at":"2020-05-01T00:00:00+02:00","date":"2020-06-04","name":"Feiertag""#;
+    let a = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-02T09:00:00+02:00");
+    let kl = OfficeId::parse("kl").unwrap();
+    let mut p = Projection::new(Config::default());
+    let evs = events(&[PLAN, &a, other, holiday, other]);
+    let mut seen = Vec::new();
+    for (i, e) in evs.iter().enumerate() {
+        p.apply(i as u64 + 1, e);
+        seen.push(p.office_position(&kl));
+    }
+    // kl's own events at 1 and 2; the other office's at 3 and 5 leave it; the holiday of every office at 4 moves it.
+    assert_eq!(seen, [1, 2, 2, 4, 4]);
+    assert_eq!(p.office_position(&OfficeId::parse("nowhere").unwrap()), 4, "a holiday reaches every office");
+}

@@ -93,8 +93,9 @@ impl Inputs {
 /// How many forecasts the service keeps.
 const CACHE_ENTRIES: usize = 32;
 
-/// Forecasts already made. A forecast is a pure function of the office, the as-of day, the log position its inputs
-/// were taken at and its configuration, so a hit is exact; the oldest go first beyond [`CACHE_ENTRIES`].
+/// Forecasts already made. A forecast is a pure function of the office, the as-of day, the office's events (named
+/// by [`Projection::office_position`]: events of other offices do not change it) and its configuration, so a hit
+/// is exact; the oldest go first beyond [`CACHE_ENTRIES`].
 #[derive(Debug, Default)]
 pub struct Cache {
     made: Mutex<VecDeque<(Key, Arc<Forecast>)>>,
@@ -146,14 +147,23 @@ pub async fn with_forecast<T>(
             let Some(office) = resolve(projection)? else {
                 return f(projection, current.provenance(), None);
             };
-            let key = (office.clone(), as_of, projection.position(), config(projection, None, None, None, None)?);
+            let position = projection.office_position(&office);
+            let key = (office.clone(), as_of, position, config(projection, None, None, None, None)?);
             if let Some(hit) = state.forecasts.get(&key) {
+                // A request that made its forecast just now finds it here too; it counted as a miss.
+                if made.is_none() {
+                    state.metrics.forecasts.with_label_values(&["hit"]).inc();
+                }
                 return f(projection, current.provenance(), Some(&hit));
             }
+            state.metrics.forecasts.with_label_values(&["miss"]).inc();
             let inputs = Inputs::take(projection, &office, as_of, key.3);
             (key, inputs)
         };
-        match tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)? {
+        let timer = state.metrics.forecast_seconds.start_timer();
+        let made_now = tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)?;
+        timer.observe_duration();
+        match made_now {
             Ok(forecast) => {
                 let forecast = Arc::new(forecast);
                 state.forecasts.put(key, Arc::clone(&forecast));

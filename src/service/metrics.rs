@@ -35,6 +35,10 @@ pub struct Metrics {
     pub append_seconds: Histogram,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
+    /// Forecasts the page, the press statement and the forecast chart asked for, by `cache` = `hit` or `miss`.
+    pub forecasts: IntCounterVec,
+    /// Time to make one forecast (a cache miss), outside the projection lock.
+    pub forecast_seconds: Histogram,
     log_position: IntGauge,
     projection_position: IntGauge,
     projection_lag: IntGauge,
@@ -75,6 +79,18 @@ impl Metrics {
                 .buckets(latency_buckets),
             &["route", "method"],
         )?;
+        let forecasts = IntCounterVec::new(
+            Opts::new(
+                "wartezeit_forecasts_total",
+                "Default forecasts asked for by the page, the press statement and the forecast chart, by whether the \
+                 cache held them (hit) or they were made (miss).",
+            ),
+            &["cache"],
+        )?;
+        let forecast_seconds = Histogram::with_opts(
+            HistogramOpts::new("wartezeit_forecast_duration_seconds", "Time to make one forecast on a cache miss.")
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        )?;
         let log_position = IntGauge::new("wartezeit_log_position", "Position of the last durable entry of the log.")?;
         let projection_position =
             IntGauge::new("wartezeit_projection_position", "Position of the last entry folded into the projection.")?;
@@ -91,6 +107,8 @@ impl Metrics {
         registry.register(Box::new(append_seconds.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
+        registry.register(Box::new(forecasts.clone()))?;
+        registry.register(Box::new(forecast_seconds.clone()))?;
         registry.register(Box::new(log_position.clone()))?;
         registry.register(Box::new(projection_position.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
@@ -103,6 +121,8 @@ impl Metrics {
             append_seconds,
             http_requests,
             http_seconds,
+            forecasts,
+            forecast_seconds,
             log_position,
             projection_position,
             projection_lag,
