@@ -79,6 +79,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode>
         args.to,
         args.every,
         &config,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
         &mut |_| bar.inc(1),
     );
     bar.finish_and_clear();

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::domain::id::OfficeId;
 use crate::forecast::stats::nearest_rank_per_mille;
-use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast};
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast_on};
 use crate::projection::{CalendarSnapshot, DayRow, PolicyChange, Projection};
 
 /// Where a back-test reads the past from.
@@ -161,7 +161,7 @@ pub fn backtest(
     every: u32,
     config: &ForecastConfig,
 ) -> Result<BacktestReport, BacktestError> {
-    backtest_with_progress(history, from, to, every, config, &mut |_| {})
+    backtest_with_progress(history, from, to, every, config, 1, &mut |_| {})
 }
 
 /// How many forecasts a back-test from `from` to `to` every `every` days makes (0 for an empty range or step).
@@ -169,13 +169,15 @@ pub fn forecast_count(from: NaiveDate, to: NaiveDate, every: u32) -> u64 {
     if every == 0 || from > to { 0 } else { (to - from).num_days() as u64 / every as u64 + 1 }
 }
 
-/// [`backtest`], calling `progress` with each forecast day once its forecast is judged (for a progress bar).
+/// [`backtest`] with each forecast's runs spread over `threads` threads ([`crate::forecast::forecast_on`]; the
+/// same report), calling `progress` with each forecast day once its forecast is judged (for a progress bar).
 pub fn backtest_with_progress(
     history: &impl History,
     from: NaiveDate,
     to: NaiveDate,
     every: u32,
     config: &ForecastConfig,
+    threads: usize,
     progress: &mut dyn FnMut(NaiveDate),
 ) -> Result<BacktestReport, BacktestError> {
     if every == 0 {
@@ -189,8 +191,8 @@ pub fn backtest_with_progress(
     let mut day = from;
     while day <= to {
         let (snapshot, rows, services) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
-        let made =
-            forecast(&snapshot, &rows, &services, config).map_err(|source| BacktestError::Forecast { day, source })?;
+        let made = forecast_on(&snapshot, &rows, &services, config, threads)
+            .map_err(|source| BacktestError::Forecast { day, source })?;
         let actual = actual(history, day, config);
         let changed = changed_after(history, &snapshot, &services.policies, actual, config);
         points.push(judge(&made, actual, changed));
