@@ -396,7 +396,7 @@ fn follow_up_demand(
             if attended == 0 || hi < back {
                 continue;
             }
-            debug_assert_eq!(day(0), row.date + chrono::Days::new(back as u64));
+            debug_assert_eq!(Some(day(0)), row.date.checked_add_days(chrono::Days::new(back as u64)));
             for lag in lo.max(back)..=hi {
                 let c = lag - back;
                 if c < horizon && booked_on[c] {
