@@ -8,14 +8,14 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::cli::GlobalArgs;
-use crate::cli::forecast::Format;
+use crate::cli::forecast::{ForecastOptions, Format};
 use crate::cli::load;
 use crate::domain::id::OfficeId;
 use crate::forecast::ForecastConfig;
 use crate::forecast::backtest::{Actual, BacktestPoint, BacktestReport, ChangedAfter, ProjectionHistory};
 
 /// `wartezeit backtest --office O --from D1 --to D2 --every 7 [--target-days N] [--runs N] [--seed N]
-/// [--format json|table]`.
+/// [--no-follow-ups] [--format json|table]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BacktestArgs {
     /// The office; may be left out when the log holds exactly one.
@@ -30,21 +30,8 @@ pub struct BacktestArgs {
     /// Days between forecasts.
     #[arg(long, default_value_t = 7)]
     pub every: u32,
-    /// The wait, in days, that counts as normal again.
-    #[arg(long, default_value_t = ForecastConfig::default().target_wait_days)]
-    pub target_days: u32,
-    /// Simulation runs per forecast.
-    #[arg(long, default_value_t = ForecastConfig::default().runs)]
-    pub runs: u32,
-    /// The random seed of every forecast.
-    #[arg(long, default_value_t = ForecastConfig::default().seed)]
-    pub seed: u64,
-    /// Resample identity document pick-ups like any other booking instead of booking them from the attended
-    /// applications of the last five weeks (see the README's forecast section).
-    #[arg(long)]
-    pub no_follow_ups: bool,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub options: ForecastOptions,
 }
 
 /// Loads the projection, runs the back-test and prints it to stdout.
@@ -58,14 +45,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode>
         .find(|o| o.office == office)
         .map(|o| o.last_event_date)
         .context("--office: no events for it")?;
-    let config = ForecastConfig {
-        runs: args.runs,
-        seed: args.seed,
-        target_wait_days: args.target_days,
-        wait_horizon_days: projection.config().horizon_days,
-        follow_ups: !args.no_follow_ups,
-        ..ForecastConfig::default()
-    };
+    let config = args.options.config(projection);
     let history = ProjectionHistory { projection, office: &office, last_day };
     let total = crate::forecast::backtest::forecast_count(args.from, args.to, args.every);
     let bar = if std::io::stderr().is_terminal() {
@@ -85,7 +65,7 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode>
     bar.finish_and_clear();
     let report = report.with_context(|| format!("back-test for {office}"))?;
     let mut out = std::io::stdout().lock();
-    match args.format {
+    match args.options.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report).context("writing the back-test")?;
             writeln!(out).context("writing the back-test")?;

@@ -19,27 +19,16 @@ pub enum Format {
     Table,
 }
 
-/// `wartezeit forecast --office O --as-of D [--target-days N] [--runs N] [--seed N] [--format json|table]`.
+/// The options `forecast` and `backtest` share: what counts as normal, how many runs, which seed, the follow-ups,
+/// and the output format.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ForecastArgs {
-    /// The office; may be left out when the log holds exactly one.
-    #[arg(long)]
-    pub office: Option<OfficeId>,
-    /// The day the forecast is made on: only what was known by its end is used.
-    #[arg(long)]
-    pub as_of: NaiveDate,
+pub struct ForecastOptions {
     /// The wait, in days, that counts as normal again.
     #[arg(long, default_value_t = ForecastConfig::default().target_wait_days)]
     pub target_days: u32,
-    /// The backlog that counts as normal again [default: target days × mean daily capacity].
-    #[arg(long)]
-    pub backlog_level: Option<u32>,
-    /// How many simulation runs.
+    /// How many simulation runs (per forecast).
     #[arg(long, default_value_t = ForecastConfig::default().runs)]
     pub runs: u32,
-    /// How many days each run looks ahead.
-    #[arg(long, default_value_t = ForecastConfig::default().horizon_days)]
-    pub horizon_days: u32,
     /// The random seed; the same seed gives the same forecast.
     #[arg(long, default_value_t = ForecastConfig::default().seed)]
     pub seed: u64,
@@ -51,18 +40,47 @@ pub struct ForecastArgs {
     pub format: Format,
 }
 
+impl ForecastOptions {
+    /// The forecast configuration these options ask for, the rest default; H is the projection's.
+    pub fn config(&self, projection: &Projection) -> ForecastConfig {
+        ForecastConfig {
+            runs: self.runs,
+            seed: self.seed,
+            target_wait_days: self.target_days,
+            wait_horizon_days: projection.config().horizon_days,
+            follow_ups: !self.no_follow_ups,
+            ..ForecastConfig::default()
+        }
+    }
+}
+
+/// `wartezeit forecast --office O --as-of D [--target-days N] [--backlog-level N] [--runs N] [--horizon-days N]
+/// [--seed N] [--no-follow-ups] [--format json|table]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ForecastArgs {
+    /// The office; may be left out when the log holds exactly one.
+    #[arg(long)]
+    pub office: Option<OfficeId>,
+    /// The day the forecast is made on: only what was known by its end is used.
+    #[arg(long)]
+    pub as_of: NaiveDate,
+    /// The backlog that counts as normal again [default: target days × mean daily capacity].
+    #[arg(long)]
+    pub backlog_level: Option<u32>,
+    /// How many days each run looks ahead.
+    #[arg(long, default_value_t = ForecastConfig::default().horizon_days)]
+    pub horizon_days: u32,
+    #[command(flatten)]
+    pub options: ForecastOptions,
+}
+
 impl ForecastArgs {
     /// The forecast configuration these arguments ask for; H is the projection's.
     pub fn config(&self, projection: &Projection) -> ForecastConfig {
         ForecastConfig {
             horizon_days: self.horizon_days,
-            runs: self.runs,
-            seed: self.seed,
-            target_wait_days: self.target_days,
             backlog_level: self.backlog_level,
-            wait_horizon_days: projection.config().horizon_days,
-            follow_ups: !self.no_follow_ups,
-            ..ForecastConfig::default()
+            ..self.options.config(projection)
         }
     }
 }
@@ -90,7 +108,7 @@ pub fn run(args: &ForecastArgs, projection: &Projection, out: &mut dyn Write) ->
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let made = forecast_on(&snapshot, &history, &services, &config, threads)
         .with_context(|| format!("forecast for {office} as of {}", args.as_of))?;
-    match args.format {
+    match args.options.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &made).context("writing the forecast")?;
             writeln!(out).context("writing the forecast")?;
