@@ -12,9 +12,17 @@ fn main() -> ExitCode {
         .init();
     match wartezeit::cli::dispatch(&cli) {
         Ok(code) => code,
+        // The reader of stdout went away (`wartezeit export | head`): nothing left to tell anyone, as other tools.
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
