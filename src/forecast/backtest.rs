@@ -329,6 +329,16 @@ mod tests {
     struct Fake {
         reached: Vec<NaiveDate>,
         last_day: NaiveDate,
+        /// From this day on the office has 12 slots instead of the 10 every forecast plans with (decided later).
+        more_slots_from: Option<NaiveDate>,
+        /// Policies, each known from the day given.
+        policies: Vec<(NaiveDate, PolicyChange)>,
+    }
+
+    impl Fake {
+        fn new(reached: Vec<NaiveDate>, last_day: NaiveDate) -> Self {
+            Fake { reached, last_day, more_slots_from: None, policies: Vec::new() }
+        }
     }
 
     fn row(date: NaiveDate, next_available_days: Option<u32>) -> DayRow {
@@ -363,15 +373,19 @@ mod tests {
                 booked,
                 today: rows.last().unwrap().clone(),
             };
-            (snapshot, rows, ServiceInputs::default())
+            (snapshot, rows, ServiceInputs { policies: self.policies(day), ..ServiceInputs::default() })
         }
 
         fn row(&self, day: NaiveDate) -> DayRow {
-            row(day, Some(if self.reached.contains(&day) { 7 } else { 20 }))
+            let mut row = row(day, Some(if self.reached.contains(&day) { 7 } else { 20 }));
+            if self.more_slots_from.is_some_and(|from| from <= day) {
+                row.capacity = 12;
+            }
+            row
         }
 
-        fn policies(&self, _day: NaiveDate) -> Vec<PolicyChange> {
-            Vec::new()
+        fn policies(&self, day: NaiveDate) -> Vec<PolicyChange> {
+            self.policies.iter().filter(|(known, _)| *known <= day).map(|(_, p)| p.clone()).collect()
         }
 
         fn last_day(&self) -> NaiveDate {
@@ -387,7 +401,7 @@ mod tests {
     fn forecasts_are_judged_against_the_first_day_that_reached_the_target() {
         let d0 = date("2020-05-15");
         let check = |last_day: NaiveDate, coverage: f64, decided: usize| {
-            let fake = Fake { reached: vec![plus(d0, 8)], last_day };
+            let fake = Fake::new(vec![plus(d0, 8)], last_day);
             let report = backtest(&fake, d0, plus(d0, 14), 7, &config()).unwrap();
             let p50: Vec<Option<NaiveDate>> = report.points.iter().map(|p| p.p50).collect();
             assert_eq!(p50, [Some(plus(d0, 8)), Some(plus(d0, 15)), Some(plus(d0, 22))]);
@@ -415,11 +429,41 @@ mod tests {
     #[test]
     fn a_target_never_reached_within_the_horizon_is_outside_an_interval_of_dates() {
         let d0 = date("2020-05-15");
-        let fake = Fake { reached: vec![], last_day: plus(d0, 400) };
+        let fake = Fake::new(vec![], plus(d0, 400));
         let report = backtest(&fake, d0, d0, 7, &config()).unwrap();
         assert_eq!(report.points[0].actual, Actual::NotWithinHorizon);
         assert_eq!(report.coverage_95, Some(0.0));
         assert_eq!(report.median_abs_error_days, None);
+    }
+
+    #[test]
+    fn decisions_taken_after_a_forecast_and_before_its_outcome_are_named() {
+        // Forecasts as of D0 and D0 + 7 reach the target on D0 + 8 (the first) and D0 + 15 (the second; the
+        // actual is D0 + 8 for the first, D0 + 15 for the second). From D0 + 5 the office has 12 slots instead of
+        // 10 (decided after D0, known by D0 + 7); a policy decided on D0 + 3 takes effect on D0 + 6.
+        let d0 = date("2020-05-15");
+        let pick_up = PolicyChange {
+            service: crate::domain::id::ServiceId::parse("ausweis-abholung").unwrap(),
+            effective_from: plus(d0, 6),
+            appointment_required: false,
+        };
+        let mut fake = Fake::new(vec![plus(d0, 8), plus(d0, 15)], plus(d0, 60));
+        fake.more_slots_from = Some(plus(d0, 5));
+        fake.policies = vec![(plus(d0, 3), pick_up.clone())];
+        let report = backtest(&fake, d0, plus(d0, 7), 7, &config()).unwrap();
+        let [first, second] = &report.points[..] else { panic!("two forecasts") };
+        // The first planned 10 slots on D0 + 5 … D0 + 8 and got 12: 4 days × 2 slots; the policy too.
+        assert_eq!(first.actual, Actual::Reached { date: plus(d0, 8) });
+        assert_eq!(
+            first.changed_after,
+            ChangedAfter { capacity_from: Some(plus(d0, 5)), capacity_slots: 8, policies: vec![pick_up] }
+        );
+        // The second's calendar (the Fake plans 10 slots whatever the day) still differs from D0 + 8 to D0 + 15,
+        // but it already knew the policy.
+        assert_eq!(second.changed_after.capacity_from, Some(plus(d0, 8)));
+        assert!(second.changed_after.policies.is_empty());
+        assert_eq!(report.plans_held, 0);
+        assert_eq!(report.coverage_95_plans_held, None);
     }
 
     #[test]
@@ -435,7 +479,7 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_named() {
-        let fake = Fake { reached: vec![], last_day: date("2020-08-01") };
+        let fake = Fake::new(vec![], date("2020-08-01"));
         let err = backtest(&fake, date("2020-07-01"), date("2020-06-01"), 7, &config()).unwrap_err();
         assert_eq!(err.to_string(), "from: 2020-07-01 lies after to: 2020-06-01, no forecast to test");
         let err = backtest(&fake, date("2020-06-01"), date("2020-07-01"), 0, &config()).unwrap_err();
