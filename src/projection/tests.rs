@@ -108,6 +108,17 @@ fn lost_slots_go_to_the_holiday_first_and_add_up() {
     assert!((a.by_cause[0].1.working_days - 2.0).abs() < 1e-9);
 }
 
+/// Both projections know the same offices, with the same rows and attribution over each office's days.
+fn assert_same_figures(a: &Projection, b: &Projection) {
+    let offices = a.offices();
+    assert_eq!(offices, b.offices());
+    for info in &offices {
+        let (first, last) = (info.first_event_date, info.last_event_date);
+        assert_eq!(a.series(&info.office, first, last), b.series(&info.office, first, last));
+        assert_eq!(a.attribution(&info.office, first, last), b.attribution(&info.office, first, last));
+    }
+}
+
 #[test]
 fn offices_settled_on_threads_of_their_own_equal_offices_settled_one_after_the_other() {
     let evs = crate::sample::events(5, 3_000);
@@ -122,12 +133,7 @@ fn offices_settled_on_threads_of_their_own_equal_offices_settled_one_after_the_o
     let parallel = folding(2_000).finish_settling(0);
     let offices = serial.offices();
     assert!(offices.len() > 1, "the sample has several offices");
-    assert_eq!(offices, parallel.offices());
-    for info in &offices {
-        let (first, last) = (info.first_event_date, info.last_event_date);
-        assert_eq!(serial.series(&info.office, first, last), parallel.series(&info.office, first, last));
-        assert_eq!(serial.attribution(&info.office, first, last), parallel.attribution(&info.office, first, last));
-    }
+    assert_same_figures(&serial, &parallel);
     assert_eq!(serial.position(), parallel.position());
 }
 
@@ -147,13 +153,7 @@ fn settling_some_offices_between_pieces_ends_where_one_settle_ends_in_order_or_n
         }
     }
     assert!(settled > 0, "some pieces settled early");
-    let pieces = folding.finish();
-    for info in &once.offices() {
-        let (first, last) = (info.first_event_date, info.last_event_date);
-        assert_eq!(once.series(&info.office, first, last), pieces.series(&info.office, first, last));
-        assert_eq!(once.attribution(&info.office, first, last), pieces.attribution(&info.office, first, last));
-    }
-    assert_eq!(once.offices(), pieces.offices());
+    assert_same_figures(&once, &folding.finish());
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn matches(headers: &HeaderMap, etag: &str) -> bool {
 
 /// One chart as PNG or SVG.
 #[utoipa::path(get, path = "/charts/{file}", tag = "charts", params(
-    ("file" = String, Path, description = "backlog, wait, flow or attribution, then .png or .svg"),
+    ("file" = String, Path, description = "backlog, wait, flow, attribution or forecast, then .png or .svg"),
     ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
     ("from" = Option<NaiveDate>, Query, description = "first day; default to − 364 days, but not before the office's first event"),
     ("to" = Option<NaiveDate>, Query, description = "last day, inclusive; default as_of"),
