@@ -47,12 +47,34 @@ pub struct GlobalArgs {
     /// The time zone in which local dates are taken (an IANA name).
     #[arg(long, global = true, default_value = "Europe/Berlin", value_parser = Zone::parse)]
     pub tz: Zone,
+    /// Appends are refused (as on a full disk, 507) while less than this many MiB are free on the data
+    /// directory's filesystem, so that the store never runs out of space halfway through a write.
+    #[arg(long, global = true, env = "WARTEZEIT_MIN_FREE_MB", default_value_t = 64, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
+    pub min_free_mb: u64,
+}
+
+impl GlobalArgs {
+    /// How the log treats the disk, from these options.
+    pub fn log_options(&self) -> crate::log::Options {
+        crate::log::Options { min_free_bytes: self.min_free_mb << 20, ..crate::log::Options::default() }
+    }
+
+    /// Opens the log in the data directory with these options.
+    pub fn open_log(&self) -> Result<crate::log::Log, crate::log::OpenError> {
+        crate::log::Log::open_with(&self.data_dir, self.log_options())
+    }
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate NDJSON event files and append them to the log, all or nothing.
+    /// Validate NDJSON event files as a whole, then append them in durable batches of 10,000 events.
+    ///
+    /// One rejected event anywhere: every problem is printed and nothing is appended. If the append itself is
+    /// interrupted (a kill, a full disk), the log holds the events before it plus the first batches of the
+    /// input, never part of a batch; running the same import again appends the rest exactly once (what is stored
+    /// comes back as duplicates).
     Import(import::ImportArgs),
     /// Write the log as NDJSON to stdout, in log order, or the daily figures as OpenMetrics history.
     Export(export::ExportArgs),

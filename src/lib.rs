@@ -8,8 +8,10 @@
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
 //!   store for stored events only through the [`rules::KnownEvents`] trait.
 //! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches stored in
-//!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit through one writer thread. The only module that touches disk;
-//!   its stored layout is hand-written in [`log::codec`].
+//!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit
+//!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
+//!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
+//!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
 //! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of
 //!   lost capacity, calendar snapshots. Pure.
@@ -51,7 +53,8 @@
 //!   document, no HTTP code, so that the document and the bodies cannot drift apart.
 //! - Only `log` reads or writes the data directory; nothing updates or deletes a stored entry.
 //! - A write is acknowledged only once durable; the log on disk is always a gapless prefix of what was appended,
-//!   and readers never see past the durable head.
+//!   and readers never see past the durable head. After a storage fault nothing is appended until the store has
+//!   been reopened and cut back to the acknowledged head: a batch not acknowledged is absent, never in part.
 //! - The digest chain covers positions and canonical event bytes, never `recorded_at`: export and re-import
 //!   reproduce it.
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.

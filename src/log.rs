@@ -22,12 +22,16 @@
 //! digest; a per-entry seal lets [`Log::verify`] notice a damaged `recorded_at` all the same.
 
 pub mod codec;
+pub mod engine;
+#[cfg(test)]
+mod faulty;
 mod index;
 mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -36,6 +40,7 @@ use crate::domain::id::EventId;
 use crate::rules::{KnownEvents, Outcome, RuleBook, Violation};
 
 use codec::{DecodeError, Digest};
+use engine::{Engine, SledStorage, Storage};
 use index::IdIndex;
 
 /// The name of the sled tree that holds the log.
@@ -101,6 +106,10 @@ pub struct AppendReceipt {
 pub enum OpenError {
     #[error("data directory {} is in use by another process", .0.display())]
     InUse(PathBuf),
+    /// The disk cannot take the few writes that opening makes (the storage engine writes a snapshot); nothing of
+    /// the store was changed.
+    #[error("cannot open data directory {}: {fault}; nothing was changed, open it again once it can be written", path.display())]
+    Unwritable { path: PathBuf, fault: Fault },
     #[error("cannot open data directory {}: {source}", path.display())]
     Storage { path: PathBuf, source: sled::Error },
     #[error("data directory {}: {source}", path.display())]
@@ -119,6 +128,72 @@ pub enum ReadError {
     /// A key this version does not write: a data directory of another stored format, or damage.
     #[error("stored key {0:?} is not a chunk of stored format 2 (a data directory of an older version?)")]
     ForeignKey(Vec<u8>),
+    /// The store is being reopened after a storage fault; reads work again in a moment.
+    #[error("the store is being reopened after a storage fault: {0}")]
+    Reopening(Fault),
+}
+
+/// What kind of storage fault stops appends, as far as an operator can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// No space left (or a quota reached), or less free than the configured reserve.
+    Full,
+    /// The filesystem was made read-only (by the administrator, or by the kernel after errors).
+    ReadOnly,
+    /// Any other I/O error (EIO and the like).
+    Io,
+}
+
+impl FaultKind {
+    /// A short name, for metric labels and logs: `full`, `read_only`, `io`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Full => "full",
+            FaultKind::ReadOnly => "read_only",
+            FaultKind::Io => "io",
+        }
+    }
+}
+
+/// Why the store cannot write now: the kind, and what the operating system said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub detail: String,
+}
+
+impl Fault {
+    /// The fault an I/O error stands for.
+    pub fn from_io(error: &std::io::Error) -> Fault {
+        use std::io::ErrorKind;
+        let kind = match error.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => FaultKind::Full,
+            ErrorKind::ReadOnlyFilesystem => FaultKind::ReadOnly,
+            _ => match error.raw_os_error() {
+                Some(28 | 122) => FaultKind::Full,
+                Some(30) => FaultKind::ReadOnly,
+                _ => FaultKind::Io,
+            },
+        };
+        Fault { kind, detail: error.to_string() }
+    }
+
+    /// The fault a storage engine error stands for; an error that is not about I/O counts as [`FaultKind::Io`].
+    pub fn from_engine(error: &sled::Error) -> Fault {
+        match error {
+            sled::Error::Io(e) => Fault::from_io(e),
+            other => Fault { kind: FaultKind::Io, detail: other.to_string() },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.kind {
+            FaultKind::Full => format!("the disk of the data directory is full ({})", self.detail),
+            FaultKind::ReadOnly => format!("the data directory's filesystem is read-only ({})", self.detail),
+            FaultKind::Io => format!("the data directory cannot be written ({})", self.detail),
+        }
+    }
 }
 
 /// Why a batch was not appended.
@@ -127,12 +202,30 @@ pub enum AppendError {
     /// The batch broke rules; nothing of it was appended.
     #[error("batch rejected: {} violation(s)", .0.len())]
     Rejected(Vec<Violation>),
-    /// The store failed; nothing of the batch was acknowledged (the log is still a prefix of what was appended).
-    #[error("storage failed: {0}")]
-    Storage(String),
+    /// The store cannot write: the batch was not acknowledged. It is not in the log, or (where the failed write
+    /// reached the disk after all) in it whole; sending it again appends it once.
+    #[error("the batch was not stored: {0}")]
+    Storage(Fault),
     /// The writer thread is gone (it only stops when the log is dropped, or after a panic).
     #[error("the log writer has stopped")]
     Closed,
+}
+
+/// How the log treats the disk under it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Appends are refused, as on a full disk, while less than this many bytes are free on the data directory's
+    /// filesystem: the storage engine never gets to the point of failing a write for want of space.
+    pub min_free_bytes: u64,
+    /// How often a store that cannot write is probed again while no append comes (an append also probes, at most
+    /// this often).
+    pub retry_every: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2) }
+    }
 }
 
 /// What `verify` found wrong, and where.
@@ -167,19 +260,64 @@ pub enum Problem {
 
 /// State shared by the handles and the writer thread.
 struct Shared {
-    path: PathBuf,
-    db: sled::Db,
-    tree: sled::Tree,
+    storage: Box<dyn Storage>,
+    options: Options,
+    /// The open engine; `None` only while the writer reopens it after a fault. Readers clone it for as long as
+    /// they read; the writer replaces it only when it holds the last reference.
+    engine: RwLock<Option<Arc<dyn Engine>>>,
     /// The rules' state including every committed batch; the writer takes it for writing for one round's checks,
-    /// dry runs read it.
+    /// dry runs read it. After a failed write it also holds the failed round until the store is reopened.
     book: RwLock<RuleBook>,
-    /// Every stored event id's position; the writer adds a round's ids once they are in the tree. Locked after
+    /// Every durable event id's position; the writer adds a round's ids once they are flushed. Locked after
     /// `book` where both are held.
     index: RwLock<IdIndex>,
     /// The open (last) chunk as stored, which the writer's next round extends; only the writer uses it.
     tail: Mutex<Tail>,
-    /// The durable head; moved by the writer after each flush.
+    /// The durable head; moved by the writer after each flush, and after reopening to what the disk holds.
     head: Mutex<Head>,
+    health: Mutex<Health>,
+}
+
+/// Whether the store takes writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Health {
+    Writable,
+    /// Appends are refused before anything is written (too little free space): the engine and the in-memory
+    /// state are untouched, and appends resume as soon as the probe passes.
+    Refusing(Fault),
+    /// A write failed: the engine is spent and the rule book may hold the failed round. Appends resume once the
+    /// probe passes and the store is reopened from what is durable.
+    Failed(Fault),
+}
+
+impl Shared {
+    fn engine(&self) -> Result<Arc<dyn Engine>, ReadError> {
+        match &*self.engine.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(engine) => Ok(Arc::clone(engine)),
+            None => Err(ReadError::Reopening(
+                self.fault().unwrap_or(Fault { kind: FaultKind::Io, detail: "reopening".into() }),
+            )),
+        }
+    }
+
+    fn health(&self) -> Health {
+        self.health.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_health(&self, health: Health) {
+        *self.health.lock().unwrap_or_else(|e| e.into_inner()) = health;
+    }
+
+    fn fault(&self) -> Option<Fault> {
+        match self.health() {
+            Health::Writable => None,
+            Health::Refusing(fault) | Health::Failed(fault) => Some(fault),
+        }
+    }
+
+    fn head(&self) -> Head {
+        *self.head.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The last chunk of the log, kept in memory so that a round can extend it without reading it back.
@@ -219,42 +357,60 @@ pub struct Log {
 
 impl std::fmt::Debug for Log {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Log").field("path", &self.inner.shared.path).field("head", &self.head()).finish()
+        f.debug_struct("Log").field("path", &self.path()).field("head", &self.head()).finish()
     }
 }
 
 impl Log {
-    /// Opens (or creates) the log in `dir`, rebuilding the rule state and the id index with one scan.
+    /// Opens (or creates) the log in `dir` with the default [`Options`], rebuilding the rule state and the id
+    /// index with one scan.
     pub fn open(dir: impl AsRef<Path>) -> Result<Log, OpenError> {
-        let path = dir.as_ref().to_path_buf();
-        let (db, tree) = open_tree(&path)?;
-        let loaded = load(&tree).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
+        Log::open_with(dir, Options::default())
+    }
+
+    /// Opens (or creates) the log in `dir`.
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Log, OpenError> {
+        Log::open_on(Box::new(SledStorage::new(dir.as_ref())), options)
+    }
+
+    /// Opens the log on any storage (the tests' faulty one among them).
+    fn open_on(storage: Box<dyn Storage>, options: Options) -> Result<Log, OpenError> {
+        let path = storage.path().to_path_buf();
+        let engine = open_engine(&*storage)?;
+        let loaded = load(&*engine).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let shared = Arc::new(Shared {
-            path,
-            db,
-            tree,
+            storage,
+            options,
+            engine: RwLock::new(Some(engine)),
             book: RwLock::new(loaded.book),
             index: RwLock::new(loaded.index),
             tail: Mutex::new(loaded.tail),
             head: Mutex::new(loaded.head),
+            health: Mutex::new(Health::Writable),
         });
         let (requests, queue) = std::sync::mpsc::channel();
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("wartezeit-log-writer".into())
             .spawn(move || writer::run(&writer_shared, queue))
-            .map_err(|e| OpenError::Storage { path: shared.path.clone(), source: sled::Error::Io(e) })?;
+            .map_err(|e| OpenError::Storage { path: path.clone(), source: sled::Error::Io(e) })?;
         Ok(Log { inner: Arc::new(Inner { shared, requests: Some(requests), thread: Some(thread) }) })
     }
 
     /// The data directory.
     pub fn path(&self) -> &Path {
-        &self.inner.shared.path
+        self.inner.shared.storage.path()
     }
 
     /// The durable head.
     pub fn head(&self) -> Head {
-        *self.inner.shared.head.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.shared.head()
+    }
+
+    /// Whether appends go through now; the fault that stops them if not. After a fault the store is probed again
+    /// on every append and every [`Options::retry_every`].
+    pub fn writable(&self) -> Result<(), Fault> {
+        self.inner.shared.fault().map_or(Ok(()), Err)
     }
 
     /// Appends a batch, all or nothing, and returns once it is durable. Blocks; call it from a blocking context.
@@ -266,51 +422,74 @@ impl Log {
     }
 
     /// A dry run: what appending `events` now would come to (outcomes with positions, or every violation).
+    /// While a failed write is not yet cleared up, the rule state is not to be trusted and this is an error.
     pub fn check(&self, events: &[Event]) -> Result<Result<Vec<Outcome>, Vec<Violation>>, ReadError> {
         let shared = &self.inner.shared;
+        if let Health::Failed(fault) = shared.health() {
+            return Err(ReadError::Reopening(fault));
+        }
+        let engine = shared.engine()?;
         let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
         let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
-        let known = Stored { tree: &shared.tree, index: &index, pending: &HashMap::new() };
+        let known = Stored { engine: &*engine, index: &index, pending: &HashMap::new() };
         Ok(book.check(&known, events)?.map(|checked| checked.outcomes))
     }
 
     /// The durable entries from `from` (1 for all) to the head, in log order.
     pub fn scan(&self, from: u64) -> Scan {
-        Scan::new(&self.inner.shared.tree, from.max(1), self.head().position)
+        let end = self.head().position;
+        match self.inner.shared.engine() {
+            Ok(engine) => Scan::new(engine, from.max(1), end),
+            Err(error) => Scan::failed(error, from.max(1), end),
+        }
     }
 
     /// Overwrites the stored chunk that holds `position` with bytes no decoder accepts: damage, for tests of
     /// readers' error paths.
     #[cfg(test)]
     pub(crate) fn damage_chunk_holding(&self, position: u64) {
-        let tree = &self.inner.shared.tree;
-        let (key, _) = tree.range(chunk_key(0)..=chunk_key(position)).next_back().expect("a chunk").expect("reads");
-        tree.insert(key, &b"\xffdamaged"[..]).expect("writes");
+        let engine = self.inner.shared.engine().expect("open");
+        let (key, _) = engine.floor(&chunk_key(position)).expect("reads").expect("a chunk");
+        engine.write(vec![(key.to_vec(), Some(b"\xffdamaged".to_vec()))]).expect("writes");
     }
 
     /// Recomputes the digest chain and checks every entry, its seal and that no event id is stored twice; the
     /// head, or the first position that does not match.
     pub fn verify(&self) -> Result<Head, VerifyError> {
-        verify(&self.inner.shared.tree)
+        let engine = self.inner.shared.engine().map_err(|e| VerifyError {
+            position: self.head().position + 1,
+            problem: Problem::Unreadable(e.to_string()),
+        })?;
+        verify(&*engine)
     }
 }
 
-/// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
-/// [`Log::open`] is still located by position.
-pub fn verify_directory(dir: impl AsRef<Path>) -> Result<Result<Head, VerifyError>, OpenError> {
-    let (_db, tree) = open_tree(dir.as_ref())?;
-    Ok(verify(&tree))
+/// What [`verify_directory`] found and left aside besides the log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ignored {
+    /// Leftovers of interrupted snapshots of the storage engine, removed before opening (name, bytes).
+    pub unfinished_snapshots: Vec<(String, u64)>,
 }
 
-fn open_tree(path: &Path) -> Result<(sled::Db, sled::Tree), OpenError> {
-    let storage = |source| OpenError::Storage { path: path.to_path_buf(), source };
-    // sled locks its database file; another process holding it is the one failure a user can fix by themselves.
-    let db = sled::Config::new().path(path).open().map_err(|source| match &source {
-        sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => OpenError::InUse(path.to_path_buf()),
-        _ => storage(source),
-    })?;
-    let tree = db.open_tree(TREE).map_err(storage)?;
-    Ok((db, tree))
+/// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
+/// [`Log::open`] is still located by position. Also says what it found and ignored in the directory.
+pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyError>, Ignored), OpenError> {
+    let path = dir.as_ref();
+    let unfinished_snapshots = engine::clear_unfinished_snapshots(path)
+        .map_err(|e| OpenError::Storage { path: path.to_path_buf(), source: sled::Error::Io(e) })?;
+    let engine = open_engine(&SledStorage::new(path))?;
+    Ok((verify(&*engine), Ignored { unfinished_snapshots }))
+}
+
+/// Opens the engine, telling apart a directory in use and a disk that cannot be written from other failures.
+fn open_engine(storage: &dyn Storage) -> Result<Arc<dyn Engine>, OpenError> {
+    let path = storage.path().to_path_buf();
+    storage.open().map_err(|source| match &source {
+        // sled locks its database file; another process holding it is the one failure a user can fix by themselves.
+        sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => OpenError::InUse(path),
+        sled::Error::Io(e) => OpenError::Unwritable { path, fault: Fault::from_io(e) },
+        _ => OpenError::Storage { path, source },
+    })
 }
 
 /// What one scan of the whole log rebuilds.
@@ -322,14 +501,14 @@ struct Loaded {
 }
 
 /// Reads the whole log once: the rule state, the id index, the open chunk and the head.
-fn load(tree: &sled::Tree) -> Result<Loaded, ReadError> {
+fn load(engine: &dyn Engine) -> Result<Loaded, ReadError> {
     // Chunk keys are the only keys; one outside them (an older stored format, say) must not be appended past.
-    for key in [tree.first()?, tree.last()?].into_iter().flatten().map(|(key, _)| key) {
+    for key in [engine.first()?, engine.last()?].into_iter().flatten().map(|(key, _)| key) {
         if position_of_key(&key).is_none() {
             return Err(ReadError::ForeignKey(key.to_vec()));
         }
     }
-    let tail = match tree.last()? {
+    let tail = match engine.last()? {
         None => Tail::default(),
         Some((key, value)) => {
             let first = position_of_key(&key).expect("checked above");
@@ -343,7 +522,7 @@ fn load(tree: &sled::Tree) -> Result<Loaded, ReadError> {
     let mut index = IdIndex::default();
     index.reserve(end as usize);
     let mut head = Head::EMPTY;
-    for entry in Scan::new(tree, 1, end) {
+    for entry in Scan::over(engine, 1, end) {
         let entry = entry?;
         book.apply(entry.position, &entry.event);
         index.insert(&entry.event.id, entry.position);
@@ -354,8 +533,12 @@ fn load(tree: &sled::Tree) -> Result<Loaded, ReadError> {
 
 /// The entries of a range of positions, decoded; stops at the first error.
 pub struct Scan {
+    /// The engine read, held so that it is not replaced under the scan.
+    _engine: Option<Arc<dyn Engine>>,
+    /// An error met before the first entry (the store being reopened).
+    error: Option<ReadError>,
     /// The chunks from the one that holds the first wanted position.
-    chunks: Option<sled::Iter>,
+    chunks: Option<engine::Pairs>,
     /// The chunk being read, and where its next entry starts.
     chunk: sled::IVec,
     offset: usize,
@@ -368,15 +551,47 @@ pub struct Scan {
 }
 
 impl Scan {
-    fn new(tree: &sled::Tree, from: u64, end: u64) -> Scan {
+    fn new(engine: Arc<dyn Engine>, from: u64, end: u64) -> Scan {
+        let mut scan = Scan::over(&*engine, from, end);
+        scan._engine = Some(engine);
+        scan
+    }
+
+    /// A scan of `engine` that the caller keeps open for as long as the scan runs.
+    fn over(engine: &dyn Engine, from: u64, end: u64) -> Scan {
         let done = from > end;
         // The chunk that holds `from` is the last one that starts at or before it.
-        let start = match tree.range(chunk_key(0)..=chunk_key(from)).next_back() {
-            Some(Ok((key, _))) => position_of_key(&key).unwrap_or(from),
+        let start = match engine.floor(&chunk_key(from)) {
+            Ok(Some((key, _))) => position_of_key(&key).unwrap_or(from),
             _ => from,
         };
-        let chunks = (!done).then(|| tree.range(chunk_key(start)..=chunk_key(end)));
-        Scan { chunks, chunk: sled::IVec::default(), offset: 0, chunk_position: start, expected: from, end, done }
+        let chunks = (!done).then(|| engine.range(&chunk_key(start), &chunk_key(end)));
+        Scan {
+            _engine: None,
+            error: None,
+            chunks,
+            chunk: sled::IVec::default(),
+            offset: 0,
+            chunk_position: start,
+            expected: from,
+            end,
+            done,
+        }
+    }
+
+    /// A scan that yields `error` (unless the range is empty) and ends.
+    fn failed(error: ReadError, from: u64, end: u64) -> Scan {
+        Scan {
+            _engine: None,
+            error: Some(error),
+            chunks: None,
+            chunk: sled::IVec::default(),
+            offset: 0,
+            chunk_position: from,
+            expected: from,
+            end,
+            done: from > end,
+        }
     }
 
     /// The next entry's bytes and position, moving on to the next chunk where this one ends.
@@ -416,6 +631,10 @@ impl Iterator for Scan {
         if self.done {
             return None;
         }
+        if let Some(error) = self.error.take() {
+            self.done = true;
+            return Some(Err(error));
+        }
         let item = self.next_raw().and_then(|(position, bytes)| decode_entry(position, bytes));
         self.done = item.is_err() || self.expected >= self.end;
         self.expected += 1;
@@ -431,9 +650,9 @@ fn decode_entry(position: u64, value: &[u8]) -> Result<Entry, ReadError> {
 }
 
 /// The stored entry at `position`, read from the chunk that holds it.
-fn read_entry(tree: &sled::Tree, position: u64) -> Result<Entry, ReadError> {
+fn read_entry(engine: &dyn Engine, position: u64) -> Result<Entry, ReadError> {
     let missing = || ReadError::Gap { expected: position, found: Vec::new() };
-    let (key, value) = tree.range(chunk_key(0)..=chunk_key(position)).next_back().ok_or_else(missing)??;
+    let (key, value) = engine.floor(&chunk_key(position))?.ok_or_else(missing)?;
     let first = position_of_key(&key).ok_or_else(missing)?;
     let corrupt = |source| ReadError::Corrupt { position, source };
     let entry = codec::chunk_entries(&value)
@@ -444,11 +663,11 @@ fn read_entry(tree: &sled::Tree, position: u64) -> Result<Entry, ReadError> {
     decode_entry(position, entry)
 }
 
-fn verify(tree: &sled::Tree) -> Result<Head, VerifyError> {
+fn verify(engine: &dyn Engine) -> Result<Head, VerifyError> {
     let fail = |position, problem| VerifyError { position, problem };
     let mut head = Head::EMPTY;
     let mut ids = IdIndex::default();
-    for item in tree.iter() {
+    for item in engine.all() {
         let position = head.position + 1;
         let (key, value) = item.map_err(|e| fail(position, Problem::Storage(e)))?;
         match position_of_key(&key) {
@@ -474,7 +693,7 @@ fn verify(tree: &sled::Tree) -> Result<Head, VerifyError> {
             let event = codec::decode_event(raw.event).map_err(undecodable)?;
             for earlier in ids.candidates(&event.id) {
                 let stored =
-                    read_entry(tree, earlier).map_err(|e| fail(earlier, Problem::Unreadable(e.to_string())))?;
+                    read_entry(engine, earlier).map_err(|e| fail(earlier, Problem::Unreadable(e.to_string())))?;
                 if stored.event.id == event.id {
                     return Err(fail(position, Problem::DuplicateId { id: event.id.to_string(), first: earlier }));
                 }
@@ -489,7 +708,7 @@ fn verify(tree: &sled::Tree) -> Result<Head, VerifyError> {
 /// The store's events as the rules see them: the index and the tree, plus the entries of the current round not
 /// yet written.
 struct Stored<'a> {
-    tree: &'a sled::Tree,
+    engine: &'a dyn Engine,
     index: &'a IdIndex,
     pending: &'a HashMap<&'a EventId, (u64, &'a Event)>,
 }
@@ -503,7 +722,7 @@ impl KnownEvents for Stored<'_> {
         }
         // A hash hit is only a candidate: the stored event says whether it is this id.
         for position in self.index.candidates(id) {
-            let entry = read_entry(self.tree, position)?;
+            let entry = read_entry(self.engine, position)?;
             if entry.event.id == *id {
                 return Ok(Some((position, entry.event)));
             }

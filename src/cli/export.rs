@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 use crate::cli::GlobalArgs;
 use crate::cli::load::{self, parse_date, parse_office};
 use crate::domain::id::OfficeId;
-use crate::log::Log;
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,7 +117,7 @@ fn ndjson(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if args.to.is_some() || args.office.is_some() {
         anyhow::bail!("--to and --office: only the openmetrics format takes them");
     }
-    let log = Log::open(&global.data_dir).context("cannot export")?;
+    let log = global.open_log().context("cannot export")?;
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     for entry in log.scan(from) {

@@ -46,7 +46,7 @@ struct Origin {
 
 /// Validates all input, then appends it; exit 1 with every problem when any line is rejected.
 pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let log = Log::open(&global.data_dir).context("cannot import")?;
+    let log = global.open_log().context("cannot import")?;
     let texts = args.files.iter().map(|name| read_input(name)).collect::<anyhow::Result<Vec<String>>>()?;
     let mut lines = Vec::new();
     for (file, text) in texts.iter().enumerate() {
@@ -161,6 +161,11 @@ fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Resul
                     violations.first().map(ToString::to_string).unwrap_or_default()
                 );
             }
+            Err(e @ AppendError::Storage(_)) => anyhow::bail!(
+                "{e}. {appended} events of the input were appended (and {duplicates} were already stored) before \
+                 it, in whole batches; run the same import again once the store can be written to append the \
+                 rest exactly once"
+            ),
             Err(e) => return Err(e).context(format!("append failed after {appended} events were appended")),
         };
         appended += receipt.appended;

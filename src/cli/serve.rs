@@ -52,7 +52,7 @@ fn token(args: &ServeArgs) -> anyhow::Result<Option<Token>> {
 /// Runs `wartezeit serve`.
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let token = token(args)?;
-    let log = Log::open(&global.data_dir).with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let log = global.open_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;
     serve(config, log, args.listen, |addr| {

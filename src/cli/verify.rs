@@ -14,7 +14,14 @@ pub struct VerifyArgs {}
 
 /// Prints `ok: position P, digest D` and exits 0, or names the first bad position on stderr and exits 1.
 pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    match verify_directory(&global.data_dir).context("cannot verify")? {
+    let (verdict, ignored) = verify_directory(&global.data_dir).context("cannot verify")?;
+    for (name, bytes) in &ignored.unfinished_snapshots {
+        eprintln!(
+            "ignored: {name} ({bytes} bytes), the leftover of an interrupted snapshot of the storage engine \
+             (not part of the log); removed"
+        );
+    }
+    match verdict {
         Ok(head) => {
             println!("ok: position {}, digest {}", head.position, hex::encode(head.digest));
             Ok(ExitCode::SUCCESS)

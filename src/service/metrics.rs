@@ -33,6 +33,10 @@ pub struct Metrics {
     registry: Registry,
     pub events_appended: IntCounter,
     pub append_seconds: Histogram,
+    /// Batches the store could not write, by fault `kind` (`full`, `read_only`, `io`).
+    pub append_errors: IntCounterVec,
+    /// 1 while the store takes writes, 0 while a storage fault stops appends.
+    log_writable: IntGauge,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
     /// Forecasts the page, the press statement and the forecast chart asked for, by `cache` = `hit` or `miss`.
@@ -70,6 +74,21 @@ impl Metrics {
             )
             .buckets(latency_buckets.clone()),
         )?;
+        let append_errors = IntCounterVec::new(
+            Opts::new(
+                "wartezeit_log_append_errors_total",
+                "Batches not stored because the store could not write, by fault kind (full, read_only, io).",
+            ),
+            &["kind"],
+        )?;
+        for kind in ["full", "read_only", "io"] {
+            append_errors.with_label_values(&[kind]);
+        }
+        let log_writable = IntGauge::new(
+            "wartezeit_log_writable",
+            "1 while the store takes writes; 0 while a storage fault (full disk, read-only or failing filesystem) stops \
+             appends.",
+        )?;
         let http_requests = IntCounterVec::new(
             Opts::new("wartezeit_http_requests_total", "HTTP requests answered, by route template, method and status."),
             &["route", "method", "status"],
@@ -105,6 +124,8 @@ impl Metrics {
         build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         registry.register(Box::new(events_appended.clone()))?;
         registry.register(Box::new(append_seconds.clone()))?;
+        registry.register(Box::new(append_errors.clone()))?;
+        registry.register(Box::new(log_writable.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
         registry.register(Box::new(forecasts.clone()))?;
@@ -119,6 +140,8 @@ impl Metrics {
             registry,
             events_appended,
             append_seconds,
+            append_errors,
+            log_writable,
             http_requests,
             http_seconds,
             forecasts,
@@ -151,6 +174,7 @@ pub fn render(state: &State) -> String {
         }
     };
     metrics.log_position.set(head as i64);
+    metrics.log_writable.set(i64::from(state.log.writable().is_ok()));
     metrics.projection_position.set(position as i64);
     metrics.projection_lag.set(head.saturating_sub(position) as i64);
     let mut out = Vec::new();

@@ -3,6 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::log::{Fault, FaultKind};
 use crate::rules::{Status, Violation};
 
 /// The media type of problem details.
@@ -45,6 +46,9 @@ pub struct ProblemBody {
     pub violations: Vec<ViolationBody>,
     #[serde(skip)]
     www_authenticate: bool,
+    /// Seconds for a `Retry-After` header.
+    #[serde(skip)]
+    retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -71,6 +75,21 @@ impl Problem {
     pub fn unauthorized() -> Self {
         let detail = "writes need an Authorization: Bearer <token> header".to_owned();
         Problem(Box::new(ProblemBody { www_authenticate: true, ..ProblemBody::new(StatusCode::UNAUTHORIZED, detail) }))
+    }
+
+    /// A batch the store could not write: 507 on a full disk, 503 otherwise, both with `Retry-After`. Nothing
+    /// was acknowledged; sending the same batch again appends it once.
+    pub fn unstored(fault: &Fault) -> Self {
+        let (status, kind) = match fault.kind {
+            FaultKind::Full => (StatusCode::INSUFFICIENT_STORAGE, "urn:wartezeit:problem:storage-full"),
+            FaultKind::ReadOnly => (StatusCode::SERVICE_UNAVAILABLE, "urn:wartezeit:problem:storage-read-only"),
+            FaultKind::Io => (StatusCode::SERVICE_UNAVAILABLE, "urn:wartezeit:problem:storage-error"),
+        };
+        let detail = format!(
+            "the batch was not stored: {fault}; reads go on, appends resume by themselves once the store can be \
+             written; send the same batch again then (it is appended once)"
+        );
+        Problem(Box::new(ProblemBody { kind: kind.into(), retry_after: Some(5), ..ProblemBody::new(status, detail) }))
     }
 
     /// A rejected batch: the status is the most severe class present, by precedence 400 > 409 > 422.
@@ -111,6 +130,7 @@ impl ProblemBody {
             parameter: None,
             violations: Vec::new(),
             www_authenticate: false,
+            retry_after: None,
         }
     }
 }
@@ -125,6 +145,9 @@ impl IntoResponse for Problem {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if body.www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wartezeit\""));
+        }
+        if let Some(seconds) = body.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -189,12 +189,19 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: 200 once the initial projection is built, 503 before.
+/// Readiness: 200 once the initial projection is built and the store takes writes; 503 while building, or while
+/// the store cannot write (reads go on then; the body names the fault).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
-    (status = 200, description = "the projection is built", body = String),
-    (status = 503, description = "still building", body = String)))]
-pub async fn readyz(AxumState(state): AxumState<Shared>) -> (StatusCode, &'static str) {
-    if state.is_ready() { (StatusCode::OK, "ready\n") } else { (StatusCode::SERVICE_UNAVAILABLE, "building\n") }
+    (status = 200, description = "the projection is built and the store takes writes", body = String),
+    (status = 503, description = "still building, or the store cannot write", body = String)))]
+pub async fn readyz(AxumState(state): AxumState<Shared>) -> (StatusCode, String) {
+    if !state.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "building\n".into());
+    }
+    match state.log.writable() {
+        Ok(()) => (StatusCode::OK, "ready\n".into()),
+        Err(fault) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready for writes: {fault}\n")),
+    }
 }
 
 /// Prometheus metrics in the text exposition format.
@@ -226,7 +233,9 @@ pub async fn openapi_json() -> Response {
         (status = 409, description = "conflicts with the log", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "body over 8 MiB", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "unsupported content type", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "breaks a rule", body = ProblemBody, content_type = "application/problem+json")))]
+        (status = 422, description = "breaks a rule", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "not stored: the data directory is read-only or fails (Retry-After)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 507, description = "not stored: the disk is full or below the reserve (Retry-After)", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderMap, body: Body) -> Answer {
     match auth::check(state.config.token.as_ref(), &headers) {
         Ok(()) => {}
@@ -270,7 +279,10 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
             ));
         }
         Err(e @ AppendError::Closed) => return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
-        Err(e @ AppendError::Storage(_)) => return Err(internal(e)),
+        Err(AppendError::Storage(fault)) => {
+            state.metrics.append_errors.with_label_values(&[fault.kind.as_str()]).inc();
+            return Err(Problem::unstored(&fault));
+        }
     };
     state.metrics.events_appended.inc_by(receipt.appended as u64);
     // Fold the new entries in before answering, so that a client reads its own writes after the 200.

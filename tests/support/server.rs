@@ -38,6 +38,11 @@ impl Server {
             let log = log.clone();
             tokio::task::spawn_blocking(move || log.append(parsed).expect("appended")).await.unwrap();
         }
+        Server::over(log, as_of, dir).await
+    }
+
+    /// A server over an open `log`, which keeps `dir` (the directory it lies in) while it runs.
+    pub async fn over(log: Log, as_of: Option<&str>, dir: tempfile::TempDir) -> Server {
         let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new(TOKEN));
         config.as_of = as_of.map(|d| d.parse().unwrap());
         let app = service::build(config, log.clone()).expect("builds");
