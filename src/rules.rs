@@ -77,6 +77,74 @@ impl Violation {
     }
 }
 
+/// How many violations an answer lists at most (contract version 2): the first ones in batch order; the total is
+/// always given.
+pub const MAX_LISTED_VIOLATIONS: usize = 100;
+
+/// Why a batch was rejected: the first [`MAX_LISTED_VIOLATIONS`] violations in batch order, and how many there
+/// are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub listed: Vec<Violation>,
+    pub total: usize,
+}
+
+impl Rejection {
+    /// The rejection of `violations` (in any order).
+    pub fn of(mut violations: Vec<Violation>) -> Rejection {
+        let total = violations.len();
+        // Stable: within one event, the violations stay in field order.
+        violations.sort_by_key(|v| v.index);
+        violations.truncate(MAX_LISTED_VIOLATIONS);
+        Rejection { listed: violations, total }
+    }
+}
+
+/// A judged batch: its events (with their outcomes, when the dry run ran), or why it is rejected.
+pub type Judged = Result<(Vec<Event>, Option<Vec<Outcome>>), Rejection>;
+
+/// A batch as parsed, judged by the one policy the HTTP API and `import` share: every violation of every event,
+/// parse errors and rule breaks together, in batch order, the first [`MAX_LISTED_VIOLATIONS`] listed. `check` is a
+/// dry run of the events that parsed against the log; it runs only when something did not parse (otherwise
+/// appending checks the rules anyway) or when `always_check` is set. Memory stays bounded by the events, not by
+/// their problems: past the first ones, parse errors are only counted. The outcomes come back when the dry run ran.
+pub fn judge_batch<E>(
+    parsed: impl IntoIterator<Item = Result<Event, Vec<WireError>>>,
+    always_check: bool,
+    check: impl FnOnce(&[Event]) -> Result<Result<Vec<Outcome>, Vec<Violation>>, E>,
+) -> Result<Judged, E> {
+    let mut events = Vec::new();
+    let mut indexes = Vec::new();
+    let mut malformed = Vec::new();
+    let mut malformed_total = 0;
+    for (index, result) in parsed.into_iter().enumerate() {
+        match result {
+            Ok(event) => {
+                events.push(event);
+                indexes.push(index);
+            }
+            Err(errors) => {
+                malformed_total += errors.len();
+                let room = MAX_LISTED_VIOLATIONS.saturating_sub(malformed.len());
+                malformed.extend(errors.into_iter().take(room).map(|e| Violation::from_wire(index, e)));
+            }
+        }
+    }
+    if malformed_total == 0 && !always_check {
+        return Ok(Ok((events, None)));
+    }
+    let broken = match check(&events)? {
+        Ok(outcomes) if malformed_total == 0 => return Ok(Ok((events, Some(outcomes)))),
+        Ok(_) => Vec::new(),
+        Err(broken) => broken.into_iter().map(|v| Violation { index: indexes[v.index], ..v }).collect(),
+    };
+    // Both lists are in batch order, so the first ones of the two together are among the first ones of each.
+    let total = malformed_total + broken.len();
+    let mut rejection = Rejection::of(malformed.into_iter().chain(broken).collect());
+    rejection.total = total;
+    Ok(Err(rejection))
+}
+
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {

@@ -14,13 +14,15 @@
 //! - A rejected batch answers with the most severe status class present, by precedence 400 > 409 > 422: a
 //!   malformed event makes the batch unreadable, a conflict means the client's view of the log is out of date, and
 //!   only a well-formed, non-conflicting batch is worth judging by the domain rules. Every violation is listed with
-//!   its own status. Rule checks (409/422) run only once every event of the batch parses.
+//!   its own status. One batch policy for the API and `import` ([`crate::rules::judge_batch`]): parse errors and
+//!   rule breaks of every event together, in batch order, the first 100 listed with the total.
 //! - Unknown query parameters are a 400 naming the parameter, so that a typo (`ofice=`) is not silently ignored.
 //! - `GET /api/v1/press-statement` defaults to `format=json` (the CLI defaults to text) and `lang=de`.
 //! - Reads before the initial projection is built answer 503 (`/readyz` says when); writes are accepted at once.
 
 pub mod auth;
 pub mod charts;
+pub mod connections;
 pub mod dashboard;
 pub mod forecast;
 pub mod known_at;
@@ -60,6 +62,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// H of the wait figures.
     pub horizon_days: u32,
+    /// How many connections are kept, and how long a request head may take.
+    pub connections: connections::Limits,
 }
 
 impl Config {
@@ -71,6 +75,7 @@ impl Config {
             token,
             request_timeout: Duration::from_secs(30),
             horizon_days: DEFAULT_HORIZON_DAYS,
+            connections: connections::Limits::default(),
         }
     }
 }
@@ -105,7 +110,17 @@ pub async fn run(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    run_with(listener, app, shutdown, connections::Limits::default()).await
+}
+
+/// [`run`] under the given connection limits.
+pub async fn run_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: connections::Limits,
+) -> std::io::Result<()> {
+    connections::serve(listener, app, shutdown, limits).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -13,12 +13,9 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::domain::event::Event;
-use crate::domain::wire::{WireError, parse_event};
+use crate::domain::wire::{WireError, is_blank_line, parse_event};
 use crate::log::{AppendError, Log};
-use crate::rules::Violation;
-
-/// How many problems are printed before the rest are only counted.
-const MAX_PRINTED: usize = 1_000;
+use crate::rules::{Rejection, judge_batch};
 
 /// Arguments of `import`.
 #[derive(Debug, Clone, Args)]
@@ -51,36 +48,22 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut lines = Vec::new();
     for (file, text) in texts.iter().enumerate() {
         for (i, line) in text.lines().enumerate() {
-            if !line.trim().is_empty() {
+            if !is_blank_line(line) {
                 lines.push((Origin { file, line: i + 1 }, line));
             }
         }
     }
     let parsed = parse_all(&lines);
 
-    let mut problems: Vec<(Origin, Violation)> = Vec::new();
-    let mut events = Vec::with_capacity(parsed.len());
-    let mut origins = Vec::with_capacity(parsed.len());
-    for ((origin, _), result) in lines.iter().zip(parsed) {
-        match result {
-            Ok(event) => {
-                events.push(event);
-                origins.push(*origin);
+    // The same policy as the HTTP API: every problem of every line, parse errors and rule breaks, in input order.
+    let (events, outcomes) =
+        match judge_batch(parsed, true, |events| log.check(events)).context("cannot read the log")? {
+            Ok((events, outcomes)) => (events, outcomes.unwrap_or_default()),
+            Err(rejection) => {
+                report(&args.files, &lines, &rejection);
+                return Ok(ExitCode::FAILURE);
             }
-            Err(errors) => problems.extend(errors.into_iter().map(|e| (*origin, Violation::from_wire(0, e)))),
-        }
-    }
-    let outcomes = match log.check(&events).context("cannot read the log")? {
-        Ok(outcomes) => outcomes,
-        Err(violations) => {
-            problems.extend(violations.into_iter().map(|v| (origins[v.index], v)));
-            Vec::new()
-        }
-    };
-    if !problems.is_empty() {
-        report(&args.files, problems);
-        return Ok(ExitCode::FAILURE);
-    }
+        };
     let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
     if args.dry_run {
         let head = log.head();
@@ -120,19 +103,20 @@ fn parse_all(lines: &[(Origin, &str)]) -> Vec<Result<Event, Vec<WireError>>> {
     })
 }
 
-/// Prints every problem (up to a limit) as `FILE:LINE: field "x": reason (status)`, in input order.
-fn report(files: &[String], mut problems: Vec<(Origin, Violation)>) {
-    problems.sort_by_key(|(origin, _)| (origin.file, origin.line));
+/// Prints the first problems (as many as the HTTP API lists) as `FILE:LINE: field "x": reason (status)`, in input
+/// order, and how many there are in all.
+fn report(files: &[String], lines: &[(Origin, &str)], rejection: &Rejection) {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    for (origin, violation) in problems.iter().take(MAX_PRINTED) {
+    for violation in &rejection.listed {
+        let origin = lines[violation.index].0;
         let name = if files[origin.file] == "-" { "<stdin>" } else { &files[origin.file] };
         let _ = writeln!(err, "{name}:{}: {violation} ({})", origin.line, violation.status.code());
     }
-    if problems.len() > MAX_PRINTED {
-        let _ = writeln!(err, "... and {} more problems", problems.len() - MAX_PRINTED);
+    if rejection.total > rejection.listed.len() {
+        let _ = writeln!(err, "... and {} more problems", rejection.total - rejection.listed.len());
     }
-    let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", problems.len());
+    let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", rejection.total);
 }
 
 fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Result<ExitCode> {

@@ -28,6 +28,13 @@ pub struct ServeArgs {
     /// Let anyone write, without a token. Only for a service no one else can reach.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Connections open at once; more are answered 503 and closed (never more than the file descriptor limit
+    /// leaves room for).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Seconds a connection may take to send a request head; silent, idle and slow connections are closed then.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
 }
 
 /// The token from `--token-file` or `WARTEZEIT_TOKEN`; an error when neither is given without
@@ -55,6 +62,10 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let log = global.open_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;
+    config.connections = service::connections::Limits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+    };
     serve(config, log, args.listen, |addr| {
         eprintln!("wartezeit serving http://{addr}/ (data directory {})", global.data_dir.display());
     })
@@ -72,9 +83,10 @@ pub fn serve(
         let listener =
             tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
+        let limits = config.connections;
         let app = service::build(config, log)?;
         started(addr);
-        service::run(listener, app.router, service::shutdown_signal()).await.context("serving")?;
+        service::run_with(listener, app.router, service::shutdown_signal(), limits).await.context("serving")?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

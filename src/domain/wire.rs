@@ -63,12 +63,110 @@ pub fn parse_event(text: &str) -> Result<Event, Vec<WireError>> {
     }
 }
 
+/// The earliest date the contract admits (version 2), for dates and the local dates of instants.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+/// The latest date the contract admits.
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a date");
+/// How much of an offending value a message shows at most, in characters.
+pub const MAX_ECHOED_CHARS: usize = 200;
+
 /// The field-by-field parser, the one that reports problems.
 fn parse_event_by_fields(text: &str) -> Result<Event, Vec<WireError>> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value) => parse_event_value(value),
-        Err(e) => Err(vec![WireError { field: None, reason: format!("not JSON: {e}") }]),
+    if text.starts_with('\u{feff}') {
+        return Err(vec![WireError {
+            field: None,
+            reason: "starts with a byte order mark (U+FEFF): save the file as UTF-8 without BOM".into(),
+        }]);
     }
+    let value = match serde_json::from_str::<Value>(text) {
+        Ok(value) => value,
+        Err(e) => {
+            let start: String = text.trim_start_matches([' ', '\t', '\r', '\n']).chars().take(20).collect();
+            return Err(vec![WireError { field: None, reason: format!("not JSON ({e}); it starts with {start:?}") }]);
+        }
+    };
+    let duplicates = serde_json::from_str::<DuplicateKeys>(text).map(|d| d.0).unwrap_or_default();
+    match parse_event_value(value) {
+        Ok(_) if !duplicates.is_empty() => Err(duplicate_errors(duplicates)),
+        Ok(event) => Ok(event),
+        Err(mut errors) => {
+            errors.extend(duplicate_errors(duplicates));
+            Err(errors)
+        }
+    }
+}
+
+fn duplicate_errors(keys: Vec<String>) -> Vec<WireError> {
+    keys.into_iter()
+        .map(|key| {
+            let field = if key.chars().count() > MAX_ECHOED_CHARS {
+                key.chars().take(MAX_ECHOED_CHARS).chain(['…']).collect()
+            } else {
+                key
+            };
+            WireError { field: Some(field), reason: "appears more than once in the object".into() }
+        })
+        .collect()
+}
+
+/// The keys that a JSON object holds more than once (none for anything but an object). JSON parsers disagree on
+/// which of two values wins, so the contract rejects such an object instead of choosing.
+struct DuplicateKeys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for DuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DuplicateKeys, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                let mut duplicates = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if !seen.insert(key.clone()) && !duplicates.contains(&key) {
+                        duplicates.push(key);
+                    }
+                }
+                Ok(DuplicateKeys(duplicates))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DuplicateKeys, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+            fn visit_unit<E>(self) -> Result<DuplicateKeys, E> {
+                Ok(DuplicateKeys(Vec::new()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A value as a message shows it: quoted, and cut to [`MAX_ECHOED_CHARS`] characters with its length named.
+pub fn echo(s: &str) -> String {
+    let chars = s.chars().count();
+    if chars <= MAX_ECHOED_CHARS {
+        return format!("{s:?}");
+    }
+    let shown: String = s.chars().take(MAX_ECHOED_CHARS).collect();
+    format!("{shown:?}… ({chars} characters)")
 }
 
 /// Parses one event from a JSON value (an element of a JSON array body, say).
@@ -208,10 +306,14 @@ impl Fields {
         }
     }
 
-    /// An optional field: absent (or `null`) gives `Some(None)`; malformed gives `None` and an error.
+    /// An optional field: absent gives `Some(None)`; malformed (`null` included) gives `None` and an error.
     fn take_optional<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<Option<T>> {
         match self.map.remove(name) {
-            None | Some(Value::Null) => Some(None),
+            None => Some(None),
+            Some(Value::Null) => {
+                self.check::<T>(name, Err("is null: leave an optional field out instead".into()));
+                None
+            }
             Some(value) => self.check(name, parse(&value)).map(Some),
         }
     }
@@ -254,15 +356,31 @@ fn expected(what: &str, found: &Value) -> String {
 
 fn parse_id<T>(v: &Value, parse: impl FnOnce(&str) -> Result<T, IdError>) -> Result<T, String> {
     let s = v.as_str().ok_or_else(|| expected("a string", v))?;
-    parse(s).map_err(|e| format!("{s:?} {e}"))
+    parse(s).map_err(|e| format!("{} {e}", echo(s)))
 }
 
 fn parse_instant(v: &Value) -> Result<Instant, String> {
     instant(v.as_str().ok_or_else(|| expected("an RFC 3339 instant string", v))?)
 }
 
+/// An RFC 3339 instant with offset, within the contract's bounds: seconds 00–59 (chrono reads a leap second as a
+/// nanosecond count of a billion or more), at most nine fractional digits (chrono would drop the rest silently),
+/// and its date as written (in its own offset: the local date wherever the offset is the service zone's, which the
+/// parser does not know) in [`FIRST_DATE`]..=[`LAST_DATE`].
 fn instant(s: &str) -> Result<Instant, String> {
-    DateTime::parse_from_rfc3339(s).map_err(|e| format!("{s:?} is not an RFC 3339 instant with offset: {e}"))
+    let at = DateTime::parse_from_rfc3339(s)
+        .map_err(|e| format!("{} is not an RFC 3339 instant with offset: {e}", echo(s)))?;
+    if chrono::Timelike::nanosecond(&at) >= 1_000_000_000 {
+        return Err(format!("{} is a leap second: seconds must be 00 to 59", echo(s)));
+    }
+    let fraction = s.find('.').map_or(0, |dot| s[dot + 1..].bytes().take_while(u8::is_ascii_digit).count());
+    if fraction > 9 {
+        return Err(format!("{} has {fraction} fractional digits, at most 9 are allowed", echo(s)));
+    }
+    if !(FIRST_DATE..=LAST_DATE).contains(&at.naive_local().date()) {
+        return Err(format!("{} lies outside {FIRST_DATE} … {LAST_DATE}", echo(s)));
+    }
+    Ok(at)
 }
 
 fn parse_date(v: &Value) -> Result<NaiveDate, String> {
@@ -272,14 +390,15 @@ fn parse_date(v: &Value) -> Result<NaiveDate, String> {
 fn date(s: &str) -> Result<NaiveDate, String> {
     let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(date) if well_formed => Ok(date),
-        _ => Err(format!("{s:?} is not a date YYYY-MM-DD")),
+        Ok(date) if well_formed && (FIRST_DATE..=LAST_DATE).contains(&date) => Ok(date),
+        Ok(_) if well_formed => Err(format!("{} lies outside {FIRST_DATE} … {LAST_DATE}", echo(s))),
+        _ => Err(format!("{} is not a date YYYY-MM-DD", echo(s))),
     }
 }
 
 fn parse_enum<T>(v: &Value, parse: impl FnOnce(&str) -> Option<T>, allowed: &str) -> Result<T, String> {
     let s = v.as_str().ok_or_else(|| expected("a string", v))?;
-    parse(s).ok_or_else(|| format!("{s:?} is not one of {allowed}"))
+    parse(s).ok_or_else(|| format!("{} is not one of {allowed}", echo(s)))
 }
 
 fn parse_text(v: &Value, min_chars: usize, max_chars: usize) -> Result<String, String> {
@@ -294,7 +413,26 @@ fn text(s: &str, min_chars: usize, max_chars: usize) -> Result<String, String> {
     if chars > max_chars {
         return Err(format!("is {chars} characters long, at most {max_chars} are allowed"));
     }
+    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| is_control(*c)) {
+        return Err(format!(
+            "contains the control character U+{:04X} at character {}; free text may hold none \
+             (U+0000–U+001F, U+007F–U+009F)",
+            u32::from(c),
+            at + 1
+        ));
+    }
     Ok(s.to_owned())
+}
+
+/// The control characters the contract keeps out of free text: C0, DEL and C1.
+fn is_control(c: char) -> bool {
+    matches!(u32::from(c), 0x00..=0x1F | 0x7F..=0x9F)
+}
+
+/// Whether an NDJSON line is blank: JSON's whitespace only (space, tab, CR, LF), not form feeds or other Unicode
+/// space.
+pub fn is_blank_line(line: &str) -> bool {
+    line.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 fn parse_weekly_slots(v: &Value) -> Result<WeeklySlots, String> {
@@ -508,5 +646,92 @@ mod tests {
             r#"{{"event_id":"c","type":"closure_declared","at":"2020-01-01T00:00:00Z","office":"kl","closure_id":"c","first_day":"2020-01-02","last_day":"2020-01-03","cause":"other","reason":"{reason}"}}"#
         );
         check(&line, Err(&["reason: is 501 characters long"]));
+    }
+
+    /// A walk-in at `at`, for the instant tests of contract version 2.
+    fn walk_in(at: &str) -> String {
+        format!(r#"{{"event_id":"w","type":"walk_in_served","at":"{at}","office":"kl","service":"s"}}"#)
+    }
+
+    #[test]
+    fn instants_and_dates_keep_to_the_bounds_of_version_2() {
+        check(&walk_in("1970-01-01T00:00:00Z"), Ok(&walk_in("1970-01-01T00:00:00Z")));
+        check(&walk_in("2199-12-31T23:59:59Z"), Ok(&walk_in("2199-12-31T23:59:59Z")));
+        check(
+            &walk_in("9999-12-31T10:00:00Z"),
+            Err(&["at: \"9999-12-31T10:00:00Z\" lies outside 1970-01-01 … 2199-12-31"]),
+        );
+        check(&walk_in("0001-01-01T10:00:00Z"), Err(&["at: \"0001-01-01T10:00:00Z\" lies outside"]));
+        // The date as written counts (in UTC this is still 1969).
+        check(&walk_in("1970-01-01T00:30:00+01:00"), Ok(&walk_in("1970-01-01T00:30:00+01:00")));
+        check(&walk_in("1969-12-31T23:30:00-01:00"), Err(&["at: \"1969-12-31T23:30:00-01:00\" lies outside"]));
+        check(&walk_in("2020-06-30T23:59:60+02:00"), Err(&["at: \"2020-06-30T23:59:60+02:00\" is a leap second"]));
+        check(
+            &walk_in("2020-06-22T10:00:00.123456789012+02:00"),
+            Err(&["at: \"2020-06-22T10:00:00.123456789012+02:00\" has 12 fractional digits"]),
+        );
+        check(&walk_in("2020-06-22T10:00:00.123456789+02:00"), Ok(&walk_in("2020-06-22T10:00:00.123456789+02:00")));
+        let holiday = |date: &str| {
+            format!(
+                r#"{{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"{date}","name":"N"}}"#
+            )
+        };
+        check(&holiday("2200-01-01"), Err(&["date: \"2200-01-01\" lies outside 1970-01-01 … 2199-12-31"]));
+        check(&holiday("1969-12-31"), Err(&["date: \"1969-12-31\" lies outside"]));
+    }
+
+    #[test]
+    fn duplicate_keys_and_null_are_named() {
+        check(
+            r#"{"event_id":"w","type":"walk_in_served","at":"not-a-date","office":"kl","service":"s","at":"2020-06-22T10:00:00+02:00"}"#,
+            Err(&["at: appears more than once"]),
+        );
+        check(
+            r#"{"event_id":"w","type":"walk_in_served","at":"2020-06-22T10:00:00+02:00","office":"kl","service":"s","office":"kl"}"#,
+            Err(&["office: appears more than once"]),
+        );
+        check(
+            r#"{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"2020-05-21","name":"N","office":null}"#,
+            Err(&["office: is null"]),
+        );
+    }
+
+    #[test]
+    fn control_characters_stay_out_of_free_text() {
+        for c in ["\\u0000", "\\u001b", "\\r", "\\u007f", "\\u0085"] {
+            let line = format!(
+                r#"{{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"2020-05-21","name":"Neu{c}jahr"}}"#
+            );
+            check(&line, Err(&["name: contains the control character U+"]));
+        }
+        let line = r#"{"event_id":"c","type":"closure_declared","at":"2020-01-01T00:00:00Z","office":"kl","closure_id":"c","first_day":"2020-01-02","last_day":"2020-01-03","cause":"other","reason":"a\tb"}"#;
+        check(line, Err(&["reason: contains the control character U+0009 at character 2"]));
+        // Letters beyond ASCII are text, not control characters.
+        let line = r#"{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"2020-05-21","name":"Fronleichnam – Ä"}"#;
+        check(line, Ok(line));
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_other_non_json_are_named() {
+        check(
+            &format!("\u{feff}{}", walk_in("2020-06-22T10:00:00Z")),
+            Err(&["-: starts with a byte order mark (U+FEFF)"]),
+        );
+        check("hello world", Err(&["-: not JSON (expected value at line 1 column 1); it starts with \"hello world\""]));
+        assert!(is_blank_line(" \t\r"));
+        assert!(!is_blank_line("\u{c}"), "a form feed is not JSON whitespace");
+        assert!(!is_blank_line("\u{b}"));
+    }
+
+    #[test]
+    fn long_values_are_echoed_cut_to_200_characters() {
+        let id = "x".repeat(1_000_000);
+        let line = format!(
+            r#"{{"event_id":"e","type":"walk_in_served","at":"2020-06-22T10:00:00Z","office":"{id}","service":"s"}}"#
+        );
+        let errors = parse_event(&line).expect_err("too long");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].reason.len() < 400, "{}", errors[0].reason.len());
+        assert!(errors[0].reason.contains("(1000000 characters)"), "{}", errors[0].reason);
     }
 }

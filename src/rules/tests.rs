@@ -321,3 +321,40 @@ fn events_without_rules_are_always_accepted() {
     let events: Vec<Event> = others.iter().map(|l| ev(l)).collect();
     check(&[], &events, Then::Accepted(&[Outcome::New(1), Outcome::New(2), Outcome::New(3), Outcome::New(4)]));
 }
+
+/// The one batch policy: parse errors and rule breaks of one batch together, in batch order, the first 100 listed
+/// and all counted.
+#[test]
+fn a_batch_is_judged_whole_with_parse_errors_and_rule_breaks_in_order() {
+    let book = RuleBook::new();
+    let known: HashMap<EventId, (u64, Event)> = HashMap::new();
+    let check = |events: &[Event]| book.check(&known, events).map(|verdict| verdict.map(|c| c.outcomes));
+    let mut lines = vec![
+        r#"{"event_id":"b","type":"appointment_booked","at":"2020-06-02T09:15:00+02:00","office":"kl","appointment_id":"A-1","service":"s","channel":"online","slot":"2020-06-24T08:00:00+02:00"}"#.to_string(),
+        "{}".to_string(),
+        r#"{"event_id":"c","type":"appointment_cancelled","at":"2020-06-03T09:15:00+02:00","office":"kl","appointment_id":"A-2"}"#.to_string(),
+    ];
+    let parse = |lines: &[String]| lines.iter().map(|l| parse_event(l)).collect::<Vec<_>>();
+    let Ok(Err(rejection)) = judge_batch(parse(&lines), false, check) else { panic!("rejected") };
+    let seen: Vec<(usize, u16)> = rejection.listed.iter().map(|v| (v.index, v.status.code())).collect();
+    // `{}` misses event_id, at and type; the cancellation of an unknown appointment is a 422 of index 2.
+    assert_eq!(seen, [(1, 400), (1, 400), (1, 400), (2, 422)]);
+    assert_eq!(rejection.total, 4);
+
+    // 150 broken lines after them: 100 listed, the 422 among them in its place, every one counted.
+    lines.extend(std::iter::repeat_n("{}".to_string(), 150));
+    let Ok(Err(rejection)) = judge_batch(parse(&lines), false, check) else { panic!("rejected") };
+    assert_eq!(rejection.listed.len(), MAX_LISTED_VIOLATIONS);
+    assert_eq!(rejection.total, 3 + 1 + 150 * 3);
+    assert!(rejection.listed.windows(2).all(|w| w[0].index <= w[1].index), "in batch order");
+    assert_eq!(rejection.listed[3].status.code(), 422);
+
+    // A batch that parses is not dry-run unless asked; one that is valid comes back with its outcomes.
+    let valid = parse(&lines[..1]);
+    let Ok(Ok((events, None))) = judge_batch(valid.clone(), false, |_| -> Result<_, ()> { panic!("not asked") }) else {
+        panic!("accepted")
+    };
+    assert_eq!(events.len(), 1);
+    let Ok(Ok((_, Some(outcomes)))) = judge_batch(valid, true, check) else { panic!("accepted") };
+    assert_eq!(outcomes, [Outcome::New(1)]);
+}

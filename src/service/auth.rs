@@ -46,7 +46,11 @@ pub fn check(token: Option<&Token>, headers: &HeaderMap) -> Result<(), Denied> {
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 9110, 11.1): `Bearer`, `bearer` and `BEARER` alike.
+            let (scheme, credentials) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(credentials)
+        })
         .map(str::trim)
         .ok_or(Denied::Missing)?;
     if token.matches(presented) { Ok(()) } else { Err(Denied::Wrong) }
@@ -70,6 +74,9 @@ mod tests {
         assert_eq!(check(Some(&token), &headers("Bearer s3cre")), Err(Denied::Wrong));
         assert_eq!(check(Some(&token), &headers("Bearer s3cret!")), Err(Denied::Wrong));
         assert_eq!(check(Some(&token), &headers("Bearer s3cret")), Ok(()));
+        assert_eq!(check(Some(&token), &headers("BEARER s3cret")), Ok(()));
+        assert_eq!(check(Some(&token), &headers("bEaReR s3cret")), Ok(()));
+        assert_eq!(check(Some(&token), &headers("Bearers3cret")), Err(Denied::Missing));
         assert_eq!(check(None, &HeaderMap::new()), Ok(()));
         assert!(!format!("{token:?}").contains("s3cret"));
         assert!(Token::new("  \n").is_none());

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::log::{Fault, FaultKind};
-use crate::rules::{Status, Violation};
+use crate::rules::{Rejection, Status, Violation};
 
 /// The media type of problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -41,9 +41,12 @@ pub struct ProblemBody {
     /// The query parameter at fault, for a bad query.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
-    /// Every violation of a rejected batch.
+    /// The violations of a rejected batch: the first 100 in batch order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<ViolationBody>,
+    /// How many violations the rejected batch has in all (more than listed when over 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations_total: Option<usize>,
     #[serde(skip)]
     www_authenticate: bool,
     /// Seconds for a `Retry-After` header.
@@ -92,8 +95,12 @@ impl Problem {
         Problem(Box::new(ProblemBody { kind: kind.into(), retry_after: Some(5), ..ProblemBody::new(status, detail) }))
     }
 
-    /// A rejected batch: the status is the most severe class present, by precedence 400 > 409 > 422.
-    pub fn rejected(violations: Vec<(Violation, Option<usize>)>) -> Self {
+    /// A rejected batch: the status is the most severe class listed, by precedence 400 > 409 > 422; `line` gives
+    /// an event's NDJSON line.
+    pub fn rejected(rejection: Rejection, line: impl Fn(usize) -> Option<usize>) -> Self {
+        let total = rejection.total;
+        let violations: Vec<(Violation, Option<usize>)> =
+            rejection.listed.into_iter().map(|v| (line(v.index), v)).map(|(l, v)| (v, l)).collect();
         let worst = violations.iter().map(|(v, _)| v.status).min().unwrap_or(Status::BadRequest);
         let status = StatusCode::from_u16(worst.code()).unwrap_or(StatusCode::BAD_REQUEST);
         let kind = match worst {
@@ -101,7 +108,7 @@ impl Problem {
             Status::Conflict => "urn:wartezeit:problem:conflict",
             Status::Unprocessable => "urn:wartezeit:problem:rule-violation",
         };
-        let n = violations.len();
+        let listed = violations.len();
         let violations: Vec<ViolationBody> = violations
             .into_iter()
             .map(|(v, line)| ViolationBody {
@@ -112,10 +119,16 @@ impl Problem {
                 status: v.status.code(),
             })
             .collect();
+        let detail = if listed < total {
+            format!("batch rejected, nothing appended: {total} violations, the first {listed} in batch order listed")
+        } else {
+            format!("batch rejected, nothing appended: {total} violation(s)")
+        };
         Problem(Box::new(ProblemBody {
             kind: kind.into(),
             violations,
-            ..ProblemBody::new(status, format!("batch rejected, nothing appended: {n} violation(s)"))
+            violations_total: Some(total),
+            ..ProblemBody::new(status, detail)
         }))
     }
 }
@@ -129,6 +142,7 @@ impl ProblemBody {
             detail,
             parameter: None,
             violations: Vec::new(),
+            violations_total: None,
             www_authenticate: false,
             retry_after: None,
         }

@@ -18,12 +18,12 @@ use tower_http::trace::TraceLayer;
 
 use crate::domain::event::Event;
 use crate::domain::id::OfficeId;
-use crate::domain::wire::{parse_event, parse_event_value, to_json_line};
-use crate::log::AppendError;
+use crate::domain::wire::{echo, is_blank_line, parse_event, to_json_line};
+use crate::log::{AppendError, Log};
 use crate::press::words::Lang;
 use crate::press::{self, Format, Provenance};
 use crate::projection::Projection;
-use crate::rules::Violation;
+use crate::rules::{Judged, Rejection, judge_batch};
 use crate::service::MAX_BODY_BYTES;
 use crate::service::auth::{self, Denied};
 use crate::service::metrics;
@@ -58,10 +58,27 @@ pub fn router(state: Shared) -> Router {
         .route("/charts/{file}", get(crate::service::charts::chart))
         .route("/api/v1/forecast", get(forecast))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// What the page needs and nothing more: no scripts at all, its own stylesheet inline, images (the charts) and
+/// form submissions from this origin only, and no framing by other sites.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Security headers on every answer: a content security policy, no MIME sniffing, no framing, no referrer.
+async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 /// The query parameters of a request, checked against the names a route accepts.
@@ -247,16 +264,22 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     let bytes = read_limited(body).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let (events, lines) = match media.as_str() {
-        "application/x-ndjson" | "application/ndjson" => parse_ndjson(&bytes)?,
-        "application/json" => (parse_array(&bytes)?, None),
+    let ndjson = match media.as_str() {
+        "application/x-ndjson" | "application/ndjson" => true,
+        "application/json" => false,
         other => {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("content type {other:?}: send application/json (an array) or application/x-ndjson"),
+                format!("content type {}: send application/json (an array) or application/x-ndjson", echo(other)),
             ));
         }
     };
+    // Parsing a body of up to 8 MiB is work for the blocking pool, not for the threads that serve requests.
+    let checker = state.log.clone();
+    let (judged, lines) =
+        tokio::task::spawn_blocking(move || judge_body(&bytes, ndjson, &checker)).await.map_err(internal)??;
+    let line_of = |index: usize| lines.get(index).copied();
+    let (events, _) = judged.map_err(|rejection| Problem::rejected(rejection, line_of))?;
     let count = events.len();
     let log = state.log.clone();
     let started = Instant::now();
@@ -266,18 +289,7 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     state.metrics.append_seconds.observe(started.elapsed().as_secs_f64());
     let receipt = match result {
         Ok(receipt) => receipt,
-        Err(AppendError::Rejected(violations)) => {
-            let line_of = |v: &Violation| lines.as_ref().and_then(|l| l.get(v.index).copied());
-            return Err(Problem::rejected(
-                violations
-                    .into_iter()
-                    .map(|v| {
-                        let line = line_of(&v);
-                        (v, line)
-                    })
-                    .collect(),
-            ));
-        }
+        Err(AppendError::Rejected(violations)) => return Err(Problem::rejected(Rejection::of(violations), line_of)),
         Err(e @ AppendError::Closed) => return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
         Err(AppendError::Storage(fault)) => {
             state.metrics.append_errors.with_label_values(&[fault.kind.as_str()]).inc();
@@ -334,41 +346,30 @@ async fn read_limited(mut body: Body) -> Result<Vec<u8>, Problem> {
     Ok(kept)
 }
 
-/// Parses a JSON array body; any broken event is a 400 listing every problem.
-fn parse_array(bytes: &[u8]) -> Result<Vec<Event>, Problem> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))?;
-    let serde_json::Value::Array(items) = value else {
-        return Err(Problem::new(StatusCode::BAD_REQUEST, "the body is not a JSON array of events"));
-    };
-    let mut events = Vec::with_capacity(items.len());
-    let mut problems = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        match parse_event_value(item) {
-            Ok(event) => events.push(event),
-            Err(errors) => problems.extend(errors.into_iter().map(|e| (Violation::from_wire(index, e), None))),
-        }
+/// Parses a body (an NDJSON text, or a JSON array) and judges it by the one batch policy ([`judge_batch`]); also
+/// returns the NDJSON line of each event (none for an array). Blocking: a dry run reads the log.
+fn judge_body(bytes: &[u8], ndjson: bool, log: &Log) -> Result<(Judged, Vec<usize>), Problem> {
+    let dry_run = |events: &[Event]| log.check(events).map_err(internal);
+    if bytes.starts_with("\u{feff}".as_bytes()) && !ndjson {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "the body starts with a byte order mark (U+FEFF): send UTF-8 without BOM",
+        ));
     }
-    if problems.is_empty() { Ok(events) } else { Err(Problem::rejected(problems)) }
-}
-
-/// Parses an NDJSON body (blank lines skipped); returns the events and the line of each.
-fn parse_ndjson(bytes: &[u8]) -> Result<(Vec<Event>, Option<Vec<usize>>), Problem> {
+    if !ndjson {
+        let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(bytes).map_err(|e| {
+            Problem::new(StatusCode::BAD_REQUEST, format!("the body is not a JSON array of events: {e}"))
+        })?;
+        let judged = judge_batch(items.iter().map(|raw| parse_event(raw.get())), false, dry_run)?;
+        return Ok((judged, Vec::new()));
+    }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("the body is not UTF-8: {e}")))?;
-    let mut events = Vec::new();
-    let mut lines = Vec::new();
-    let mut problems = Vec::new();
     // Line numbers count blank lines too, as an editor does; indexes count events only.
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let index = lines.len();
-        lines.push(i + 1);
-        match parse_event(line) {
-            Ok(event) => events.push(event),
-            Err(errors) => problems.extend(errors.into_iter().map(|e| (Violation::from_wire(index, e), Some(i + 1)))),
-        }
-    }
-    if problems.is_empty() { Ok((events, Some(lines))) } else { Err(Problem::rejected(problems)) }
+    let events = text.lines().enumerate().filter(|(_, line)| !is_blank_line(line));
+    let lines: Vec<usize> = events.clone().map(|(i, _)| i + 1).collect();
+    let judged = judge_batch(events.map(|(_, line)| parse_event(line)), false, dry_run)?;
+    Ok((judged, lines))
 }
 
 /// The log in order from a position, with each entry's metadata: a catch-up feed for replicas.

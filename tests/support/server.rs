@@ -43,6 +43,16 @@ impl Server {
 
     /// A server over an open `log`, which keeps `dir` (the directory it lies in) while it runs.
     pub async fn over(log: Log, as_of: Option<&str>, dir: tempfile::TempDir) -> Server {
+        Server::limited(log, as_of, dir, service::connections::Limits::default()).await
+    }
+
+    /// [`Server::over`] under the given connection limits.
+    pub async fn limited(
+        log: Log,
+        as_of: Option<&str>,
+        dir: tempfile::TempDir,
+        limits: service::connections::Limits,
+    ) -> Server {
         let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new(TOKEN));
         config.as_of = as_of.map(|d| d.parse().unwrap());
         let app = service::build(config, log.clone()).expect("builds");
@@ -50,9 +60,14 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         app.ready().await;
-        let served = tokio::spawn(service::run(listener, app.router, async {
-            let _ = stopped.await;
-        }));
+        let served = tokio::spawn(service::run_with(
+            listener,
+            app.router,
+            async {
+                let _ = stopped.await;
+            },
+            limits,
+        ));
         Server { base, client: reqwest::Client::new(), log, stop: Some(stop), served: Some(served), _dir: dir }
     }
 

@@ -1,0 +1,115 @@
+//! One batch policy: the same batch sent over HTTP and given to `wartezeit import` is rejected with the same
+//! violations (line, field, reason, status), parse errors and rule breaks together, the first 100 in batch order,
+//! with values echoed at most 200 characters; and nothing is appended by either.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+mod support {
+    pub mod server;
+}
+
+use support::server::{Server, TOKEN};
+
+/// A batch with a valid booking, a line of `{}`, a blank line, the cancellation of an unknown appointment, an
+/// object with a duplicate key, a control character in a holiday's name and a one-megabyte office id.
+fn batch() -> String {
+    let long = "x".repeat(1 << 20);
+    [
+        r#"{"event_id":"b","type":"appointment_booked","at":"2020-06-02T09:15:00+02:00","office":"kl","appointment_id":"A-1","service":"s","channel":"online","slot":"2020-06-24T08:00:00+02:00"}"#.to_string(),
+        "{}".into(),
+        " \t".into(),
+        r#"{"event_id":"c","type":"appointment_cancelled","at":"2020-06-03T09:15:00+02:00","office":"kl","appointment_id":"A-2"}"#.into(),
+        r#"{"event_id":"w","type":"walk_in_served","at":"not-a-date","office":"kl","service":"s","at":"2020-06-22T10:00:00+02:00"}"#.into(),
+        r#"{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"2020-05-21","name":"Neu\u001bjahr"}"#.into(),
+        format!(r#"{{"event_id":"l","type":"walk_in_served","at":"2020-06-22T10:00:00Z","office":"{long}","service":"s"}}"#),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_and_import_reject_a_batch_with_the_same_violations() {
+    let server = Server::start("", None).await;
+    let response = server.post(batch(), "application/x-ndjson", Some(TOKEN)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response.bytes().await.expect("a body");
+    assert!(bytes.len() < 64 * 1024, "the answer is {} bytes", bytes.len());
+    let problem: Value = serde_json::from_slice(&bytes).expect("problem JSON");
+    let from_http: Vec<String> = problem["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            let field = v["field"].as_str().map(|f| format!("field {f:?}: ")).unwrap_or_default();
+            format!("batch.ndjson:{}: {field}{} ({})", v["line"], v["reason"].as_str().unwrap(), v["status"])
+        })
+        .collect();
+    assert_eq!(problem["violations_total"], from_http.len());
+    let lines: Vec<u64> =
+        problem["violations"].as_array().unwrap().iter().map(|v| v["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2, 2, 2, 4, 5, 6, 7], "{from_http:#?}");
+    assert_eq!(server.log.head().position, 0, "nothing appended");
+    server.stop().await;
+
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("batch.ndjson"), batch()).unwrap();
+    let data = work.path().join("data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+        .current_dir(work.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["import", "batch.ndjson"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let from_cli: Vec<&str> = stderr.lines().filter(|l| l.starts_with("batch.ndjson:")).collect();
+    assert_eq!(from_cli, from_http);
+    assert!(stderr.contains("import rejected: 7 problem(s), nothing appended"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_mebibytes_of_empty_objects_get_a_small_answer() {
+    let server = Server::start("", None).await;
+    let body = "{}\n".repeat((8 << 20) / 3);
+    let response = server.post(body, "application/x-ndjson", Some(TOKEN)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let bytes = response.bytes().await.expect("a body");
+    assert!(bytes.len() < 64 * 1024, "the answer is {} bytes", bytes.len());
+    let problem: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(problem["violations"].as_array().unwrap().len(), 100);
+    assert_eq!(problem["violations_total"], 3 * ((8 << 20) / 3));
+    // As a JSON array, the same.
+    let array = format!("[{}]", vec!["{}"; (8 << 20) / 3].join(","));
+    let response = server.post(array, "application/json", Some(TOKEN)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.bytes().await.unwrap().len() < 64 * 1024);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheme_is_case_insensitive_and_every_answer_carries_security_headers() {
+    let server = Server::start("", None).await;
+    let event =
+        r#"{"event_id":"w","type":"walk_in_served","at":"2020-06-22T10:00:00+02:00","office":"kl","service":"s"}"#;
+    let response = server
+        .client
+        .post(format!("{}/api/v1/events", server.base))
+        .header("content-type", "application/x-ndjson")
+        .header("authorization", format!("BEARER {TOKEN}"))
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    for path in ["/", "/charts/backlog.png", "/api/v1/offices", "/no-such-route"] {
+        let response = server.get(path).await;
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let csp = header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+    }
+    server.stop().await;
+}
