@@ -114,6 +114,13 @@ pub enum OpenError {
     Storage { path: PathBuf, source: sled::Error },
     #[error("data directory {}: {source}", path.display())]
     Unreadable { path: PathBuf, source: ReadError },
+    /// A write failed with the log acknowledged up to `head`, and the store does not hold that head any more.
+    #[error(
+        "data directory {}: a write failed earlier with the log acknowledged up to position {head}, and the store \
+         no longer holds that position as acknowledged ({source}); restore it from a backup",
+        path.display()
+    )]
+    AcknowledgedLost { path: PathBuf, head: u64, source: ReadError },
 }
 
 /// Why stored entries could not be read.
@@ -377,6 +384,7 @@ impl Log {
     fn open_on(storage: Box<dyn Storage>, options: Options) -> Result<Log, OpenError> {
         let path = storage.path().to_path_buf();
         let engine = open_engine(&*storage)?;
+        finish_failed_write(&*storage, &*engine)?;
         let loaded = load(&*engine).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let shared = Arc::new(Shared {
             storage,
@@ -479,6 +487,56 @@ pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyErr
         .map_err(|e| OpenError::Storage { path: path.to_path_buf(), source: sled::Error::Io(e) })?;
     let engine = open_engine(&SledStorage::new(path))?;
     Ok((verify(&*engine), Ignored { unfinished_snapshots }))
+}
+
+/// Cuts the store back to the acknowledged head recorded when a write failed in a process that ended before it
+/// could do so itself, and clears the record.
+fn finish_failed_write(storage: &dyn Storage, engine: &dyn Engine) -> Result<(), OpenError> {
+    let path = storage.path().to_path_buf();
+    let storage_error = |e: std::io::Error| OpenError::Storage { path: path.clone(), source: sled::Error::Io(e) };
+    let Some((position, digest)) = storage.failed_write().map_err(storage_error)? else { return Ok(()) };
+    let head = Head { position, digest };
+    let removed = cut_back_to(engine, head).map_err(|source| match source {
+        ReadError::Storage(sled::Error::Io(e)) => {
+            OpenError::Unwritable { path: path.clone(), fault: Fault::from_io(&e) }
+        }
+        source => OpenError::AcknowledgedLost { path: path.clone(), head: position, source },
+    })?;
+    tracing::warn!(head = position, removed, "removed the remains of a write that failed before the last stop");
+    storage.clear_failed_write().map_err(storage_error)
+}
+
+/// Cuts the stored log back to `head`: the chunk that holds it keeps its entries up to it, later chunks go, in
+/// one durable write. Fails, changing nothing, when the store does not hold `head` itself (acknowledged entries
+/// are missing or differ). Returns how many chunks were removed.
+fn cut_back_to(engine: &dyn Engine, head: Head) -> Result<usize, ReadError> {
+    let mut writes: engine::Writes = Vec::new();
+    let lost = |found: Vec<u8>| ReadError::Gap { expected: head.position, found };
+    if head.position > 0 {
+        let (key, value) = engine.floor(&chunk_key(head.position))?.ok_or_else(|| lost(Vec::new()))?;
+        let first = position_of_key(&key).ok_or_else(|| lost(key.to_vec()))?;
+        let corrupt = |source| ReadError::Corrupt { position: head.position, source };
+        let spans = codec::chunk_spans(&value).map_err(corrupt)?;
+        let keep = usize::try_from(head.position - first + 1).unwrap_or(usize::MAX);
+        let last = spans.get(keep - 1).ok_or_else(|| lost(key.to_vec()))?;
+        let (entry, _) = codec::entry_at(&value, last.start).map_err(corrupt)?;
+        if codec::split_entry(&value[entry]).map_err(corrupt)?.digest != head.digest {
+            return Err(lost(key.to_vec()));
+        }
+        if spans.len() > keep {
+            writes.push((key.to_vec(), Some(value[..last.end].to_vec())));
+        }
+    }
+    let mut removed = 0;
+    for pair in engine.range(&chunk_key(head.position + 1), &chunk_key(u64::MAX)) {
+        writes.push((pair?.0.to_vec(), None));
+        removed += 1;
+    }
+    if !writes.is_empty() {
+        engine.write(writes)?;
+        engine.flush()?;
+    }
+    Ok(removed)
 }
 
 /// Opens the engine, telling apart a directory in use and a disk that cannot be written from other failures.

@@ -113,3 +113,16 @@ async fn the_scheme_is_case_insensitive_and_every_answer_carries_security_header
     }
     server.stop().await;
 }
+
+#[test]
+fn an_absurd_sample_size_is_refused_with_a_message() {
+    for n in ["18446744073709551615", "100000000000"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+            .args(["sample", "--events", n])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{n}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--events") && stderr.contains("50000000"), "{stderr}");
+    }
+}

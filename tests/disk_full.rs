@@ -129,8 +129,10 @@ async fn wait_until_ready(server: &Server) {
     }
 }
 
-/// Fills a 16 MiB disk under three writers, resends, frees space, writes on, restarts, and checks the log.
-async fn fill_free_and_restart(min_free_bytes: u64) {
+/// Fills a 16 MiB disk under three writers, resends, frees space, writes on, restarts, and checks the log. With
+/// `stop_while_full`, the service is stopped while the disk is still full instead (an operator restarting it
+/// during the incident), space is freed, and the store opened again.
+async fn fill_free_and_restart(min_free_bytes: u64, stop_while_full: bool) {
     let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
     let disk = Tmpfs::new(16 * 1024);
     let options = Options { min_free_bytes, retry_every: Duration::from_millis(200) };
@@ -156,16 +158,21 @@ async fn fill_free_and_restart(min_free_bytes: u64) {
     let metrics = server.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("wartezeit_log_writable 0"), "{metrics}");
 
-    // Space freed: appends resume without a restart; the refused batches go in, then more.
-    disk.resize(64 * 1024);
-    wait_until_ready(&server).await;
-    for (sent, batches) in sent.iter_mut().zip(&all) {
-        let from = sent.refused.take().unwrap_or(sent.acked.len());
-        let until = (from + 5).min(batches.len());
-        write(&server, batches, from, until, sent).await;
-        assert!(sent.refused.is_none(), "refused after space was freed: {:?}", sent.problems.last());
+    if stop_while_full {
+        server.stop().await;
+        disk.resize(64 * 1024);
+    } else {
+        // Space freed: appends resume without a restart; the refused batches go in, then more.
+        disk.resize(64 * 1024);
+        wait_until_ready(&server).await;
+        for (sent, batches) in sent.iter_mut().zip(&all) {
+            let from = sent.refused.take().unwrap_or(sent.acked.len());
+            let until = (from + 5).min(batches.len());
+            write(&server, batches, from, until, sent).await;
+            assert!(sent.refused.is_none(), "refused after space was freed: {:?}", sent.problems.last());
+        }
+        server.stop().await;
     }
-    server.stop().await;
 
     // After a restart: every acknowledged batch exactly once, nothing else, a chain that verifies.
     let log = open_when_free(&disk.data(), options).await;
@@ -220,12 +227,17 @@ const BOUND: Duration = Duration::from_secs(120);
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_engine_running_out_of_space_acknowledges_only_what_it_stored() {
     // No reserve: the storage engine itself meets ENOSPC.
-    tokio::time::timeout(BOUND, fill_free_and_restart(0)).await.expect("done in time");
+    tokio::time::timeout(BOUND, fill_free_and_restart(0, false)).await.expect("done in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_while_the_disk_is_full_finds_only_what_was_acknowledged() {
+    tokio::time::timeout(BOUND, fill_free_and_restart(0, true)).await.expect("done in time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_reserve_refuses_appends_before_the_disk_is_full() {
-    tokio::time::timeout(BOUND, fill_free_and_restart(2 << 20)).await.expect("done in time");
+    tokio::time::timeout(BOUND, fill_free_and_restart(2 << 20, false)).await.expect("done in time");
 }
 
 #[test]

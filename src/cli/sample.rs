@@ -12,9 +12,9 @@ use crate::domain::wire::to_json_line;
 /// Arguments of `wartezeit sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// How many events.
-    #[arg(long, default_value_t = 1_000)]
-    pub events: usize,
+    /// How many events (at most 50,000,000: the stream is generated in memory first).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=50_000_000))]
+    pub events: u64,
     /// The seed; the same seed gives the same stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -23,7 +23,8 @@ pub struct SampleArgs {
 /// Runs `wartezeit sample`.
 pub fn run(_global: &GlobalArgs, args: &SampleArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for event in crate::sample::events(args.seed, args.events) {
+    let events = usize::try_from(args.events).unwrap_or(usize::MAX);
+    for event in crate::sample::events(args.seed, events) {
         writeln!(out, "{}", to_json_line(&event))?;
     }
     out.flush()?;

@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use sled::IVec;
 
+use super::codec::Digest;
+
 /// A key and its value, as stored.
 pub type Pair = (IVec, IVec);
 
@@ -55,6 +57,29 @@ pub trait Storage: Send + Sync {
     /// Lets go of a spent engine (one whose write failed) without flushing it, so that [`Storage::open`] can
     /// open the store again. The caller holds the last reference.
     fn abandon(&self, engine: Arc<dyn Engine>);
+    /// Records, durably, that a write failed with the log acknowledged up to `head` (position and digest): until
+    /// [`Storage::clear_failed_write`], whatever lies past it on disk is the remains of a write nobody was told was
+    /// stored. A process killed before it could clean up leaves the record for the next open.
+    fn mark_failed_write(&self, head: (u64, Digest)) -> std::io::Result<()>;
+    /// The record of [`Storage::mark_failed_write`], if one is pending.
+    fn failed_write(&self) -> std::io::Result<Option<(u64, Digest)>>;
+    fn clear_failed_write(&self) -> std::io::Result<()>;
+}
+
+/// The file that records a failed write: created with the store and always 64 bytes, so that recording one
+/// overwrites blocks the file already has and needs no free space.
+const MARKER: &str = "failed-write";
+const MARKER_MAGIC: &[u8; 16] = b"wartezeit-fail\x00\x01";
+
+fn marker_bytes(pending: Option<(u64, Digest)>) -> [u8; 64] {
+    let mut bytes = [0u8; 64];
+    bytes[..16].copy_from_slice(MARKER_MAGIC);
+    if let Some((position, digest)) = pending {
+        bytes[16..24].copy_from_slice(&1u64.to_be_bytes());
+        bytes[24..32].copy_from_slice(&position.to_be_bytes());
+        bytes[32..].copy_from_slice(&digest);
+    }
+    bytes
 }
 
 /// sled in a data directory.
@@ -105,6 +130,11 @@ impl Storage for SledStorage {
 
     fn open(&self) -> Result<Arc<dyn Engine>, sled::Error> {
         clear_unfinished_snapshots(&self.path)?;
+        let marker = self.path.join(MARKER);
+        if !marker.exists() {
+            std::fs::create_dir_all(&self.path)?;
+            write_synced(&marker, &marker_bytes(None))?;
+        }
         // No background flusher: every round is flushed by the writer before it is answered, and a flusher
         // thread would keep touching an engine after it failed.
         let db = sled::Config::new().path(&self.path).flush_every_ms(None).open()?;
@@ -128,6 +158,28 @@ impl Storage for SledStorage {
 
     fn free_space(&self) -> Option<u64> {
         fs2::available_space(&self.path).ok()
+    }
+
+    fn mark_failed_write(&self, head: (u64, Digest)) -> std::io::Result<()> {
+        write_synced(&self.path.join(MARKER), &marker_bytes(Some(head)))
+    }
+
+    fn failed_write(&self) -> std::io::Result<Option<(u64, Digest)>> {
+        let bytes = match std::fs::read(self.path.join(MARKER)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let pending = bytes.len() == 64 && bytes[..16] == MARKER_MAGIC[..] && bytes[16..24] == 1u64.to_be_bytes();
+        if !pending {
+            return Ok(None);
+        }
+        let position = u64::from_be_bytes(bytes[24..32].try_into().expect("8 bytes"));
+        Ok(Some((position, bytes[32..].try_into().expect("32 bytes"))))
+    }
+
+    fn clear_failed_write(&self) -> std::io::Result<()> {
+        write_synced(&self.path.join(MARKER), &marker_bytes(None))
     }
 
     /// sled cannot be closed after a failed write: dropping the last handle flushes, and after some failures
@@ -161,6 +213,14 @@ fn open_descriptors_of(path: &Path) -> Vec<i32> {
         .filter(|entry| std::fs::read_link(entry.path()).is_ok_and(|target| target == path))
         .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
         .collect()
+}
+
+/// Writes `bytes` over the start of the file at `path` (creating it) and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 fn sync_file(path: &Path) -> std::io::Result<()> {

@@ -39,6 +39,11 @@ pub(super) struct Disk {
     broken: bool,
     /// The engine now open, as the file lock knows it.
     open: Weak<FaultyEngine>,
+    /// The failed-write record (written in place: it survives everything).
+    marker: Option<(u64, super::codec::Digest)>,
+    /// How many of the unflushed writes a failure caught: those may reach the disk torn, any part of their keys
+    /// without the rest (as sled's do when it runs out of space); the others land whole or not at all.
+    torn: usize,
     rng: ChaCha8Rng,
 }
 
@@ -55,6 +60,8 @@ impl Disk {
             generation: 0,
             broken: false,
             open: Weak::new(),
+            marker: None,
+            torn: 0,
             rng: ChaCha8Rng::seed_from_u64(seed),
         }))
     }
@@ -91,11 +98,20 @@ impl Disk {
         self.settle();
     }
 
-    /// What the disk keeps of the unflushed writes: a random prefix of them that fits.
+    /// What the disk keeps of the unflushed writes: a random prefix of them that fits; a write caught by a
+    /// failure may land torn.
     fn settle(&mut self) {
         let volatile = std::mem::take(&mut self.volatile);
-        for write in volatile {
-            if !self.rng.random_bool(0.5) || self.used_with(std::slice::from_ref(&write)) > self.capacity {
+        let torn = std::mem::take(&mut self.torn);
+        for (i, write) in volatile.into_iter().enumerate() {
+            let write: Writes = if i < torn {
+                write.into_iter().filter(|_| self.rng.random_bool(0.5)).collect()
+            } else if self.rng.random_bool(0.5) {
+                write
+            } else {
+                break;
+            };
+            if self.used_with(std::slice::from_ref(&write)) > self.capacity {
                 break;
             }
             apply(&mut self.durable, write);
@@ -125,7 +141,10 @@ impl Disk {
         } else {
             None
         };
-        self.broken |= error.is_some();
+        if error.is_some() {
+            self.broken = true;
+            self.torn = self.volatile.len();
+        }
         error
     }
 }
@@ -266,6 +285,20 @@ impl Storage for FaultyStorage {
 
     fn abandon(&self, engine: Arc<dyn Engine>) {
         drop(engine);
+    }
+
+    fn mark_failed_write(&self, head: (u64, super::codec::Digest)) -> Result<(), IoError> {
+        self.disk.lock().unwrap_or_else(|e| e.into_inner()).marker = Some(head);
+        Ok(())
+    }
+
+    fn failed_write(&self) -> Result<Option<(u64, super::codec::Digest)>, IoError> {
+        Ok(self.disk.lock().unwrap_or_else(|e| e.into_inner()).marker)
+    }
+
+    fn clear_failed_write(&self) -> Result<(), IoError> {
+        self.disk.lock().unwrap_or_else(|e| e.into_inner()).marker = None;
+        Ok(())
     }
 }
 

@@ -166,6 +166,9 @@ fn reopen(shared: &Shared) -> Result<(), Fault> {
     *shared.index.write().unwrap_or_else(|e| e.into_inner()) = loaded.index;
     *shared.tail.lock().unwrap_or_else(|e| e.into_inner()) = loaded.tail;
     *shared.head.lock().unwrap_or_else(|e| e.into_inner()) = loaded.head;
+    if let Err(e) = shared.storage.clear_failed_write() {
+        tracing::warn!(error = %e, "cannot clear the record of the failed write (the next open cuts back again)");
+    }
     Ok(())
 }
 
@@ -273,6 +276,10 @@ fn commit_round(shared: &Shared, round: &[Request]) -> Vec<Result<AppendReceipt,
         Err(e) => {
             let fault = Fault::from_engine(&e);
             tracing::error!(error = %fault, "writing a round of batches failed; appends are refused until the store is reopened");
+            // Should the process end before the store is reopened, the next open must still cut back to here.
+            if let Err(e) = shared.storage.mark_failed_write((start.position, start.digest)) {
+                tracing::error!(error = %e, "cannot record the failed write; a restart may find its remains");
+            }
             // The engine still shows the round to whoever reads it, and the rule book holds it: neither is the
             // truth any more. The head stays where the disk is known to be; nothing is answered as stored.
             shared.set_health(Health::Failed(fault.clone()));
