@@ -126,3 +126,24 @@ fn an_absurd_sample_size_is_refused_with_a_message() {
         assert!(stderr.contains("--events") && stderr.contains("50000000"), "{stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_of_questions_keep_to_the_contract_bounds_in_the_api_and_the_command_line() {
+    let server = Server::start(support::server::DATA_SET, Some("2020-06-24")).await;
+    for query in ["/api/v1/attribution?from=0001-01-01&to=9999-12-31", "/api/v1/summary?as_of=2200-01-01"] {
+        let response = server.get(query).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("1970-01-01 … 2199-12-31"), "{problem}");
+    }
+    server.stop().await;
+    let work = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+        .arg("--data-dir")
+        .arg(work.path())
+        .args(["attribution", "--from", "0001-01-01", "--to", "9999-12-31"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lies outside 1970-01-01 … 2199-12-31"));
+}

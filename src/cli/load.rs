@@ -59,7 +59,7 @@ pub fn office(projection: &Projection, asked: Option<&OfficeId>) -> anyhow::Resu
 
 /// Parses a `YYYY-MM-DD` date for clap.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date YYYY-MM-DD"))
+    crate::domain::wire::date(s)
 }
 
 /// Parses an office id for clap.

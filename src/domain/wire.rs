@@ -387,7 +387,9 @@ fn parse_date(v: &Value) -> Result<NaiveDate, String> {
     date(v.as_str().ok_or_else(|| expected("a date string YYYY-MM-DD", v))?)
 }
 
-fn date(s: &str) -> Result<NaiveDate, String> {
+/// A date `YYYY-MM-DD` within the contract's bounds: the one date syntax of events, query parameters and the
+/// command line, so that no question can name a range of thousands of years.
+pub fn date(s: &str) -> Result<NaiveDate, String> {
     let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(date) if well_formed && (FIRST_DATE..=LAST_DATE).contains(&date) => Ok(date),

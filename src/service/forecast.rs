@@ -93,17 +93,86 @@ impl Inputs {
 /// How many forecasts the service keeps.
 const CACHE_ENTRIES: usize = 32;
 
-/// Forecasts already made. A forecast is a pure function of the office, the as-of day, the office's events (named
-/// by [`Projection::office_position`]: events of other offices do not change it) and its configuration, so a hit
-/// is exact; the oldest go first beyond [`CACHE_ENTRIES`].
-#[derive(Debug, Default)]
+/// How many forecasts are made at once (each spreads its runs over every core already).
+pub const CONCURRENT: usize = 2;
+/// How long a request waits for its turn to make a forecast before it is answered 503.
+pub const QUEUE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Forecasts already made, and the making of them. A forecast is a pure function of the office, the as-of day,
+/// the office's events (named by [`Projection::office_position`]: events of other offices do not change it) and
+/// its configuration, so a hit is exact; the oldest go first beyond [`CACHE_ENTRIES`].
+///
+/// Making one is bounded: at most [`CONCURRENT`] at a time, a request waits at most [`QUEUE_DEADLINE`] for its
+/// turn (then 503 with `Retry-After`), and requests for the same forecast while it is being made share the one
+/// computation. A client that goes away does not stop a computation that has started (it ends within a second at
+/// the most runs allowed), but one that has not started yet is never begun for it.
+#[derive(Debug)]
 pub struct Cache {
     made: Mutex<VecDeque<(Key, Arc<Forecast>)>>,
+    turns: Arc<tokio::sync::Semaphore>,
+    in_flight: Mutex<Vec<(Key, Flight)>>,
+    /// How many forecasts are being computed now.
+    running: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-type Key = (OfficeId, NaiveDate, u64, ForecastConfig);
+pub type Key = (OfficeId, NaiveDate, u64, ForecastConfig);
+type Flight = Arc<tokio::sync::OnceCell<Result<Arc<Forecast>, Problem>>>;
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache {
+            made: Mutex::default(),
+            turns: Arc::new(tokio::sync::Semaphore::new(CONCURRENT)),
+            in_flight: Mutex::default(),
+            running: Arc::default(),
+        }
+    }
+}
 
 impl Cache {
+    /// How many forecasts are being computed now.
+    pub fn running(&self) -> usize {
+        self.running.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The forecast of `inputs` under `key`: shared with a request making the same one now, else made in turn.
+    pub async fn make(&self, key: Key, inputs: Inputs) -> Result<Arc<Forecast>, Problem> {
+        let flight: Flight = {
+            let mut flights = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.iter().find(|(k, _)| *k == key) {
+                Some((_, flight)) => Arc::clone(flight),
+                None => {
+                    let flight = Flight::default();
+                    flights.push((key.clone(), Arc::clone(&flight)));
+                    flight
+                }
+            }
+        };
+        let result = flight
+            .get_or_init(|| async {
+                let turn = tokio::time::timeout(QUEUE_DEADLINE, Arc::clone(&self.turns).acquire_owned()).await;
+                let Ok(Ok(turn)) = turn else {
+                    return Err(Problem::busy("every forecast slot is taken; try again in a moment"));
+                };
+                let running = Arc::clone(&self.running);
+                running.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let made = tokio::task::spawn_blocking(move || {
+                    let made = inputs.run();
+                    running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    drop(turn);
+                    made
+                })
+                .await
+                .map_err(internal)?;
+                made.map(Arc::new)
+            })
+            .await
+            .clone();
+        let mut flights = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        flights.retain(|(_, f)| !Arc::ptr_eq(f, &flight));
+        result
+    }
+
     fn get(&self, key: &Key) -> Option<Arc<Forecast>> {
         let made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         made.iter().find(|(k, _)| k == key).map(|(_, f)| Arc::clone(f))
@@ -161,14 +230,14 @@ pub async fn with_forecast<T>(
             (key, inputs)
         };
         let timer = state.metrics.forecast_seconds.start_timer();
-        let made_now = tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)?;
+        let made_now = state.forecasts.make(key.clone(), inputs).await;
         timer.observe_duration();
         match made_now {
             Ok(forecast) => {
-                let forecast = Arc::new(forecast);
                 state.forecasts.put(key, Arc::clone(&forecast));
                 made = Some(forecast);
             }
+            Err(busy) if busy.body().status == 503 => return Err(busy),
             // No open day to learn from: there is no forecast to show, and the figures still are.
             Err(_) => {
                 let current = state.read();

@@ -44,6 +44,8 @@ pub struct Metrics {
     /// Time to make one forecast (a cache miss), outside the projection lock.
     pub forecast_seconds: Histogram,
     log_position: IntGauge,
+    /// Forecasts being computed now (at most `service::forecast::CONCURRENT`).
+    forecasts_running: IntGauge,
     projection_position: IntGauge,
     projection_lag: IntGauge,
     /// The business figures' text as of one projection position and day: they change with neither between appends,
@@ -110,6 +112,10 @@ impl Metrics {
             HistogramOpts::new("wartezeit_forecast_duration_seconds", "Time to make one forecast on a cache miss.")
                 .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
         )?;
+        let forecasts_running = IntGauge::new(
+            "wartezeit_forecasts_running",
+            "Forecasts being computed now; at most two at a time, further requests wait up to 5 s, then 503.",
+        )?;
         let log_position = IntGauge::new("wartezeit_log_position", "Position of the last durable entry of the log.")?;
         let projection_position =
             IntGauge::new("wartezeit_projection_position", "Position of the last entry folded into the projection.")?;
@@ -131,6 +137,7 @@ impl Metrics {
         registry.register(Box::new(forecasts.clone()))?;
         registry.register(Box::new(forecast_seconds.clone()))?;
         registry.register(Box::new(log_position.clone()))?;
+        registry.register(Box::new(forecasts_running.clone()))?;
         registry.register(Box::new(projection_position.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
         registry.register(Box::new(build_info))?;
@@ -147,6 +154,7 @@ impl Metrics {
             forecasts,
             forecast_seconds,
             log_position,
+            forecasts_running,
             projection_position,
             projection_lag,
             business: Mutex::new(None),
@@ -174,6 +182,7 @@ pub fn render(state: &State) -> String {
         }
     };
     metrics.log_position.set(head as i64);
+    metrics.forecasts_running.set(state.forecasts.running() as i64);
     metrics.log_writable.set(i64::from(state.log.writable().is_ok()));
     metrics.projection_position.set(position as i64);
     metrics.projection_lag.set(head.saturating_sub(position) as i64);

@@ -80,6 +80,15 @@ impl Problem {
         Problem(Box::new(ProblemBody { www_authenticate: true, ..ProblemBody::new(StatusCode::UNAUTHORIZED, detail) }))
     }
 
+    /// A 503 for work the service has no room for now, with `Retry-After`.
+    pub fn busy(detail: &str) -> Self {
+        Problem(Box::new(ProblemBody {
+            kind: "urn:wartezeit:problem:busy".into(),
+            retry_after: Some(2),
+            ..ProblemBody::new(StatusCode::SERVICE_UNAVAILABLE, detail.into())
+        }))
+    }
+
     /// A batch the store could not write: 507 on a full disk, 503 otherwise, both with `Retry-After`. Nothing
     /// was acknowledged; sending the same batch again appends it once.
     pub fn unstored(fault: &Fault) -> Self {

@@ -123,7 +123,7 @@ impl Params {
     }
 
     pub(super) fn date(&self, name: &str) -> Result<Option<NaiveDate>, Problem> {
-        self.parse(name, "a date YYYY-MM-DD", |v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        self.parse(name, "a date YYYY-MM-DD in 1970-01-01 … 2199-12-31", |v| crate::domain::wire::date(v).ok())
     }
 
     fn required_date(&self, name: &str) -> Result<NaiveDate, Problem> {
@@ -555,7 +555,8 @@ pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
     responses((status = 200, description = "the forecast", body = crate::forecast::Forecast),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
               (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json"),
-              (status = 422, description = "nothing to forecast from", body = ProblemBody, content_type = "application/problem+json")))]
+              (status = 422, description = "nothing to forecast from", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 503, description = "every forecast slot taken for 5 s, or still building (Retry-After)", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn forecast(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -569,12 +570,14 @@ pub async fn forecast(
     if !state.is_ready() {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
-    let inputs = {
+    let (key, inputs) = {
         let current = state.read();
         let office = resolve_office(&current.projection, office)?;
         let config = config(&current.projection, target_days, runs, seed, follow_ups)?;
-        Inputs::take(&current.projection, &office, as_of, config)
+        let position = current.projection.office_position(&office);
+        let inputs = Inputs::take(&current.projection, &office, as_of, config);
+        ((office, as_of, position, config), inputs)
     };
-    let made = tokio::task::spawn_blocking(move || inputs.run()).await.map_err(internal)??;
-    Ok(json(&made))
+    let made = state.forecasts.make(key, inputs).await?;
+    Ok(json(&*made))
 }
