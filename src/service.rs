@@ -57,6 +57,8 @@ pub struct Config {
     pub as_of: Option<NaiveDate>,
     /// The write token; `None` lets anyone write (only with `--insecure-no-auth`).
     pub token: Option<Token>,
+    /// A token that reads the raw event feed (`GET /api/v1/events`) but cannot write; the write token reads it too.
+    pub read_token: Option<Token>,
     /// The longest a request may take before it is answered 408. A timed-out append may still be committed; the
     /// client resends it, which is idempotent.
     pub request_timeout: Duration,
@@ -73,6 +75,7 @@ impl Config {
             zone,
             as_of: None,
             token,
+            read_token: None,
             request_timeout: Duration::from_secs(30),
             horizon_days: DEFAULT_HORIZON_DAYS,
             connections: connections::Limits::default(),

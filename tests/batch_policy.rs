@@ -147,3 +147,17 @@ async fn dates_of_questions_keep_to_the_contract_bounds_in_the_api_and_the_comma
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("lies outside 1970-01-01 … 2199-12-31"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_raw_event_feed_needs_the_read_or_the_write_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = wartezeit::log::Log::open(dir.path()).unwrap();
+    let server = Server::over(log, None, dir).await;
+    let feed = format!("{}/api/v1/events", server.base);
+    assert_eq!(server.client.get(&feed).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let wrong = server.client.get(&feed).bearer_auth("not-the-token").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let right = server.client.get(&feed).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    server.stop().await;
+}

@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Let anyone write, without a token. Only for a service no one else can reach.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// A file holding a token that reads the raw event feed (`GET /api/v1/events`, for backups and replicas)
+    /// but cannot write; the write token reads it too.
+    #[arg(long, value_name = "FILE")]
+    pub read_token_file: Option<PathBuf>,
     /// Connections open at once; more are answered 503 and closed (never more than the file descriptor limit
     /// leaves room for).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -62,6 +66,11 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let log = global.open_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;
+    if let Some(path) = &args.read_token_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read --read-token-file {}", path.display()))?;
+        config.read_token = Some(Token::new(&text).context("--read-token-file holds no token")?);
+    }
     config.connections = service::connections::Limits {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),

@@ -42,7 +42,15 @@ pub enum Denied {
 
 /// Checks the `Authorization` header against `token`; `None` (no token configured) lets everyone write.
 pub fn check(token: Option<&Token>, headers: &HeaderMap) -> Result<(), Denied> {
-    let Some(token) = token else { return Ok(()) };
+    check_any(&[token], headers)
+}
+
+/// Checks the `Authorization` header against any of `tokens`; none configured lets everyone in.
+pub fn check_any(tokens: &[Option<&Token>], headers: &HeaderMap) -> Result<(), Denied> {
+    let tokens: Vec<&Token> = tokens.iter().flatten().copied().collect();
+    if tokens.is_empty() {
+        return Ok(());
+    }
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -53,7 +61,9 @@ pub fn check(token: Option<&Token>, headers: &HeaderMap) -> Result<(), Denied> {
         })
         .map(str::trim)
         .ok_or(Denied::Missing)?;
-    if token.matches(presented) { Ok(()) } else { Err(Denied::Wrong) }
+    // Every token is compared (no early exit), so the time does not tell which one nearly matched.
+    let matched = tokens.iter().fold(false, |any, token| token.matches(presented) | any);
+    if matched { Ok(()) } else { Err(Denied::Wrong) }
 }
 
 #[cfg(test)]

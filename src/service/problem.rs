@@ -76,7 +76,7 @@ impl Problem {
 
     /// A 401 that asks for a bearer token.
     pub fn unauthorized() -> Self {
-        let detail = "writes need an Authorization: Bearer <token> header".to_owned();
+        let detail = "this needs an Authorization: Bearer <token> header (writes and the event feed)".to_owned();
         Problem(Box::new(ProblemBody { www_authenticate: true, ..ProblemBody::new(StatusCode::UNAUTHORIZED, detail) }))
     }
 

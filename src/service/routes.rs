@@ -379,12 +379,27 @@ fn judge_body(bytes: &[u8], ndjson: bool, log: &Log) -> Result<(Judged, Vec<usiz
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(
     ("from" = Option<u64>, Query, description = "first position, default 1"),
     ("limit" = Option<usize>, Query, description = "at most this many entries, default 1000, at most 10000")),
+    security(("bearer" = [])),
     responses((status = 200, description = "entries in log order", body = EventsPage),
-              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 401, description = "no bearer token", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 403, description = "neither the read nor the write token", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn list_events(
     AxumState(state): AxumState<Shared>,
+    headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
+    // The raw feed holds every appointment id and time: it is for replicas and backups, not for anyone on the port.
+    match auth::check_any(&[state.config.token.as_ref(), state.config.read_token.as_ref()], &headers) {
+        Ok(()) => {}
+        Err(Denied::Missing) => return Err(Problem::unauthorized()),
+        Err(Denied::Wrong) => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "the bearer token is neither the read nor the write token",
+            ));
+        }
+    }
     let params = Params::new(query, &["from", "limit"])?;
     let from = params.number("from")?.unwrap_or(1).max(1);
     let limit = match params.number("limit")? {

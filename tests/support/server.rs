@@ -76,8 +76,10 @@ impl Server {
     }
 
     /// `GET path`, which must answer 200 with JSON.
+    /// `GET path` with the write token (which the event feed needs), which must answer 200 with JSON.
     pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
+        let url = format!("{}{path}", self.base);
+        let response = self.client.get(url).bearer_auth(TOKEN).send().await.expect("a response");
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.expect("JSON")
     }
