@@ -6,7 +6,8 @@
 //!   enum, the strict JSON wire format, and business time (local dates in the service's zone). Pure.
 //! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
-//!   store for stored events only through the [`rules::KnownEvents`] trait.
+//!   store for stored events only through the [`rules::KnownEvents`] trait. [`rules::judge_batch`] is the one
+//!   batch policy of the API and `import`: parse errors and rule breaks together, the first 100 listed.
 //! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches stored in
 //!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
@@ -42,7 +43,8 @@
 //!   from plain data; German by default, no JavaScript. Pure: the service gathers the data, `page` writes the HTML.
 //! - [`service`] — the HTTP service (axum): routes, problem details, bearer auth, `/metrics`, the OpenAPI document
 //!   (schemas derived from the core's own output types), and a cache of `known_at` projections in
-//!   [`service::known_at`].
+//!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
+//!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!
 //! # Architecture invariants
