@@ -161,3 +161,34 @@ async fn the_raw_event_feed_needs_the_read_or_the_write_token() {
     assert_eq!(right.status(), StatusCode::OK);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_states_the_limits_the_server_enforces() {
+    let server = Server::start(support::server::DATA_SET, Some("2020-06-24")).await;
+    let doc = server.get_json("/api/v1/openapi.json").await;
+    let parameter = |path: &str, name: &str| -> Value {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} has parameters"))
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has {name}"))["schema"]
+            .clone()
+    };
+    let runs = parameter("/api/v1/forecast", "runs");
+    assert_eq!((runs["minimum"].as_f64(), runs["maximum"].as_f64()), (Some(1.0), Some(10_000.0)), "{runs}");
+    let limit = parameter("/api/v1/events", "limit");
+    assert_eq!(limit["maximum"].as_f64(), Some(10_000.0), "{limit}");
+    assert_eq!(parameter("/api/v1/summary", "office")["pattern"], "^[a-z0-9][a-z0-9_-]{0,63}$");
+    assert_eq!(parameter("/api/v1/press-statement", "lang")["pattern"], "^(de|en)$");
+    let width = parameter("/charts/{file}", "width");
+    assert_eq!((width["minimum"].as_f64(), width["maximum"].as_f64()), (Some(300.0), Some(3000.0)), "{width}");
+    // And the server holds to them.
+    for (query, name) in [("/api/v1/forecast?runs=0", "runs"), ("/api/v1/events?limit=10001", "limit")] {
+        let response = server.client.get(format!("{}{query}", server.base)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["parameter"], name);
+    }
+    server.stop().await;
+}

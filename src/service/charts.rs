@@ -153,13 +153,13 @@ fn matches(headers: &HeaderMap, etag: &str) -> bool {
 /// One chart as PNG or SVG.
 #[utoipa::path(get, path = "/charts/{file}", tag = "charts", params(
     ("file" = String, Path, description = "backlog, wait, flow, attribution or forecast, then .png or .svg"),
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("from" = Option<NaiveDate>, Query, description = "first day; default to − 364 days, but not before the office's first event"),
     ("to" = Option<NaiveDate>, Query, description = "last day, inclusive; default as_of"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day marked on the wait chart; default today"),
-    ("lang" = Option<String>, Query, description = "de (default) or en"),
-    ("width" = Option<u32>, Query, description = "pixels, 300..=3000, default 1200"),
-    ("height" = Option<u32>, Query, description = "pixels, 150..=2000, default 600")),
+    ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en"),
+    ("width" = Option<u32>, Query, minimum = 300, maximum = 3000, description = "pixels, 300..=3000, default 1200"),
+    ("height" = Option<u32>, Query, minimum = 150, maximum = 2000, description = "pixels, 150..=2000, default 600")),
     responses(
         (status = 200, description = "the chart", content((Vec<u8> = "image/png"), (String = "image/svg+xml"))),
         (status = 304, description = "unchanged since the ETag given in If-None-Match"),

@@ -378,7 +378,7 @@ fn judge_body(bytes: &[u8], ndjson: bool, log: &Log) -> Result<(Judged, Vec<usiz
 /// The log in order from a position, with each entry's metadata: a catch-up feed for replicas.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(
     ("from" = Option<u64>, Query, description = "first position, default 1"),
-    ("limit" = Option<usize>, Query, description = "at most this many entries, default 1000, at most 10000")),
+    ("limit" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "at most this many entries, default 1000, at most 10000")),
     security(("bearer" = [])),
     responses((status = 200, description = "entries in log order", body = EventsPage),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
@@ -435,7 +435,7 @@ pub async fn list_events(
 
 /// One row of figures per day, the rows of `wartezeit series` with the same keys.
 #[utoipa::path(get, path = "/api/v1/series", tag = "figures", params(
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "one row per day", body = Vec<crate::projection::DayRow>),
@@ -463,7 +463,7 @@ pub async fn series(
 
 /// The headline figures of one day, with the change against seven days earlier.
 #[utoipa::path(get, path = "/api/v1/summary", tag = "figures", params(
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the summary", body = crate::projection::Summary),
@@ -484,7 +484,7 @@ pub async fn summary(
 
 /// Capacity lost to closures and holidays, per cause and per named period.
 #[utoipa::path(get, path = "/api/v1/attribution", tag = "figures", params(
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "lost capacity", body = crate::projection::Attribution),
@@ -507,10 +507,10 @@ pub async fn attribution(
 
 /// The press statement of a day, with its provenance.
 #[utoipa::path(get, path = "/api/v1/press-statement", tag = "figures", params(
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
-    ("lang" = Option<String>, Query, description = "de (default) or en"),
-    ("format" = Option<String>, Query, description = "json (default), text or markdown"),
+    ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en"),
+    ("format" = Option<String>, Query, pattern = "^(json|text|markdown)$", description = "json (default), text or markdown"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the statement, by format=", content(
         (crate::press::Statement = "application/json"), (String = "text/plain"), (String = "text/markdown"))),
@@ -561,10 +561,10 @@ pub async fn offices(AxumState(state): AxumState<Shared>) -> Answer {
 
 /// When the wait and the backlog will be back to normal: the Monte Carlo forecast of `wartezeit forecast`.
 #[utoipa::path(get, path = "/api/v1/forecast", tag = "figures", params(
-    ("office" = Option<String>, Query, description = "may be left out when the log has one office"),
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("as_of" = Option<NaiveDate>, Query, description = "the day the forecast is made on; default today"),
     ("target_days" = Option<u32>, Query, description = "the wait that counts as normal, default 7"),
-    ("runs" = Option<u32>, Query, description = "simulation runs, 1..=10000, default 2000"),
+    ("runs" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "simulation runs, 1..=10000, default 2000"),
     ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; the same seed gives the same answer"),
     ("follow_ups" = Option<bool>, Query, description = "book identity document pick-ups from attended applications (default true); false resamples them like any other booking")),
     responses((status = 200, description = "the forecast", body = crate::forecast::Forecast),
