@@ -114,11 +114,11 @@ fn recover(shared: &Shared) -> Recovery {
         return Recovery::NotYet;
     }
     if matches!(health, Health::Failed(_))
-        && let Err(fault) = reopen(shared)
+        && let Err((recovery, fault)) = reopen(shared)
     {
         tracing::warn!(error = %fault, "the store cannot be reopened yet");
         shared.set_health(still(fault));
-        return Recovery::ReopenFailed;
+        return recovery;
     }
     tracing::info!(head = shared.head().position, "the store takes writes again");
     shared.set_health(Health::Writable);
@@ -126,17 +126,26 @@ fn recover(shared: &Shared) -> Recovery {
 }
 
 /// Drops the spent engine and opens a new one over what is durable. Waits for no reader: while one still reads
-/// through the old engine, this fails and is tried again later.
-fn reopen(shared: &Shared) -> Result<(), Fault> {
+/// through the old engine, this answers [`Recovery::NotYet`] (nothing was let go of) and is tried again later.
+fn reopen(shared: &Shared) -> Result<(), (Recovery, Fault)> {
     let io = |detail: String| Fault { kind: FaultKind::Io, detail };
     let mut slot = shared.engine.write().unwrap_or_else(|e| e.into_inner());
     if let Some(engine) = slot.take() {
         if Arc::strong_count(&engine) > 1 {
             *slot = Some(engine);
-            return Err(io("a reader still reads through the failed engine".into()));
+            return Err((Recovery::NotYet, io("a reader still reads through the failed engine".into())));
         }
         shared.storage.abandon(engine);
     }
+    reopen_released(shared, slot).map_err(|fault| (Recovery::ReopenFailed, fault))
+}
+
+/// The rest of [`reopen`], once the spent engine is let go of.
+fn reopen_released(
+    shared: &Shared,
+    mut slot: std::sync::RwLockWriteGuard<'_, Option<Arc<dyn Engine>>>,
+) -> Result<(), Fault> {
+    let io = |detail: String| Fault { kind: FaultKind::Io, detail };
     let engine = shared.storage.open().map_err(|e| Fault::from_engine(&e))?;
     // From here on readers read through the new engine, whatever comes of the rest: up to the head, it holds
     // what the old one did.
