@@ -496,7 +496,7 @@ fn finish_failed_write(storage: &dyn Storage, engine: &dyn Engine) -> Result<(),
     let storage_error = |e: std::io::Error| OpenError::Storage { path: path.clone(), source: sled::Error::Io(e) };
     let Some((position, digest)) = storage.failed_write().map_err(storage_error)? else { return Ok(()) };
     let head = Head { position, digest };
-    let removed = cut_back_to(engine, head).map_err(|source| match source {
+    let removed = cut_back_to(engine, head, None).map_err(|source| match source {
         ReadError::Storage(sled::Error::Io(e)) => {
             OpenError::Unwritable { path: path.clone(), fault: Fault::from_io(&e) }
         }
@@ -506,15 +506,28 @@ fn finish_failed_write(storage: &dyn Storage, engine: &dyn Engine) -> Result<(),
     storage.clear_failed_write().map_err(storage_error)
 }
 
-/// Cuts the stored log back to `head`: the chunk that holds it keeps its entries up to it, later chunks go, in
-/// one durable write. Fails, changing nothing, when the store does not hold `head` itself (acknowledged entries
-/// are missing or differ). Returns how many chunks were removed.
-fn cut_back_to(engine: &dyn Engine, head: Head) -> Result<usize, ReadError> {
+/// Cuts the stored log back to `head`, in one durable write: chunks after the one that holds it go, and that
+/// chunk keeps its entries up to `head`. A failed write may have left any part of its round on disk (sled does
+/// not keep a failed batch whole when it runs out of space); none of it was acknowledged, so none of it stays.
+///
+/// `tail`, the chunk that holds `head` as it was acknowledged (the writer keeps it in memory), is written back
+/// as it is; without it (after a restart) the stored chunk is cut, and the call fails, changing nothing, when
+/// the store does not hold `head` itself (acknowledged entries are missing or differ). Returns how many chunks
+/// were removed.
+fn cut_back_to(engine: &dyn Engine, head: Head, tail: Option<&Tail>) -> Result<usize, ReadError> {
     let mut writes: engine::Writes = Vec::new();
     let lost = |found: Vec<u8>| ReadError::Gap { expected: head.position, found };
-    if head.position > 0 {
+    // The first position of the chunk that holds `head` (0 for an empty log).
+    let mut first = 0;
+    if let Some(tail) = tail.filter(|t| t.entries > 0) {
+        first = tail.first;
+        let key = chunk_key(first);
+        if engine.floor(&key)?.is_none_or(|(k, v)| k[..] != key || v[..] != tail.bytes[..]) {
+            writes.push((key.to_vec(), Some(tail.bytes.clone())));
+        }
+    } else if head.position > 0 {
         let (key, value) = engine.floor(&chunk_key(head.position))?.ok_or_else(|| lost(Vec::new()))?;
-        let first = position_of_key(&key).ok_or_else(|| lost(key.to_vec()))?;
+        first = position_of_key(&key).ok_or_else(|| lost(key.to_vec()))?;
         let corrupt = |source| ReadError::Corrupt { position: head.position, source };
         let spans = codec::chunk_spans(&value).map_err(corrupt)?;
         let keep = usize::try_from(head.position - first + 1).unwrap_or(usize::MAX);
@@ -528,7 +541,7 @@ fn cut_back_to(engine: &dyn Engine, head: Head) -> Result<usize, ReadError> {
         }
     }
     let mut removed = 0;
-    for pair in engine.range(&chunk_key(head.position + 1), &chunk_key(u64::MAX)) {
+    for pair in engine.range(&chunk_key(first + 1), &chunk_key(u64::MAX)) {
         writes.push((pair?.0.to_vec(), None));
         removed += 1;
     }

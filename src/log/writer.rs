@@ -12,7 +12,8 @@ use crate::domain::id::EventId;
 use crate::log::codec;
 use crate::log::engine::{Engine, Writes};
 use crate::log::{
-    AppendError, AppendReceipt, Fault, FaultKind, Head, Health, ReadError, Shared, Stored, Tail, chunk_key, load,
+    AppendError, AppendReceipt, Fault, FaultKind, Head, Health, ReadError, Shared, Stored, Tail, chunk_key,
+    cut_back_to, load,
 };
 use crate::rules::Outcome;
 
@@ -153,7 +154,10 @@ fn reopen_released(
     drop(slot);
     let known = shared.head();
     let tail = shared.tail.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let removed = cut_back(&*engine, &tail).map_err(|e| Fault::from_engine(&e))?;
+    let removed = cut_back_to(&*engine, known, Some(&tail)).map_err(|e| match e {
+        ReadError::Storage(e) => Fault::from_engine(&e),
+        other => io(format!("cutting back to the acknowledged head failed: {other}")),
+    })?;
     if removed > 0 {
         tracing::warn!(head = known.position, removed, "removed what the failed write left past the acknowledged head");
     }
@@ -179,31 +183,6 @@ fn reopen_released(
         tracing::warn!(error = %e, "cannot clear the record of the failed write (the next open cuts back again)");
     }
     Ok(())
-}
-
-/// Brings the store back to the acknowledged log, whose last chunk is `tail`: removes every chunk after it and
-/// restores its bytes, in one durable write. A failed write may have left any part of its round on disk (sled
-/// does not keep a failed batch whole when it runs out of space); none of it was acknowledged, so none of it
-/// stays. Returns how many chunks were removed.
-fn cut_back(engine: &dyn Engine, tail: &Tail) -> Result<usize, sled::Error> {
-    let mut writes: Writes = Vec::new();
-    let after = if tail.entries == 0 { 0 } else { tail.first + 1 };
-    for pair in engine.range(&chunk_key(after), &chunk_key(u64::MAX)) {
-        let (key, _) = pair?;
-        writes.push((key.to_vec(), None));
-    }
-    let removed = writes.len();
-    if tail.entries > 0 {
-        let stored = engine.floor(&chunk_key(tail.first))?;
-        if stored.as_ref().is_none_or(|(key, value)| key[..] != chunk_key(tail.first) || value[..] != tail.bytes[..]) {
-            writes.push((chunk_key(tail.first).to_vec(), Some(tail.bytes.clone())));
-        }
-    }
-    if !writes.is_empty() {
-        engine.write(writes)?;
-        engine.flush()?;
-    }
-    Ok(removed)
 }
 
 /// Checks every batch of the round in queue order, writes the accepted ones atomically and durably, and returns

@@ -154,12 +154,10 @@ impl Cache {
                 let Ok(Ok(turn)) = turn else {
                     return Err(Problem::busy("every forecast slot is taken; try again in a moment"));
                 };
-                let running = Arc::clone(&self.running);
-                running.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let running = Running::start(&self.running);
                 let made = tokio::task::spawn_blocking(move || {
                     let made = inputs.run();
-                    running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                    drop(turn);
+                    drop((running, turn));
                     made
                 })
                 .await
@@ -186,6 +184,22 @@ impl Cache {
         while made.len() > CACHE_ENTRIES {
             made.pop_front();
         }
+    }
+}
+
+/// One forecast being computed, counted in [`Cache::running`] for as long as it lives (a panic included).
+struct Running(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Running {
+    fn start(count: &Arc<std::sync::atomic::AtomicUsize>) -> Running {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Running(Arc::clone(count))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
