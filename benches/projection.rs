@@ -96,6 +96,31 @@ fn projection_benches(c: &mut Criterion) {
             live.apply(position, &booking_at(now + Duration::seconds(n as i64), n));
         })
     });
+
+    // Issue #14: one walk-in dated 2199 costs what any event costs, in memory and in later appends.
+    let far = Event {
+        id: EventId::parse("far-dated").unwrap(),
+        at: "2199-12-31T12:00:00+01:00".parse().unwrap(),
+        kind: EventKind::WalkInServed {
+            office: OfficeId::parse("office-0").unwrap(),
+            service: ServiceId::parse("personalausweis").unwrap(),
+        },
+    };
+    let mut with_far = projection.clone();
+    let before = LIVE.load(Ordering::Relaxed);
+    with_far.apply(events.len() as u64 + 1, &far);
+    println!(
+        "a walk-in dated 2199-12-31 added {:.1} KB to the projection",
+        (LIVE.load(Ordering::Relaxed) as f64 - before as f64) / 1e3
+    );
+    let mut position = events.len() as u64 + 1;
+    group.bench_function("apply_one_event_at_now_with_a_far_dated_event_in_the_log", |b| {
+        b.iter(|| {
+            n += 1;
+            position += 1;
+            with_far.apply(position, &booking_at(now + Duration::seconds(n as i64), n));
+        })
+    });
     group.finish();
 }
 

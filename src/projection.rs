@@ -13,6 +13,7 @@ mod appointments;
 mod attribution;
 mod calendar;
 mod counts;
+mod days;
 mod office;
 mod row;
 mod summary;
@@ -79,6 +80,12 @@ impl Projection {
     /// The configuration it computes with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// How many day rows the offices keep, for tests of what the projection costs.
+    #[cfg(test)]
+    pub(crate) fn stored_rows(&self) -> usize {
+        self.offices.values().map(OfficeProjection::stored_rows).sum()
     }
 
     /// The position of the last event applied (0 when empty).

@@ -59,6 +59,8 @@ pub struct Config {
     pub token: Option<Token>,
     /// A token that reads the raw event feed (`GET /api/v1/events`) but cannot write; the write token reads it too.
     pub read_token: Option<Token>,
+    /// Whether every route but `/healthz` and `/readyz` needs the read or the write token.
+    pub require_read_token: bool,
     /// The longest a request may take before it is answered 408. A timed-out append may still be committed; the
     /// client resends it, which is idempotent.
     pub request_timeout: Duration,
@@ -76,6 +78,7 @@ impl Config {
             as_of: None,
             token,
             read_token: None,
+            require_read_token: false,
             request_timeout: Duration::from_secs(30),
             horizon_days: DEFAULT_HORIZON_DAYS,
             connections: connections::Limits::default(),

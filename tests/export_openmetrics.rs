@@ -72,8 +72,13 @@ fn ndjson_stays_the_default_and_each_format_refuses_the_others_arguments() {
         (&["export", "--to", "2020-06-01"][..], "--to and --office: only the openmetrics format takes them"),
         (&["export", "--format", "openmetrics", "--from", "7"][..], "--from 7: the openmetrics format starts at a day"),
         (&["export", "--format", "openmetrics", "--with-meta"][..], "--with-meta: only the ndjson format"),
-        (&["export", "--format", "openmetrics", "--from", "2020-06-02", "--to", "2020-06-01"][..], "is after --to"),
+        (
+            &["export", "--format", "openmetrics", "--from", "2020-06-02", "--to", "2020-06-01"][..],
+            "2020-06-01 lies before 2020-06-02",
+        ),
         (&["export", "--format", "openmetrics", "--office", "nowhere"][..], "office nowhere is not in the log"),
+        (&["export", "--format", "openmetrics", "--from", "1970-01-01", "--to", "2199-12-31"][..], "at most 36600"),
+        (&["export", "--format", "openmetrics", "--from", "0001-01-01", "--to", "9999-12-31"][..], "1970-01-01"),
         (&["export", "--from", "yesterday"][..], "neither a log position nor a date"),
     ] {
         let out = run(store(), args, None);

@@ -165,6 +165,56 @@ proptest! {
     }
 }
 
+/// A log with one walk-in dated `gap` days after its last event, inserted at `place` (late or last).
+fn with_far_dated_event() -> impl Strategy<Value = (Scenario, u64, usize)> {
+    logs::scenario().prop_flat_map(|s| {
+        let n = s.log.len();
+        (Just(s), 100u64..60_000, 0..=n)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// An event far from the others leaves a long stretch of days without events, whose figures the projection
+    /// computes when asked instead of keeping a row for each: they still equal the definitions', on both sides of
+    /// the stretch and across it.
+    #[test]
+    fn a_far_dated_event_leaves_every_figure_as_the_definitions_give_it((mut scenario, gap, place) in with_far_dated_event()) {
+        use wartezeit::domain::id::{EventId, ServiceId};
+        let (from, to) = scenario.window();
+        let last = scenario.log.iter().map(|(_, e)| e.at).max().expect("a generated log is not empty");
+        let at = last + chrono::Duration::days(gap as i64);
+        let office = scenario.offices()[0].clone();
+        let far = Event {
+            id: EventId::parse("far-dated").expect("an id"),
+            at,
+            kind: EventKind::WalkInServed { office: office.clone(), service: ServiceId::parse("pass").expect("a service") },
+        };
+        let mut events: Vec<Event> = scenario.log.iter().map(|(_, e)| e.clone()).collect();
+        events.insert(place, far);
+        scenario.log = events.into_iter().enumerate().map(|(i, e)| (i as u64 + 1, e)).collect();
+        let far_day = scenario.config.zone.date_of(&at);
+        let projection = project(&scenario, &scenario.log);
+        let windows = [
+            (from, to),
+            (to + chrono::Days::new(80), to + chrono::Days::new(110)),
+            (to + chrono::Days::new(20), far_day + chrono::Days::new(3)),
+        ];
+        for (from, to) in windows {
+            let to = to.min(from + chrono::Days::new(400));
+            let expected = reference::series(&scenario.log, &scenario.config, &office, from, to);
+            same_rows("with a far-dated event", &office, &expected, &projection.series(&office, from, to))?;
+            for date in [from, to] {
+                prop_assert_eq!(&expected[if date == from { 0 } else { expected.len() - 1 }], &projection.row(&office, date));
+            }
+        }
+        // Far-dated figures the long way round: the far day itself, one row at a time.
+        let expected = reference::series(&scenario.log, &scenario.config, &office, far_day, far_day);
+        prop_assert_eq!(&expected[0], &projection.row(&office, far_day));
+    }
+}
+
 /// What the generator must produce often enough for the properties above to mean something.
 #[derive(Debug, Default)]
 struct Coverage {

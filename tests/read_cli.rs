@@ -115,5 +115,5 @@ fn backtest_names_the_decisions_taken_after_each_forecast_and_the_coverage_where
     let bad = run(store(), &["backtest", "--from", "2020-07-03", "--to", "2020-06-19"], None);
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("from: 2020-07-03 lies after to: 2020-06-19"), "{stderr}");
+    assert!(stderr.contains("--from 2020-07-03 --to 2020-06-19: 2020-06-19 lies before 2020-07-03"), "{stderr}");
 }

@@ -303,6 +303,11 @@ async fn the_data_set_through_every_read_route_and_metrics_agree_with_the_api() 
         ("/api/v1/series?from=2020-13-01&to=2020-06-24", "from"),
         ("/api/v1/series?to=2020-06-24", "from"),
         ("/api/v1/series?from=2020-06-24&to=2020-06-01", "to"),
+        // Periods have a maximum (36,600 days; a chart 3,660), and dates lie in 1970–2199.
+        ("/api/v1/series?from=1970-01-01&to=2199-12-31", "to"),
+        ("/api/v1/attribution?from=1970-01-01&to=2199-12-31", "to"),
+        ("/api/v1/attribution?from=0001-01-01&to=2020-06-01", "from"),
+        ("/charts/backlog.png?from=2000-01-01&to=2020-06-01", "from"),
         ("/api/v1/summary?as_of=yesterday", "as_of"),
         ("/api/v1/summary?ofice=kl-buergercenter", "ofice"),
         ("/api/v1/press-statement?lang=fr", "lang"),

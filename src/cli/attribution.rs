@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
@@ -41,9 +40,7 @@ pub struct AttributionArgs {
 
 /// Runs `wartezeit attribution`.
 pub fn run(global: &GlobalArgs, args: &AttributionArgs) -> anyhow::Result<ExitCode> {
-    if args.to < args.from {
-        bail!("--to {} lies before --from {}", args.to, args.from);
-    }
+    load::period(args.from, args.to, crate::domain::time::MAX_PERIOD_DAYS)?;
     let loaded = load::projection(global, args.known_at, None)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let attribution = loaded.projection.attribution(&office, args.from, args.to);

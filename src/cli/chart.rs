@@ -98,9 +98,7 @@ pub fn lost_slots(attribution: &crate::projection::Attribution) -> Vec<LostSlots
 pub fn draw(args: &ChartArgs, projection: &Projection, attribution: Vec<LostSlots>) -> anyhow::Result<ExitCode> {
     let format = format_of(&args.out)?;
     let options = ChartOptions::new(format, args.width, args.height, args.lang).context("--width/--height")?;
-    if args.to < args.from {
-        bail!("--to {} is before --from {}", args.to, args.from);
-    }
+    crate::cli::load::period(args.from, args.to, crate::domain::time::MAX_CHART_DAYS)?;
     let office = match &args.office {
         Some(name) => OfficeId::parse(name).with_context(|| format!("--office {name:?}"))?,
         None => match projection.only_office() {

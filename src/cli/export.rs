@@ -31,7 +31,8 @@ pub enum Start {
 fn parse_start(s: &str) -> Result<Start, String> {
     match s.parse::<u64>() {
         Ok(position) => Ok(Start::Position(position)),
-        Err(_) => parse_date(s).map(Start::Day).map_err(|_| format!("{s:?} is neither a log position nor a date")),
+        Err(_) if s.contains('-') => parse_date(s).map(Start::Day),
+        Err(_) => Err(format!("{s:?} is neither a log position nor a date")),
     }
 }
 
@@ -91,9 +92,7 @@ fn openmetrics(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCod
     let (Some(from), Some(to)) = (from.or(first), args.to.or(last)) else {
         anyhow::bail!("the log holds no office yet; import events first")
     };
-    if from > to {
-        anyhow::bail!("--from {from} is after --to {to}");
-    }
+    load::period(from, to, crate::domain::time::MAX_PERIOD_DAYS)?;
     let text = crate::exposition::history(projection, &offices, from, to, global.tz);
     write_all(text.as_bytes())
 }

@@ -71,3 +71,9 @@ pub fn parse_office(s: &str) -> Result<OfficeId, String> {
 pub fn parse_lang(s: &str) -> Result<crate::press::words::Lang, String> {
     s.parse().map_err(|e: crate::lang::UnknownLang| e.to_string())
 }
+
+/// Checks `--from`..=`--to` as a period of at most `max` days (the same limits as the API's).
+pub fn period(from: NaiveDate, to: NaiveDate, max: u32) -> anyhow::Result<()> {
+    crate::domain::time::period_days(from, to, max).map_err(|e| anyhow::anyhow!("--from {from} --to {to}: {e}"))?;
+    Ok(())
+}

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
@@ -46,18 +45,9 @@ pub struct SeriesArgs {
     pub lang: Lang,
 }
 
-/// The longest series one call writes, in days.
-const MAX_DAYS: i64 = 36_600;
-
 /// Runs `wartezeit series`.
 pub fn run(global: &GlobalArgs, args: &SeriesArgs) -> anyhow::Result<ExitCode> {
-    let days = (args.to - args.from).num_days();
-    if days < 0 {
-        bail!("--to {} lies before --from {}", args.to, args.from);
-    }
-    if days >= MAX_DAYS {
-        bail!("--from {} --to {} spans {} days, at most {MAX_DAYS} are allowed", args.from, args.to, days + 1);
-    }
+    load::period(args.from, args.to, crate::domain::time::MAX_PERIOD_DAYS)?;
     let loaded = load::projection(global, args.known_at, args.horizon)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let rows = loaded.projection.series(&office, args.from, args.to);

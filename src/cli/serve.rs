@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// but cannot write; the write token reads it too.
     #[arg(long, value_name = "FILE")]
     pub read_token_file: Option<PathBuf>,
+    /// Require the read or the write token on every route but /healthz and /readyz: the page, the charts, the API
+    /// and /metrics. Browsers ask for it as a password (any user name); Prometheus sends it as a bearer token.
+    #[arg(long)]
+    pub require_read_token: bool,
     /// Connections open at once; more are answered 503 and closed (never more than the file descriptor limit
     /// leaves room for).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -71,6 +75,10 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot read --read-token-file {}", path.display()))?;
         config.read_token = Some(Token::new(&text).context("--read-token-file holds no token")?);
     }
+    if args.require_read_token && config.token.is_none() && config.read_token.is_none() {
+        bail!("--require-read-token needs a token to require: give --read-token-file FILE or a write token");
+    }
+    config.require_read_token = args.require_read_token;
     config.connections = service::connections::Limits {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),

@@ -56,6 +56,31 @@ impl Zone {
     }
 }
 
+/// The longest period, in days, that any route or command answers for: 100 years (36,600 days), the most a daily
+/// series, an attribution or a history export covers in one call. Charts draw at most [`MAX_CHART_DAYS`].
+pub const MAX_PERIOD_DAYS: u32 = 36_600;
+
+/// The longest period one chart draws: ten years.
+pub const MAX_CHART_DAYS: u32 = 3_660;
+
+/// Why a period `from..=to` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("{to} lies before {from}")]
+    Reversed { from: NaiveDate, to: NaiveDate },
+    #[error("{days} days from {from} to {to}, at most {max} are answered in one call")]
+    TooLong { from: NaiveDate, to: NaiveDate, days: i64, max: u32 },
+}
+
+/// The number of days of `from..=to`, if it is a period of at most `max` days.
+pub fn period_days(from: NaiveDate, to: NaiveDate, max: u32) -> Result<u32, PeriodError> {
+    let days = (to - from).num_days() + 1;
+    if days < 1 {
+        return Err(PeriodError::Reversed { from, to });
+    }
+    u32::try_from(days).ok().filter(|d| *d <= max).ok_or(PeriodError::TooLong { from, to, days, max })
+}
+
 /// A date as a day number (days since 0001-01-01 = 1), for dense per-day arrays.
 pub fn day_number(date: NaiveDate) -> i32 {
     use chrono::Datelike;
@@ -77,6 +102,17 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_period_is_refused_backwards_or_over_its_maximum() {
+        assert_eq!(period_days(date("2020-06-01"), date("2020-06-01"), 10), Ok(1));
+        assert_eq!(period_days(date("2020-06-01"), date("2020-06-10"), 10), Ok(10));
+        let long = period_days(date("2020-06-01"), date("2020-06-11"), 10).unwrap_err();
+        assert_eq!(long.to_string(), "11 days from 2020-06-01 to 2020-06-11, at most 10 are answered in one call");
+        let reversed = period_days(date("2020-06-02"), date("2020-06-01"), 10).unwrap_err();
+        assert_eq!(reversed.to_string(), "2020-06-01 lies before 2020-06-02");
+        assert!(period_days(NaiveDate::MIN, NaiveDate::MAX, MAX_PERIOD_DAYS).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::domain::id::{AppointmentId, OfficeId, ServiceId};
 use crate::domain::time::{date_of_day_number, day_number};
 use crate::projection::appointments::{Appointments, Status};
 use crate::projection::calendar::{Calendar, CalendarChange, ClosureState, Key};
+use crate::projection::days::Days;
 use crate::projection::row::{DayRow, nearest_rank};
 use crate::projection::{Config, OfficeInfo};
 
@@ -146,8 +147,15 @@ struct StateFigures {
 #[derive(Debug, Clone, Default)]
 struct Row {
     tallies: Tallies,
-    state: StateFigures,
+    /// The figures as of the day, or `None` where they are not kept: on a day more than [`WARM_DAYS`] after the
+    /// latest event day before it, they are computed when asked for.
+    state: Option<StateFigures>,
 }
+
+/// How many days after each day with events have their figures kept. Beyond, until the next day with events, nothing
+/// changes the sweep state, and the figures are computed from it on demand: so an event dated far from the office's
+/// others costs what any event costs, not a row for every day in between.
+const WARM_DAYS: i32 = 92;
 
 /// The office's own events (not holidays of every office): how many, and their first and last day.
 #[derive(Debug, Clone, Copy)]
@@ -176,9 +184,9 @@ pub(crate) struct OfficeProjection {
     policy_log: Vec<(Key, i32, PolicyChange)>,
     appointments: Appointments,
     calendar: Calendar,
-    /// The day number of `rows[0]`.
-    first_day: i32,
-    rows: Vec<Row>,
+    /// The first and last day with events (own or holidays of every office).
+    span: Option<(i32, i32)>,
+    rows: Days<Row>,
     /// The last day whose row is computed; rows after it were created by events not yet settled.
     swept_until: i32,
     own: Option<Own>,
@@ -200,12 +208,17 @@ impl OfficeProjection {
             policy_log: Vec::new(),
             appointments: Appointments::default(),
             calendar: Calendar::default(),
-            first_day: 0,
-            rows: Vec::new(),
+            span: None,
+            rows: Days::default(),
             swept_until: i32::MIN,
             own: None,
             last_position: 0,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn stored_rows(&self) -> usize {
+        self.rows.stored_rows()
     }
 
     pub(crate) fn id(&self) -> &OfficeId {
@@ -271,21 +284,18 @@ impl OfficeProjection {
         }
         // Rows from the earliest new day on change, and so do rows created since the last sweep: those before the old
         // first day lie after the earliest new day, those after the old last day start right after `swept_until`.
-        let mut day = fresh[0].day.min(self.swept_until.saturating_add(1)).max(self.first_day);
+        let Some((first_day, last_day)) = self.span else { return };
+        let mut day = fresh[0].day.min(self.swept_until.saturating_add(1)).max(first_day);
+        let mut previous_event_day = self.events.last().map(|e| e.day);
         let merged = if old_tail.is_empty() { fresh } else { merge_sorted(old_tail, fresh) };
         for mut ev in merged {
-            while day < ev.day {
-                self.compute_row(day);
-                day += 1;
-            }
+            self.compute_rows(day, ev.day - 1, previous_event_day);
+            day = day.max(ev.day);
             self.redo(&mut ev);
+            previous_event_day = Some(ev.day);
             self.events.push(ev);
         }
-        let last_day = self.last_day();
-        while day <= last_day {
-            self.compute_row(day);
-            day += 1;
-        }
+        self.compute_rows(day, last_day, previous_event_day);
         self.swept_until = last_day;
     }
 
@@ -367,7 +377,7 @@ impl OfficeProjection {
     /// Counts an event in its day's tallies.
     fn count(&mut self, kind: &EventKind, change: &Change, day: i32) {
         let zone = self.config.zone;
-        let tallies = &mut self.rows[(day - self.first_day) as usize].tallies;
+        let tallies = &mut self.rows.get_mut(day).tallies;
         match kind {
             EventKind::AppointmentBooked { slot, service, .. } => {
                 tallies.bookings += 1;
@@ -431,31 +441,19 @@ impl OfficeProjection {
         }
     }
 
-    /// Makes sure a row exists for `day`, growing the row range either way.
+    /// Makes sure a row exists for `day` and that the span covers it.
     fn ensure_row(&mut self, day: i32) {
-        if self.rows.is_empty() {
-            self.first_day = day;
-            self.rows.push(Row::default());
-            return;
-        }
-        if day < self.first_day {
-            let grow = (self.first_day - day) as usize;
-            self.rows.splice(0..0, std::iter::repeat_n(Row::default(), grow));
-            self.first_day = day;
-        }
-        let last = self.last_day();
-        if day > last {
-            self.rows.resize((day - self.first_day + 1) as usize, Row::default());
-        }
+        self.span = Some(self.span.map_or((day, day), |(first, last)| (first.min(day), last.max(day))));
+        self.rows.get_mut(day);
     }
 
-    fn last_day(&self) -> i32 {
-        self.first_day + self.rows.len() as i32 - 1
-    }
-
-    fn compute_row(&mut self, day: i32) {
-        let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
-        self.rows[(day - self.first_day) as usize].state = figures;
+    /// Computes the kept rows of `from..=to`, days on which no event happens after `previous_event_day`.
+    fn compute_rows(&mut self, from: i32, to: i32, previous_event_day: Option<i32>) {
+        let Some(previous) = previous_event_day else { return };
+        for day in from..=to.min(previous.saturating_add(WARM_DAYS)) {
+            let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
+            self.rows.get_mut(day).state = Some(figures);
+        }
     }
 
     /// The log position of the last event folded into this office (0 for none): every figure of the office, at any
@@ -476,22 +474,41 @@ impl OfficeProjection {
     pub(crate) fn series(&self, from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
         let (from, to) = (day_number(from), day_number(to));
         let mut rows = Vec::with_capacity((to - from + 1).max(0) as usize);
-        for day in from..=to {
-            rows.push(self.day_row(day));
+        let mut day = from;
+        while day <= to {
+            if let Some(row) = self.kept_row(day) {
+                rows.push(row);
+                day += 1;
+                continue;
+            }
+            // A run of days without events or kept figures: one sweep state answers them all.
+            let next_event = self.events.get(self.events.partition_point(|e| e.day <= day));
+            let run_end = next_event.map_or(to, |e| (e.day - 1).min(to));
+            let (appointments, calendar) = self.state_as_of(day);
+            for d in day..=run_end {
+                let figures = state_figures(&appointments, &calendar, d, self.config.horizon_days);
+                rows.push(self.to_day_row(d, &Tallies::default(), &figures));
+            }
+            day = run_end + 1;
         }
         rows
     }
 
     fn day_row(&self, day: i32) -> DayRow {
-        if self.rows.is_empty() || day < self.first_day {
-            return self.to_day_row(day, &Tallies::default(), &StateFigures::default());
+        self.kept_row(day).unwrap_or_else(|| {
+            let (appointments, calendar) = self.state_as_of(day);
+            let figures = state_figures(&appointments, &calendar, day, self.config.horizon_days);
+            self.to_day_row(day, &Tallies::default(), &figures)
+        })
+    }
+
+    /// The row of `day` where its figures are kept, or need no state (before the first event).
+    fn kept_row(&self, day: i32) -> Option<DayRow> {
+        if self.span.is_none_or(|(first, _)| day < first) {
+            return Some(self.to_day_row(day, &Tallies::default(), &StateFigures::default()));
         }
-        if day > self.last_day() {
-            let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
-            return self.to_day_row(day, &Tallies::default(), &figures);
-        }
-        let row = &self.rows[(day - self.first_day) as usize];
-        self.to_day_row(day, &row.tallies, &row.state)
+        let row = self.rows.get(day)?;
+        Some(self.to_day_row(day, &row.tallies, row.state.as_ref()?))
     }
 
     fn to_day_row(&self, day: i32, tallies: &Tallies, state: &StateFigures) -> DayRow {
@@ -520,11 +537,7 @@ impl OfficeProjection {
 
     /// The bookings made and the appointments attended on `date`, per service (services with none left out).
     pub(crate) fn service_day(&self, date: NaiveDate) -> ServiceDay {
-        let day = day_number(date);
-        if self.rows.is_empty() || day < self.first_day || day > self.last_day() {
-            return ServiceDay::default();
-        }
-        let tallies = &self.rows[(day - self.first_day) as usize].tallies;
+        let Some(Row { tallies, .. }) = self.rows.get(day_number(date)) else { return ServiceDay::default() };
         let named =
             |tally: &[(u16, u32)]| tally.iter().map(|(s, n)| (self.services[*s as usize].clone(), *n)).collect();
         ServiceDay { bookings: named(&tallies.bookings_by_service), attended: named(&tallies.attended_by_service) }
@@ -538,11 +551,7 @@ impl OfficeProjection {
 
     /// The realized waits of the bookings made on `date`, ascending.
     pub(crate) fn waits(&self, date: NaiveDate) -> &[u32] {
-        let day = day_number(date);
-        if self.rows.is_empty() || day < self.first_day || day > self.last_day() {
-            return &[];
-        }
-        &self.rows[(day - self.first_day) as usize].tallies.waits
+        self.rows.get(day_number(date)).map_or(&[], |row| &row.tallies.waits)
     }
 
     /// The sweep state (appointments and calendar) as of `day`: the live one, or a copy rewound to that day.

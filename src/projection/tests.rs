@@ -196,3 +196,22 @@ fn office_position_moves_with_the_office_own_events_and_holidays_of_every_office
     assert_eq!(seen, [1, 2, 2, 4, 4]);
     assert_eq!(p.office_position(&OfficeId::parse("nowhere").unwrap()), 4, "a holiday reaches every office");
 }
+
+#[test]
+fn an_event_dated_far_ahead_keeps_no_row_for_the_days_in_between() {
+    let b1 = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-02T09:00:00+02:00");
+    let walk_in = r#""type":"walk_in_served","at":"2199-12-31T12:00:00+01:00",{o},"service":"pass""#;
+    let near = given(&[PLAN, &b1]);
+    let far = given(&[PLAN, &b1, walk_in]);
+    // 65,000 days lie between; what is kept grows by the far day's chunk and the days kept after the last near one.
+    assert!(
+        far.stored_rows() <= near.stored_rows() + 200,
+        "{} rows kept, {} without",
+        far.stored_rows(),
+        near.stored_rows()
+    );
+    // The days in between still answer, from the state the near events left.
+    let r = row(&far, "2150-06-01");
+    assert_eq!((r.backlog, r.capacity, r.next_available_days), (1, 2, Some(1)), "{r:?}");
+    assert_eq!(row(&far, "2199-12-31").served_walk_in, 1);
+}

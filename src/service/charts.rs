@@ -27,6 +27,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::chart::{self, ChartKind, ChartOptions, ChartView, Format, Lang};
 use crate::domain::id::OfficeId;
+use crate::domain::time::{MAX_CHART_DAYS, PeriodError, period_days};
 use crate::projection::Projection;
 use crate::service::forecast::with_forecast;
 use crate::service::problem::Problem;
@@ -37,8 +38,6 @@ use crate::service::state::State;
 pub const DEFAULT_SIZE: (u32, u32) = (1200, 600);
 /// The default period: this many days up to the as-of day, that day included.
 pub const DEFAULT_DAYS: u64 = 365;
-/// The longest period one chart may show, in days (what the chart library draws).
-const MAX_DAYS: i64 = 366 * 10;
 
 /// The query parameters the route takes.
 const PARAMETERS: [&str; 7] = ["office", "from", "to", "as_of", "lang", "width", "height"];
@@ -91,13 +90,10 @@ impl ChartRequest {
         let to = params.date("to")?.unwrap_or(as_of);
         let from_given = params.date("from")?;
         let from = from_given.unwrap_or_else(|| to.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(to));
-        if to < from {
-            return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
-        }
-        if (to - from).num_days() >= MAX_DAYS {
-            let days = (to - from).num_days() + 1;
-            return Err(Problem::bad_parameter("from", format!("{days} days asked, a chart shows at most {MAX_DAYS}")));
-        }
+        period_days(from, to, MAX_CHART_DAYS).map_err(|e| match e {
+            PeriodError::Reversed { .. } => Problem::bad_parameter("to", e.to_string()),
+            PeriodError::TooLong { .. } => Problem::bad_parameter("from", e.to_string()),
+        })?;
         let lang = params.parse("lang", "a language (de or en)", |s| s.parse::<Lang>().ok())?.unwrap_or_default();
         let width = size(&params, "width", DEFAULT_SIZE.0, (chart::MIN_SIZE.0, chart::MAX_SIZE.0))?;
         let height = size(&params, "height", DEFAULT_SIZE.1, (chart::MIN_SIZE.1, chart::MAX_SIZE.1))?;

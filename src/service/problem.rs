@@ -76,7 +76,9 @@ impl Problem {
 
     /// A 401 that asks for a bearer token.
     pub fn unauthorized() -> Self {
-        let detail = "this needs an Authorization: Bearer <token> header (writes and the event feed)".to_owned();
+        let detail = "this needs a token: an Authorization: Bearer <token> header, or in a browser the token as the \
+                      password"
+            .to_owned();
         Problem(Box::new(ProblemBody { www_authenticate: true, ..ProblemBody::new(StatusCode::UNAUTHORIZED, detail) }))
     }
 
@@ -168,6 +170,10 @@ impl IntoResponse for Problem {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if body.www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wartezeit\""));
+            headers.append(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"wartezeit\", charset=\"UTF-8\""),
+            );
         }
         if let Some(seconds) = body.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

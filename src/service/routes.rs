@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::domain::event::Event;
 use crate::domain::id::OfficeId;
+use crate::domain::time::MAX_PERIOD_DAYS;
 use crate::domain::wire::{echo, is_blank_line, parse_event, to_json_line};
 use crate::log::{AppendError, Log};
 use crate::press::words::Lang;
@@ -34,8 +35,6 @@ use crate::service::state::State;
 type Shared = Arc<State>;
 type Answer = Result<Response, Problem>;
 
-/// The longest series one request may ask for, in days (as the CLI).
-const MAX_SERIES_DAYS: i64 = 36_600;
 /// The default and the largest `limit` of `GET /api/v1/events`.
 const DEFAULT_EVENTS_LIMIT: usize = 1_000;
 const MAX_EVENTS_LIMIT: usize = 10_000;
@@ -58,6 +57,7 @@ pub fn router(state: Shared) -> Router {
         .route("/charts/{file}", get(crate::service::charts::chart))
         .route("/api/v1/forecast", get(forecast))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), read_access))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -72,6 +72,38 @@ pub fn router(state: Shared) -> Router {
 /// form submissions from this origin only, and no framing by other sites.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Whether the `Authorization` header carries one of `tokens`: 401 when it carries none (or wrong Basic
+/// credentials, so that a browser asks again), 403 with `wrong` for a wrong bearer token.
+pub(super) fn authorize(tokens: &[Option<&auth::Token>], headers: &HeaderMap, wrong: &str) -> Result<(), Problem> {
+    match auth::check_any(tokens, headers) {
+        Ok(()) => Ok(()),
+        Err(Denied::Missing | Denied::WrongBasic) => Err(Problem::unauthorized()),
+        Err(Denied::Wrong) => Err(Problem::new(StatusCode::FORBIDDEN, wrong)),
+    }
+}
+
+/// With `serve --require-read-token`, every route but `/healthz` and `/readyz` needs the read or the write token
+/// (as a bearer token, or as the password of Basic credentials in a browser).
+async fn read_access(
+    AxumState(state): AxumState<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if !state.config.require_read_token || path == "/healthz" || path == "/readyz" {
+        return next.run(request).await;
+    }
+    let tokens = [state.config.token.as_ref(), state.config.read_token.as_ref()];
+    match authorize(&tokens, request.headers(), "the token is neither the read nor the write token") {
+        Ok(()) => next.run(request).await,
+        Err(refused) => {
+            let (_, body) = request.into_parts();
+            let _ = read_limited(body, false).await;
+            refused.into_response()
+        }
+    }
+}
 
 /// Security headers on every answer: a content security policy, no MIME sniffing, no framing, no referrer.
 async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
@@ -128,6 +160,13 @@ impl Params {
 
     fn required_date(&self, name: &str) -> Result<NaiveDate, Problem> {
         self.date(name)?.ok_or_else(|| Problem::bad_parameter(name, format!("{name} is required (YYYY-MM-DD)")))
+    }
+
+    /// The period `from..=to`, both given, of at most `max` days.
+    fn required_period(&self, max: u32) -> Result<(NaiveDate, NaiveDate), Problem> {
+        let (from, to) = (self.required_date("from")?, self.required_date("to")?);
+        crate::domain::time::period_days(from, to, max).map_err(|e| Problem::bad_parameter("to", e.to_string()))?;
+        Ok((from, to))
     }
 
     pub(super) fn number(&self, name: &str) -> Result<Option<u64>, Problem> {
@@ -257,14 +296,12 @@ pub async fn openapi_json() -> Response {
         (status = 503, description = "not stored: the data directory is read-only or fails (Retry-After)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 507, description = "not stored: the disk is full or below the reserve (Retry-After)", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderMap, body: Body) -> Answer {
-    match auth::check(state.config.token.as_ref(), &headers) {
-        Ok(()) => {}
-        Err(Denied::Missing) => return Err(Problem::unauthorized()),
-        Err(Denied::Wrong) => {
-            return Err(Problem::new(StatusCode::FORBIDDEN, "the bearer token is not the write token"));
-        }
+    if let Err(refused) = authorize(&[state.config.token.as_ref()], &headers, "the token is not the write token") {
+        // Read the body the client is still sending, so that it receives the answer and not a reset connection.
+        let _ = read_limited(body, false).await;
+        return Err(refused);
     }
-    let bytes = read_limited(body).await?;
+    let bytes = read_limited(body, true).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let ndjson = match media.as_str() {
@@ -321,9 +358,9 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
 /// receives the answer instead of a reset connection; past this the connection is simply closed.
 const DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
 
-/// Reads the body up to [`MAX_BODY_BYTES`]; over that, drains (without keeping) up to [`DRAIN_BYTES`] and answers
-/// 413.
-async fn read_limited(mut body: Body) -> Result<Vec<u8>, Problem> {
+/// Reads the body up to [`MAX_BODY_BYTES`] (keeping it if `keep`); over that, drains (without keeping) up to
+/// [`DRAIN_BYTES`] and answers 413.
+async fn read_limited(mut body: Body, keep: bool) -> Result<Vec<u8>, Problem> {
     use axum::body::HttpBody as _;
     let mut kept = Vec::new();
     let mut seen = 0usize;
@@ -335,7 +372,7 @@ async fn read_limited(mut body: Body) -> Result<Vec<u8>, Problem> {
             Some(Ok(frame)) => {
                 let Some(data) = frame.data_ref() else { continue };
                 seen += data.len();
-                if seen <= MAX_BODY_BYTES {
+                if seen <= MAX_BODY_BYTES && keep {
                     kept.extend_from_slice(data);
                 } else if seen > DRAIN_BYTES {
                     break;
@@ -390,16 +427,8 @@ pub async fn list_events(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
     // The raw feed holds every appointment id and time: it is for replicas and backups, not for anyone on the port.
-    match auth::check_any(&[state.config.token.as_ref(), state.config.read_token.as_ref()], &headers) {
-        Ok(()) => {}
-        Err(Denied::Missing) => return Err(Problem::unauthorized()),
-        Err(Denied::Wrong) => {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "the bearer token is neither the read nor the write token",
-            ));
-        }
-    }
+    let tokens = [state.config.token.as_ref(), state.config.read_token.as_ref()];
+    authorize(&tokens, &headers, "the token is neither the read nor the write token")?;
     let params = Params::new(query, &["from", "limit"])?;
     let from = params.number("from")?.unwrap_or(1).max(1);
     let limit = match params.number("limit")? {
@@ -436,7 +465,7 @@ pub async fn list_events(
 /// One row of figures per day, the rows of `wartezeit series` with the same keys.
 #[utoipa::path(get, path = "/api/v1/series", tag = "figures", params(
     ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
-    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
+    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive; at most 36,600 days from `from`"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "one row per day", body = Vec<crate::projection::DayRow>),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
@@ -446,14 +475,8 @@ pub async fn series(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
     let params = Params::new(query, &["office", "from", "to", "known_at"])?;
-    let (office, from, to) = (params.office()?, params.required_date("from")?, params.required_date("to")?);
-    let days = (to - from).num_days();
-    if days < 0 {
-        return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
-    }
-    if days >= MAX_SERIES_DAYS {
-        return Err(Problem::bad_parameter("to", format!("{} days asked, at most {MAX_SERIES_DAYS}", days + 1)));
-    }
+    let office = params.office()?;
+    let (from, to) = params.required_period(MAX_PERIOD_DAYS)?;
     with_projection(&state, params.number("known_at")?, move |p, _| {
         let office = resolve_office(p, office)?;
         Ok(json(&p.series(&office, from, to)))
@@ -485,7 +508,7 @@ pub async fn summary(
 /// Capacity lost to closures and holidays, per cause and per named period.
 #[utoipa::path(get, path = "/api/v1/attribution", tag = "figures", params(
     ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
-    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive"),
+    ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive; at most 36,600 days from `from`"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "lost capacity", body = crate::projection::Attribution),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
@@ -494,10 +517,8 @@ pub async fn attribution(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
     let params = Params::new(query, &["office", "from", "to", "known_at"])?;
-    let (office, from, to) = (params.office()?, params.required_date("from")?, params.required_date("to")?);
-    if to < from {
-        return Err(Problem::bad_parameter("to", format!("to={to} lies before from={from}")));
-    }
+    let office = params.office()?;
+    let (from, to) = params.required_period(MAX_PERIOD_DAYS)?;
     with_projection(&state, params.number("known_at")?, move |p, _| {
         let office = resolve_office(p, office)?;
         Ok(json(&p.attribution(&office, from, to)))

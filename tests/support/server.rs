@@ -53,8 +53,20 @@ impl Server {
         dir: tempfile::TempDir,
         limits: service::connections::Limits,
     ) -> Server {
+        Server::configured(log, as_of, dir, limits, |_| {}).await
+    }
+
+    /// [`Server::limited`] with its configuration changed by `adjust` (tokens, access).
+    pub async fn configured(
+        log: Log,
+        as_of: Option<&str>,
+        dir: tempfile::TempDir,
+        limits: service::connections::Limits,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Server {
         let mut config = Config::new(Zone::parse("Europe/Berlin").unwrap(), Token::new(TOKEN));
         config.as_of = as_of.map(|d| d.parse().unwrap());
+        adjust(&mut config);
         let app = service::build(config, log.clone()).expect("builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -75,7 +87,6 @@ impl Server {
         self.client.get(format!("{}{path}", self.base)).send().await.expect("a response")
     }
 
-    /// `GET path`, which must answer 200 with JSON.
     /// `GET path` with the write token (which the event feed needs), which must answer 200 with JSON.
     pub async fn get_json(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.base);

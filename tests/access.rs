@@ -1,0 +1,109 @@
+//! Who may read and write (issue #14, "Access"): `serve --require-read-token` closes every route but the probes,
+//! browsers may send the token as a Basic password, and an early refusal of a large body still reaches a client
+//! that is sending it.
+
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wartezeit::log::Log;
+use wartezeit::service::Token;
+
+mod support {
+    pub mod server;
+}
+
+use support::server::{DATA_SET, Server, TOKEN};
+
+const READ_TOKEN: &str = "read-token-9876543210";
+
+async fn closed_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path()).unwrap();
+    let events: Vec<_> = DATA_SET.lines().take(200).map(|l| wartezeit::domain::wire::parse_event(l).unwrap()).collect();
+    let appending = log.clone();
+    tokio::task::spawn_blocking(move || appending.append(events).unwrap()).await.unwrap();
+    Server::configured(log, Some("2020-03-01"), dir, Default::default(), |config| {
+        config.read_token = Token::new(READ_TOKEN);
+        config.require_read_token = true;
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_require_read_token_every_route_but_the_probes_needs_a_token() {
+    let server = closed_server().await;
+    let url = |path: &str| format!("{}{path}", server.base);
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(server.get(path).await.status(), StatusCode::OK, "{path} stays open for the supervisor");
+    }
+    let paths = ["/", "/metrics", "/api/v1/openapi.json", "/api/v1/summary", "/api/v1/offices", "/charts/backlog.svg"];
+    for path in paths {
+        let refused = server.get(path).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path} without a token");
+        let challenges: Vec<_> =
+            refused.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        assert!(challenges.iter().any(|c| c.starts_with("Basic realm=")), "{path}: a browser is asked: {challenges:?}");
+        assert!(challenges.iter().any(|c| c.starts_with("Bearer realm=")), "{path}: {challenges:?}");
+        assert_eq!(refused.headers()["content-type"], "application/problem+json");
+
+        for token in [READ_TOKEN, TOKEN] {
+            let bearer = server.client.get(url(path)).bearer_auth(token).send().await.unwrap();
+            assert_eq!(bearer.status(), StatusCode::OK, "{path} with a bearer token");
+        }
+        let basic = server.client.get(url(path)).basic_auth("leitung", Some(READ_TOKEN)).send().await.unwrap();
+        assert_eq!(basic.status(), StatusCode::OK, "{path} with the token as a Basic password");
+
+        let wrong_bearer = server.client.get(url(path)).bearer_auth("guess").send().await.unwrap();
+        assert_eq!(wrong_bearer.status(), StatusCode::FORBIDDEN, "{path} with a wrong bearer token");
+        let wrong_basic = server.client.get(url(path)).basic_auth("leitung", Some("guess")).send().await.unwrap();
+        assert_eq!(wrong_basic.status(), StatusCode::UNAUTHORIZED, "{path}: a wrong password is asked again");
+    }
+    // The read token reads but does not write.
+    let write = server.post("[]".into(), "application/json", Some(READ_TOKEN)).await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_require_read_token_reads_stay_open_and_the_event_feed_does_not() {
+    let server = Server::start("", Some("2020-03-01")).await;
+    assert_eq!(server.get("/api/v1/offices").await.status(), StatusCode::OK);
+    assert_eq!(server.get("/api/v1/events").await.status(), StatusCode::UNAUTHORIZED);
+    let basic = server.client.get(format!("{}/api/v1/events", server.base)).basic_auth("backup", Some(TOKEN));
+    assert_eq!(basic.send().await.unwrap().status(), StatusCode::OK);
+    server.stop().await;
+}
+
+/// Sends a POST of `body_len` bytes with `authorization`, writing the whole body before reading, and returns the
+/// status line of the answer (a reset connection fails the test).
+async fn post_whole_body_then_read(base: &str, authorization: Option<&str>, body_len: usize) -> String {
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+    let head = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-ndjson\r\n{auth}\
+         Content-Length: {body_len}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let line = b"{\"event_id\":\"x\"}\n".repeat(body_len / 17 + 1);
+    stream.write_all(&line[..body_len]).await.expect("the whole body is taken, not refused by a reset");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buffer).await.expect("an answer, not a reset");
+        assert!(n > 0, "the connection closed before an answer");
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8_lossy(&answer).lines().next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_large_body_is_read_to_its_end_so_the_client_sees_the_status() {
+    let server = Server::start("", Some("2020-03-01")).await;
+    // 6 MB: far more than the socket buffers hold, under the 8 MiB body limit.
+    let size = 6_000_000;
+    assert_eq!(post_whole_body_then_read(&server.base, None, size).await, "HTTP/1.1 401 Unauthorized");
+    let wrong = post_whole_body_then_read(&server.base, Some("Bearer wrong"), size).await;
+    assert_eq!(wrong, "HTTP/1.1 403 Forbidden");
+    assert_eq!(server.log.head().position, 0);
+    server.stop().await;
+}
