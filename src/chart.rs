@@ -99,6 +99,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Both formats.
+    pub const ALL: [Format; 2] = [Format::Png, Format::Svg];
+
     /// The file extension and URL suffix: `png` or `svg`.
     pub fn extension(self) -> &'static str {
         match self {

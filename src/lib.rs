@@ -3,7 +3,8 @@
 //! # Codemap
 //!
 //! - [`domain`] — the vocabulary of DOMAIN.md: validated identifiers, the past-tense [`domain::event::Event`]
-//!   enum, the strict JSON wire format, and business time (local dates in the service's zone). Pure.
+//!   enum, the strict JSON wire format and its JSON Schema ([`domain::wire::schema`], the OpenAPI request body),
+//!   business time (local dates in the service's zone) and the one maximum period of every question. Pure.
 //! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
 //!   store for stored events only through the [`rules::KnownEvents`] trait. [`rules::judge_batch`] is the one
@@ -14,8 +15,9 @@
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
 //!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
 //! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
-//!   order, a capacity calendar and appointment table with exact undo, and one row per day; summary, attribution of
-//!   lost capacity, calendar snapshots. Pure.
+//!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
+//!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
+//!   snapshots. Pure.
 //! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
 //!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the

@@ -107,3 +107,62 @@ async fn a_refused_large_body_is_read_to_its_end_so_the_client_sees_the_status()
     assert_eq!(server.log.head().position, 0);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args(["--token-file", token_file.to_str().unwrap(), "--as-of", "2020-03-01"])
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
+        seen.push(line.clone());
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let by_query = client.get(format!("{base}/api/v1/events?token={TOKEN}")).send().await.unwrap();
+    assert_eq!(by_query.status(), StatusCode::UNAUTHORIZED, "a token in the query string is not taken");
+    let both = client.get(format!("{base}/api/v1/events?token={TOKEN}")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(both.status(), StatusCode::BAD_REQUEST, "the query string is no place for a token");
+    let body = both.text().await.unwrap();
+    assert!(body.contains("\"parameter\":\"token\"") && !body.contains(TOKEN), "{body}");
+    let with_header = client.get(format!("{base}/api/v1/events")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(with_header.status(), StatusCode::OK);
+    // Stop it (SIGTERM finishes in-flight requests) and read everything it logged at trace level.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    assert!(child.0.wait().unwrap().success());
+    reader.join().unwrap();
+    seen.extend(received.try_iter());
+    let logged = seen.join("\n");
+    assert!(logged.contains("/api/v1/events"), "the requests are logged: {logged}");
+    assert!(!logged.contains(TOKEN), "the token reached the log:\n{logged}");
+}
+
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

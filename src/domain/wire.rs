@@ -50,6 +50,7 @@ pub const EVENT_TYPES: [&str; 11] = [
 ];
 
 mod fast;
+pub mod schema;
 
 /// Parses one event from a line of JSON text.
 ///
@@ -370,6 +371,9 @@ fn parse_instant(v: &Value) -> Result<Instant, String> {
 fn instant(s: &str) -> Result<Instant, String> {
     let at = DateTime::parse_from_rfc3339(s)
         .map_err(|e| format!("{} is not an RFC 3339 instant with offset: {e}", echo(s)))?;
+    if !written_as_the_contract_writes(s) {
+        return Err(format!("{} is not written YYYY-MM-DDTHH:MM:SS[.fraction] and Z or ±HH:MM", echo(s)));
+    }
     if chrono::Timelike::nanosecond(&at) >= 1_000_000_000 {
         return Err(format!("{} is a leap second: seconds must be 00 to 59", echo(s)));
     }
@@ -382,6 +386,24 @@ fn instant(s: &str) -> Result<Instant, String> {
     }
     Ok(at)
 }
+
+/// Whether an instant that chrono read is written in the one form the contract (and [`INSTANT_PATTERN`]) names: a
+/// capital `T`, a capital `Z` or a numeric offset; not the lower-case letters or the space RFC 3339 also allows.
+fn written_as_the_contract_writes(s: &str) -> bool {
+    let b = s.as_bytes();
+    let offset_ok = match b.last() {
+        Some(b'Z') => true,
+        _ => b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-'),
+    };
+    b.len() >= 20 && b[10] == b'T' && offset_ok
+}
+
+/// The form of every instant, as the OpenAPI document states it: the date as written in 1970–2199, a capital `T`,
+/// seconds 00–59, at most nine fractional digits, and `Z` or a numeric offset.
+pub const INSTANT_PATTERN: &str = r"^(19[7-9][0-9]|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+
+/// The form of every date: `YYYY-MM-DD` in 1970–2199.
+pub const DATE_PATTERN: &str = r"^(19[7-9][0-9]|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
 fn parse_date(v: &Value) -> Result<NaiveDate, String> {
     date(v.as_str().ok_or_else(|| expected("a date string YYYY-MM-DD", v))?)
@@ -444,8 +466,9 @@ fn parse_weekly_slots(v: &Value) -> Result<WeeklySlots, String> {
     }
     let mut slots = [0u16; 7];
     for (i, (item, slot)) in items.iter().zip(slots.iter_mut()).enumerate() {
-        *slot = item
-            .as_u64()
+        // An integer as JSON Schema reads one: `120`, and also `120.0` or `1.2e2` (a number without a fraction).
+        let whole = item.as_u64().or_else(|| item.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64));
+        *slot = whole
             .and_then(slots_of_day)
             .ok_or_else(|| format!("entry {i} is {item}, expected an integer in 0..={MAX_SLOTS_PER_DAY}"))?;
     }
@@ -673,6 +696,19 @@ mod tests {
             Err(&["at: \"2020-06-22T10:00:00.123456789012+02:00\" has 12 fractional digits"]),
         );
         check(&walk_in("2020-06-22T10:00:00.123456789+02:00"), Ok(&walk_in("2020-06-22T10:00:00.123456789+02:00")));
+        // One written form, as the OpenAPI document's pattern states it: capital T and Z, no space.
+        for other in ["2020-06-22t10:00:00Z", "2020-06-22T10:00:00z", "2020-06-22 10:00:00Z"] {
+            check(&walk_in(other), Err(&[&format!("at: \"{other}\" is not written YYYY-MM-DDTHH:MM:SS")]));
+        }
+        // A slot count is an integer as JSON Schema reads one: 120.0 and 1.2e2 are 120; 120.5 is not.
+        let plan = |slots: &str| {
+            format!(
+                r#"{{"event_id":"p","type":"capacity_planned","at":"2020-01-01T00:00:00Z","office":"kl","effective_from":"2020-01-06","slots_per_weekday":[{slots},0,0,0,0,0,0]}}"#
+            )
+        };
+        check(&plan("120.0"), Ok(&plan("120")));
+        check(&plan("1.2e2"), Ok(&plan("120")));
+        check(&plan("120.5"), Err(&["slots_per_weekday: entry 0 is 120.5"]));
         let holiday = |date: &str| {
             format!(
                 r#"{{"event_id":"h","type":"holiday_declared","at":"2020-01-01T00:00:00Z","date":"{date}","name":"N"}}"#

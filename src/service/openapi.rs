@@ -5,6 +5,7 @@
 //! step. The derive is a description only: the core still knows nothing of HTTP.
 
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -60,9 +61,9 @@ pub struct EventsPage {
 /// lists every route of the router.
 #[utoipa::path(get, path = "/", tag = "pages",
     params(
-        ("office" = Option<String>, Query, description = "the office shown; default the only (or first) office"),
+        ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "the office shown; default the only (or first) office"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "the day the figures are as of; default today"),
-        ("lang" = Option<String>, Query, description = "de (default) or en")),
+        ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en")),
     responses(
         (status = 200, description = "the management page", body = String, content_type = "text/html"),
         (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
@@ -101,9 +102,70 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document of the service.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of the service, as served at `/api/v1/openapi.json`.
+pub fn document() -> Value {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    state_what_the_derive_cannot(&mut doc);
     doc
+}
+
+/// The statuses any route but the probes may answer besides its own, with when.
+const COMMON_ANSWERS: [(&str, &str); 4] = [
+    ("401", "no token, where one is needed (every route with `serve --require-read-token`)"),
+    ("403", "a bearer token that is not one of the service's"),
+    ("408", "not answered within the request timeout (30 s)"),
+    (
+        "503",
+        "the projection is still being built, or the service is at its limit of connections or forecasts (Retry-After)",
+    ),
+];
+
+/// What the derive macros cannot say: the event schema as the parser enforces it, the date pattern on every date
+/// parameter, the answers every route may give, and that reads may carry a token (Bearer, or Basic in a browser).
+fn state_what_the_derive_cannot(doc: &mut Value) {
+    doc["components"]["schemas"]["Event"] = crate::domain::wire::schema::event();
+    doc["components"]["securitySchemes"]["basic"] = json!({"type": "http", "scheme": "basic",
+        "description": "the token as the password, any user name (for browsers)"});
+    let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let probe = path == "/healthz" || path == "/readyz";
+        let Some(operations) = item.as_object_mut() else { continue };
+        for (method, operation) in operations.iter_mut() {
+            for parameter in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+                if parameter["schema"]["format"] == "date" {
+                    parameter["schema"]["pattern"] = json!(crate::domain::wire::DATE_PATTERN);
+                }
+            }
+            if probe {
+                continue;
+            }
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            for (status, description) in COMMON_ANSWERS {
+                responses.entry(status).or_insert_with(|| {
+                    let content = if status == "408" { json!({}) } else { problem.clone() };
+                    json!({"description": description, "content": content})
+                });
+            }
+            let writes = method == "post" || path == "/api/v1/events";
+            operation["security"] = if writes {
+                json!([{"bearer": []}, {"basic": []}])
+            } else {
+                json!([{}, {"bearer": []}, {"basic": []}])
+            };
+        }
+    }
+    let files: Vec<String> = crate::chart::ChartKind::ALL
+        .into_iter()
+        .flat_map(|kind| crate::chart::Format::ALL.map(|format| format!("{}.{}", kind.as_str(), format.extension())))
+        .collect();
+    for parameter in doc["paths"]["/charts/{file}"]["get"]["parameters"].as_array_mut().into_iter().flatten() {
+        if parameter["name"] == "file" {
+            parameter["schema"] = json!({"type": "string", "enum": files});
+        }
+    }
+    let events = &mut doc["paths"]["/api/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    *events = json!({"type": "array", "items": {"$ref": "#/components/schemas/Event"}});
 }

@@ -169,8 +169,9 @@ impl Params {
         Ok((from, to))
     }
 
+    /// A non-negative integer up to 2^63 − 1 (what the document's int64 admits).
     pub(super) fn number(&self, name: &str) -> Result<Option<u64>, Problem> {
-        self.parse(name, "a non-negative integer", |v| v.parse().ok())
+        self.parse(name, "an integer in 0..=9223372036854775807", |v| v.parse().ok().filter(|n| *n <= i64::MAX as u64))
     }
 
     pub(super) fn office(&self) -> Result<Option<OfficeId>, Problem> {
@@ -490,7 +491,8 @@ pub async fn series(
     ("as_of" = Option<NaiveDate>, Query, description = "the day; default today"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the summary", body = crate::projection::Summary),
-              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office, or a log without offices", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn summary(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -511,7 +513,8 @@ pub async fn summary(
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive; at most 36,600 days from `from`"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "lost capacity", body = crate::projection::Attribution),
-              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office, or a log without offices", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn attribution(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -535,7 +538,8 @@ pub async fn attribution(
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
     responses((status = 200, description = "the statement, by format=", content(
         (crate::press::Statement = "application/json"), (String = "text/plain"), (String = "text/markdown"))),
-              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json")))]
+              (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office, or a log without offices", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn press_statement(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
