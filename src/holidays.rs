@@ -17,14 +17,14 @@
 use chrono::{Datelike, NaiveDate, TimeZone};
 use holiday_de::{GermanHoliday, GermanRegion};
 
-use crate::domain::event::{Event, EventKind};
+use crate::domain::event::{Event, EventKind, Instant};
 use crate::domain::id::EventId;
 
 /// The first year `holiday_de` knows (it gives no holidays before 1995).
 pub const FIRST_YEAR: i32 = 1995;
 
-/// The last year whose start is an RFC 3339 instant with a four-digit year.
-pub const LAST_YEAR: i32 = 9999;
+/// The last year the event contract admits (its dates end on 2199-12-31).
+pub const LAST_YEAR: i32 = 2199;
 
 /// Why no holidays could be listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,13 +171,22 @@ pub fn holidays(state: State, year: i32) -> Result<Vec<(NaiveDate, String)>, Hol
         .collect())
 }
 
-/// The public holidays of `state` in `year` as `holiday_declared` events of every office, in date order.
+/// When the holidays of `year` are declared by default: 1 July of the year before, 00:00 in Berlin (within
+/// the contract's bounds), so that a calendar imported ahead knows them well before the year begins; the same for
+/// every run, so the same command gives the same events.
+pub fn declared_at(year: i32) -> Option<Instant> {
+    chrono_tz::Europe::Berlin.with_ymd_and_hms(year - 1, 7, 1, 0, 0, 0).single().map(|t| t.fixed_offset())
+}
+
+/// The public holidays of `state` in `year` as `holiday_declared` events of every office, in date order, stamped
+/// at [`declared_at`].
 pub fn holiday_events(state: State, year: i32) -> Result<Vec<Event>, HolidayError> {
-    let at = chrono_tz::Europe::Berlin
-        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
-        .single()
-        .map(|t| t.fixed_offset())
-        .ok_or(HolidayError::YearOutOfRange { year })?;
+    let at = declared_at(year).ok_or(HolidayError::YearOutOfRange { year })?;
+    holiday_events_declared_at(state, year, at)
+}
+
+/// [`holiday_events`] stamped at `at` (the 2020 scenario declares them on New Year's Day).
+pub fn holiday_events_declared_at(state: State, year: i32, at: Instant) -> Result<Vec<Event>, HolidayError> {
     let events = holidays(state, year)?
         .into_iter()
         .map(|(date, name)| Event {
@@ -270,10 +279,28 @@ mod tests {
         let ascension = lines.iter().find(|l| l.contains("2020-05-21")).unwrap();
         assert_eq!(
             ascension,
-            r#"{"event_id":"holiday-rp-2020-05-21","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"Christi Himmelfahrt"}"#
+            r#"{"event_id":"holiday-rp-2020-05-21","type":"holiday_declared","at":"2019-07-01T00:00:00+02:00","date":"2020-05-21","name":"Christi Himmelfahrt"}"#
         );
         let again: Vec<String> = holiday_event_lines(State::RheinlandPfalz, 2020);
         assert_eq!(lines, again);
+    }
+
+    #[test]
+    fn holidays_imported_ahead_are_known_before_the_year_begins() {
+        use crate::projection::{Config, Projection};
+        let plan = parse_event(
+            r#"{"event_id":"p","type":"capacity_planned","at":"2026-06-01T08:00:00+02:00","office":"kl","effective_from":"2026-06-01","slots_per_weekday":[10,10,10,10,10,0,0]}"#,
+        )
+        .unwrap();
+        let mut events = vec![plan];
+        events.extend(holiday_events(State::RheinlandPfalz, 2027).unwrap());
+        assert!(events[1..].iter().all(|e| e.at.to_rfc3339() == "2026-07-01T00:00:00+02:00"));
+        let projection =
+            Projection::from_entries(Config::default(), events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+        // As of Thursday 31 December 2026: Friday is Neujahr, so the next free slot is on Monday 4 January.
+        let row = projection.row(&crate::domain::id::OfficeId::parse("kl").unwrap(), date("2026-12-31"));
+        assert_eq!(row.next_available_days, Some(4));
+        assert!(holiday_events(State::RheinlandPfalz, 2200).is_err(), "beyond the contract's last date");
     }
 
     fn holiday_event_lines(state: State, year: i32) -> Vec<String> {

@@ -18,6 +18,9 @@
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
 //!   snapshots. Pure.
+//! - [`read`] — the read side: a question (office, day or period, forecast parameters) resolved and checked once,
+//!   with one typed error, and answered from one place; the CLI, the routes, the page, the press statement and the
+//!   charts render its answers. Pure.
 //! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
 //!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
@@ -62,6 +65,8 @@
 //! - The digest chain covers positions and canonical event bytes, never `recorded_at`: export and re-import
 //!   reproduce it.
 //! - Wire JSON is parsed into domain types once, at the edge, and never leaks inward.
+//! - The edges do not import each other: `service` never names `cli`, and `cli` names `service` only in `serve` and
+//!   `demo`, which start it. What both need lives in the core, most of it in [`read`] (`tests/architecture.rs`).
 //! - There is no global state: every component is a value that its owner passes on. (The one exception is
 //!   immutable: the embedded font, parsed once per process and registered with plotters' font table.)
 
@@ -76,6 +81,7 @@ pub mod log;
 pub mod page;
 pub mod press;
 pub mod projection;
+pub mod read;
 pub mod rebuild;
 pub mod report;
 pub mod rules;

@@ -36,7 +36,7 @@ pub struct BacktestArgs {
 
 /// Loads the projection, runs the back-test and prints it to stdout.
 pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode> {
-    load::period(args.from, args.to, crate::domain::time::MAX_PERIOD_DAYS)?;
+    load::period(args.from, args.to)?;
     let loaded = load::projection(global, None, None)?;
     let projection = &loaded.projection;
     let office = load::office(projection, args.office.as_ref())?;

@@ -8,10 +8,10 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Args;
 
-use crate::chart::{self, ChartKind, ChartOptions, ChartView, Format, Lang, LostSlots};
+use crate::chart::{self, ChartKind, ChartOptions, Format, Lang};
 use crate::cli::GlobalArgs;
 use crate::domain::id::OfficeId;
-use crate::projection::Projection;
+use crate::read;
 
 /// Arguments of `wartezeit chart`.
 #[derive(Debug, Clone, Args)]
@@ -58,72 +58,33 @@ pub fn format_of(path: &Path) -> anyhow::Result<Format> {
     }
 }
 
-/// Runs `wartezeit chart`: folds the log, attributes the period's lost capacity, draws, writes `--out`.
+/// Runs `wartezeit chart`: folds the log, draws, writes `--out`.
 pub fn run(global: &GlobalArgs, args: &ChartArgs) -> anyhow::Result<ExitCode> {
-    let loaded = crate::cli::load::projection(global, None, None)?;
+    let options =
+        ChartOptions::new(format_of(&args.out)?, args.width, args.height, args.lang).context("--width/--height")?;
+    read::chart_period(args.from, args.to)
+        .map_err(|e| anyhow::anyhow!("--from {} --to {}: {e}", args.from, args.to))?;
     let office = match &args.office {
         Some(name) => Some(OfficeId::parse(name).with_context(|| format!("--office {name:?}"))?),
         None => None,
     };
-    let office = crate::cli::load::office(&loaded.projection, office.as_ref())?;
-    let attribution = lost_slots(&loaded.projection.attribution(&office, args.from, args.to));
-    draw(args, &loaded.projection, attribution)
-}
-
-/// The attribution chart's bars: one per named closure or holiday of the period.
-pub fn lost_slots(attribution: &crate::projection::Attribution) -> Vec<LostSlots> {
-    use crate::domain::event::ClosureCause;
-    use crate::projection::{LossCause, PeriodKind};
-    attribution
-        .by_period
-        .iter()
-        .map(|p| {
-            let cause = match p.cause {
-                LossCause::Holiday => PeriodKind::Holiday,
-                LossCause::Lockdown => PeriodKind::Closure(ClosureCause::Lockdown),
-                LossCause::SystemMigration => PeriodKind::Closure(ClosureCause::SystemMigration),
-                LossCause::StaffShortage => PeriodKind::Closure(ClosureCause::StaffShortage),
-                LossCause::Other => PeriodKind::Closure(ClosureCause::Other),
-            };
-            // Reasons are free text and often long; a bar label wants the closure's id then.
-            let label = if p.label.is_empty() || p.label.chars().count() > 40 { p.id.clone() } else { p.label.clone() };
-            LostSlots { label, cause, slots: p.loss.lost_slots }
-        })
-        .collect()
-}
-
-/// Draws the chart from `projection` (already folded from the log by the caller) and writes it to `--out`.
-/// `attribution` feeds the attribution chart (lost slots per named closure or holiday in the period); the other
-/// charts ignore it.
-pub fn draw(args: &ChartArgs, projection: &Projection, attribution: Vec<LostSlots>) -> anyhow::Result<ExitCode> {
-    let format = format_of(&args.out)?;
-    let options = ChartOptions::new(format, args.width, args.height, args.lang).context("--width/--height")?;
-    crate::cli::load::period(args.from, args.to, crate::domain::time::MAX_CHART_DAYS)?;
-    let office = match &args.office {
-        Some(name) => OfficeId::parse(name).with_context(|| format!("--office {name:?}"))?,
-        None => match projection.only_office() {
-            Some(only) => only.clone(),
-            None => bail!("--office is required: the log has {} offices", projection.offices().len()),
-        },
-    };
+    let loaded = crate::cli::load::projection(global, None, None)?;
+    let projection = &loaded.projection;
+    let office = crate::cli::load::office(projection, office.as_ref())?;
     let as_of = args.as_of.unwrap_or(args.to);
-    let mut view = ChartView::from_projection(projection, &office, args.from, args.to, as_of);
+    // The forecast chart is the one `/charts/forecast.png` draws for the same question: the forecast made as of
+    // the as-of day with the default runs and seed, over the weeks around that day.
+    let forecast = if args.name == ChartKind::Forecast {
+        let target = Some(u64::from(args.target_days));
+        let config =
+            read::forecast_config(projection, target, None, None, None).map_err(|e| anyhow::anyhow!("--{e}"))?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Some(read::ForecastInputs::take(projection, &office, as_of, config).run(threads)?)
+    } else {
+        None
+    };
+    let mut view = read::chart_view(projection, &office, args.from, args.to, as_of, forecast.as_ref());
     view.target_wait_days = args.target_days;
-    view.attribution = attribution;
-    if args.name == ChartKind::Forecast {
-        // The forecast made as of the as-of day, with the defaults the press statement uses; the rows after the
-        // as-of day are what happened later and stay out of a forecast chart.
-        let config = crate::forecast::ForecastConfig {
-            target_wait_days: args.target_days,
-            wait_horizon_days: projection.config().horizon_days,
-            ..crate::forecast::ForecastConfig::default()
-        };
-        let inputs = crate::service::forecast::Inputs::take(projection, &office, as_of, config);
-        let made = crate::forecast::forecast(&inputs.snapshot, &inputs.history, &inputs.services, &config)
-            .with_context(|| format!("forecast for {office} as of {as_of}"))?;
-        view.rows.retain(|r| r.date <= as_of);
-        view.forecast = Some(Box::new(made));
-    }
     let bytes = chart::render(args.name, &view, &options).with_context(|| format!("chart {}", args.name))?;
     std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
     println!("{} ({} bytes)", args.out.display(), bytes.len());

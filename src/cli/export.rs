@@ -92,7 +92,7 @@ fn openmetrics(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCod
     let (Some(from), Some(to)) = (from.or(first), args.to.or(last)) else {
         anyhow::bail!("the log holds no office yet; import events first")
     };
-    load::period(from, to, crate::domain::time::MAX_PERIOD_DAYS)?;
+    load::period(from, to)?;
     let text = crate::exposition::history(projection, &offices, from, to, global.tz);
     write_all(text.as_bytes())
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{Days, NaiveDate};
 
 use crate::domain::id::OfficeId;
@@ -87,16 +87,7 @@ impl ForecastArgs {
 
 /// Forecasts from a built projection and prints the result to `out`.
 pub fn run(args: &ForecastArgs, projection: &Projection, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let office = match &args.office {
-        Some(office) => office.clone(),
-        None => match projection.only_office() {
-            Some(only) => only.clone(),
-            None => {
-                let known: Vec<String> = projection.offices().iter().map(|o| o.office.to_string()).collect();
-                bail!("--office: the log holds {} offices, name one of: {}", known.len(), known.join(", "))
-            }
-        },
-    };
+    let office = crate::cli::load::office(projection, args.office.as_ref())?;
     let config = args.config(projection);
     let snapshot = projection.snapshot(&office, args.as_of, config.snapshot_days());
     let from = args

@@ -33,28 +33,12 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
     Ok(Loaded { projection, provenance })
 }
 
-/// The office asked for, or the log's only office when none was named.
+/// The office asked for, or the log's only office when none was named (the read side decides).
 pub fn office(projection: &Projection, asked: Option<&OfficeId>) -> anyhow::Result<OfficeId> {
-    if let Some(office) = asked {
-        if projection.offices().iter().any(|o| &o.office == office) {
-            return Ok(office.clone());
-        }
-        let known: Vec<String> = projection.offices().iter().map(|o| o.office.to_string()).collect();
-        bail!(
-            "office {office} is not in the log; it holds {}",
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-        )
-    }
-    match projection.only_office() {
-        Some(only) => Ok(only.clone()),
-        None => {
-            let known: Vec<String> = projection.offices().iter().map(|o| o.office.to_string()).collect();
-            if known.is_empty() {
-                bail!("the log holds no office yet; import events first")
-            }
-            bail!("the log holds {} offices ({}); name one with --office", known.len(), known.join(", "))
-        }
-    }
+    crate::read::office(projection, asked).map_err(|e| match e {
+        crate::read::ReadError::OfficeNeeded { .. } => anyhow::anyhow!("{e} with --office"),
+        e => e.into(),
+    })
 }
 
 /// Parses a `YYYY-MM-DD` date for clap.
@@ -72,8 +56,7 @@ pub fn parse_lang(s: &str) -> Result<crate::press::words::Lang, String> {
     s.parse().map_err(|e: crate::lang::UnknownLang| e.to_string())
 }
 
-/// Checks `--from`..=`--to` as a period of at most `max` days (the same limits as the API's).
-pub fn period(from: NaiveDate, to: NaiveDate, max: u32) -> anyhow::Result<()> {
-    crate::domain::time::period_days(from, to, max).map_err(|e| anyhow::anyhow!("--from {from} --to {to}: {e}"))?;
-    Ok(())
+/// Checks `--from`..=`--to` as a period the read side answers (the same limits as the API's).
+pub fn period(from: NaiveDate, to: NaiveDate) -> anyhow::Result<()> {
+    crate::read::period(from, to).map_err(|e| anyhow::anyhow!("--from {from} --to {to}: {e}"))
 }

@@ -47,7 +47,7 @@ pub struct SeriesArgs {
 
 /// Runs `wartezeit series`.
 pub fn run(global: &GlobalArgs, args: &SeriesArgs) -> anyhow::Result<ExitCode> {
-    load::period(args.from, args.to, crate::domain::time::MAX_PERIOD_DAYS)?;
+    load::period(args.from, args.to)?;
     let loaded = load::projection(global, args.known_at, args.horizon)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let rows = loaded.projection.series(&office, args.from, args.to);

@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::domain::event::{Channel, Event, EventKind};
 use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId};
-use crate::holidays::{State, holiday_events};
+use crate::holidays::{State, holiday_events_declared_at};
 use crate::scenario::DayFigures;
 use crate::scenario::calendar::Calendar;
 use crate::scenario::params::{self, Decided, SERVICES};
@@ -470,7 +470,14 @@ impl Sim {
         let office = self.office.clone();
         match decided {
             Decided::Holidays => {
-                let events = holiday_events(State::RheinlandPfalz, params::YEAR).expect("2020 is a known year");
+                // Declared on New Year's Day 2020, as the data set has always had them.
+                let new_year = chrono_tz::Europe::Berlin
+                    .with_ymd_and_hms(params::YEAR, 1, 1, 0, 0, 0)
+                    .single()
+                    .expect("New Year's midnight exists")
+                    .fixed_offset();
+                let events = holiday_events_declared_at(State::RheinlandPfalz, params::YEAR, new_year)
+                    .expect("2020 is a known year");
                 for event in events {
                     if let EventKind::HolidayDeclared { date, .. } = &event.kind {
                         self.calendar.holiday(*date);

@@ -25,10 +25,11 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 use sha2::{Digest as _, Sha256};
 
-use crate::chart::{self, ChartKind, ChartOptions, ChartView, Format, Lang};
+use crate::chart::{self, ChartKind, ChartOptions, Format, Lang};
 use crate::domain::id::OfficeId;
 use crate::domain::time::{MAX_CHART_DAYS, PeriodError, period_days};
 use crate::projection::Projection;
+use crate::read;
 use crate::service::forecast::with_forecast;
 use crate::service::problem::Problem;
 use crate::service::routes::{Params, internal, resolve_office};
@@ -121,20 +122,6 @@ impl ChartRequest {
     }
 }
 
-/// The view of `office` over `from..=to` as of `as_of`, with the period's lost capacity for the attribution chart:
-/// what both this route and `wartezeit chart` draw.
-pub fn chart_view(
-    projection: &Projection,
-    office: &OfficeId,
-    from: NaiveDate,
-    to: NaiveDate,
-    as_of: NaiveDate,
-) -> ChartView {
-    let mut view = ChartView::from_projection(projection, office, from, to, as_of);
-    view.attribution = crate::cli::chart::lost_slots(&projection.attribution(office, from, to));
-    view
-}
-
 /// Whether `If-None-Match` names `etag` (or is `*`).
 fn matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -181,10 +168,7 @@ pub async fn chart(
         let resolved = with_forecast(&state, request.as_of, pick, |projection, _, forecast| {
             let office = resolve_office(projection, request.office.clone())?;
             let etag = request.etag(&office, projection.position());
-            let view = match forecast {
-                Some(forecast) => ChartView::for_forecast(projection, forecast.clone()),
-                None => chart_view(projection, &office, request.from, request.to, request.as_of),
-            };
+            let view = read::chart_view(projection, &office, request.from, request.to, request.as_of, forecast);
             Ok((view, etag))
         })
         .await?;
@@ -206,7 +190,7 @@ pub async fn chart(
         if matches(&headers, &etag) {
             return Ok(not_modified(&etag));
         }
-        (chart_view(projection, &office, request.from, request.to, request.as_of), etag)
+        (read::chart_view(projection, &office, request.from, request.to, request.as_of, None), etag)
     };
     let (kind, options) = (request.kind, request.options);
     let bytes = tokio::task::spawn_blocking(move || chart::render(kind, &view, &options))

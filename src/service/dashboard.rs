@@ -53,12 +53,7 @@ pub async fn index(
 
 /// The office the page shows: the one asked for (404 if the log does not know it), else the first in name order.
 fn pick_office(projection: &Projection, asked: Option<OfficeId>) -> Result<Option<OfficeId>, Problem> {
-    let offices: Vec<OfficeId> = projection.offices().into_iter().map(|o| o.office).collect();
-    match asked {
-        Some(office) if offices.contains(&office) => Ok(Some(office)),
-        Some(office) => Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
-        None => Ok(offices.first().cloned()),
-    }
+    Ok(crate::read::page_office(projection, asked.as_ref())?)
 }
 
 /// The page's data from the projection and the office's forecast: what the lock is held for.

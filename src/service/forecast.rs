@@ -3,92 +3,22 @@
 //! The projection's read lock is held only to take the calendar snapshot and the rows the forecast needs; the
 //! simulation (2,000 runs, spread over the cores, take about 0.2 s) then runs on tokio's blocking pool without any lock, so
 //! neither writers nor other readers wait for it. Parameters are bounded so that one request cannot occupy a
-//! core for long: at most [`MAX_RUNS`] runs, a target wait within the wait horizon.
+//! core for long: at most [`crate::read::MAX_RUNS`] runs, a target wait within the wait horizon.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{Forecast, ForecastConfig, ServiceInputs, forecast_on};
+use crate::forecast::{Forecast, ForecastConfig};
 use crate::press::Provenance;
-use crate::projection::{CalendarSnapshot, DayRow, Projection};
+use crate::projection::Projection;
+use crate::read::{self, ForecastInputs};
 use crate::service::problem::Problem;
 use crate::service::routes::internal;
 use crate::service::state::State;
-
-/// The most runs one request may ask for.
-pub const MAX_RUNS: u64 = 10_000;
-
-/// The forecast parameters of a request, checked: `None` takes the default.
-pub fn config(
-    projection: &Projection,
-    target_days: Option<u64>,
-    runs: Option<u64>,
-    seed: Option<u64>,
-    follow_ups: Option<bool>,
-) -> Result<ForecastConfig, Problem> {
-    let defaults = ForecastConfig::default();
-    let wait_horizon_days = projection.config().horizon_days;
-    let runs = match runs {
-        None => defaults.runs,
-        Some(r) if (1..=MAX_RUNS).contains(&r) => r as u32,
-        Some(r) => return Err(Problem::bad_parameter("runs", format!("runs={r} is out of range 1..={MAX_RUNS}"))),
-    };
-    let target_wait_days = match target_days {
-        None => defaults.target_wait_days,
-        Some(t) if t <= wait_horizon_days as u64 => t as u32,
-        Some(t) => {
-            return Err(Problem::bad_parameter(
-                "target_days",
-                format!("target_days={t} is out of range 0..={wait_horizon_days} (the wait horizon)"),
-            ));
-        }
-    };
-    Ok(ForecastConfig {
-        runs,
-        target_wait_days,
-        seed: seed.unwrap_or(defaults.seed),
-        wait_horizon_days,
-        follow_ups: follow_ups.unwrap_or(defaults.follow_ups),
-        ..defaults
-    })
-}
-
-/// What the forecast needs from the projection, taken under the read lock and then owned.
-#[derive(Debug, Clone)]
-pub struct Inputs {
-    pub snapshot: CalendarSnapshot,
-    pub history: Vec<DayRow>,
-    pub services: ServiceInputs,
-    pub config: ForecastConfig,
-}
-
-impl Inputs {
-    /// Copies the calendar as known as of `as_of` and the rows up to it out of the projection.
-    pub fn take(projection: &Projection, office: &OfficeId, as_of: NaiveDate, config: ForecastConfig) -> Self {
-        let from = as_of.checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1)).unwrap_or(NaiveDate::MIN);
-        Inputs {
-            snapshot: projection.snapshot(office, as_of, config.snapshot_days()),
-            history: projection.series(office, from, as_of),
-            services: ServiceInputs::take(projection, office, from, as_of),
-            config,
-        }
-    }
-
-    /// Runs the forecast on every core; a history without an open day to learn from is 422.
-    pub fn run(&self) -> Result<Forecast, Problem> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        forecast_on(&self.snapshot, &self.history, &self.services, &self.config, threads).map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("no forecast for {} as of {}: {e}", self.snapshot.office, self.snapshot.as_of),
-            )
-        })
-    }
-}
 
 /// How many forecasts the service keeps.
 const CACHE_ENTRIES: usize = 32;
@@ -136,7 +66,7 @@ impl Cache {
     }
 
     /// The forecast of `inputs` under `key`: shared with a request making the same one now, else made in turn.
-    pub async fn make(&self, key: Key, inputs: Inputs) -> Result<Arc<Forecast>, Problem> {
+    pub async fn make(&self, key: Key, inputs: ForecastInputs) -> Result<Arc<Forecast>, Problem> {
         let flight: Flight = {
             let mut flights = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             match flights.iter().find(|(k, _)| *k == key) {
@@ -156,7 +86,8 @@ impl Cache {
                 };
                 let running = Running::start(&self.running);
                 let made = tokio::task::spawn_blocking(move || {
-                    let made = inputs.run();
+                    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    let made = inputs.run(threads).map_err(Problem::from);
                     drop((running, turn));
                     made
                 })
@@ -231,7 +162,7 @@ pub async fn with_forecast<T>(
                 return f(projection, current.provenance(), None);
             };
             let position = projection.office_position(&office);
-            let key = (office.clone(), as_of, position, config(projection, None, None, None, None)?);
+            let key = (office.clone(), as_of, position, read::forecast_config(projection, None, None, None, None)?);
             if let Some(hit) = state.forecasts.get(&key) {
                 // A request that made its forecast just now finds it here too; it counted as a miss.
                 if made.is_none() {
@@ -240,7 +171,7 @@ pub async fn with_forecast<T>(
                 return f(projection, current.provenance(), Some(&hit));
             }
             state.metrics.forecasts.with_label_values(&["miss"]).inc();
-            let inputs = Inputs::take(projection, &office, as_of, key.3);
+            let inputs = ForecastInputs::take(projection, &office, as_of, key.3);
             (key, inputs)
         };
         let timer = state.metrics.forecast_seconds.start_timer();

@@ -144,6 +144,22 @@ impl Problem {
     }
 }
 
+/// A question the read side refused: 400 naming the parameter, 404 or 422.
+impl From<crate::read::ReadError> for Problem {
+    fn from(e: crate::read::ReadError) -> Self {
+        use crate::read::ErrorKind;
+        let detail = match &e {
+            crate::read::ReadError::OfficeNeeded { .. } => format!("{e} with office="),
+            _ => e.to_string(),
+        };
+        match e.kind() {
+            ErrorKind::BadParameter(name) => Problem::bad_parameter(name, detail),
+            ErrorKind::NotFound => Problem::new(StatusCode::NOT_FOUND, detail),
+            ErrorKind::Unprocessable => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail),
+        }
+    }
+}
+
 impl ProblemBody {
     fn new(status: StatusCode, detail: String) -> Self {
         ProblemBody {

@@ -24,6 +24,7 @@ use crate::log::{AppendError, Log};
 use crate::press::words::Lang;
 use crate::press::{self, Format, Provenance};
 use crate::projection::Projection;
+use crate::read;
 use crate::rules::{Judged, Rejection, judge_batch};
 use crate::service::MAX_BODY_BYTES;
 use crate::service::auth::{self, Denied};
@@ -179,25 +180,9 @@ impl Params {
     }
 }
 
-/// The office asked for, or the log's only one; 400 when none was named and the log has several, 404 when the
-/// log does not know it.
+/// The office asked for, or the log's only one (the read side decides; 400 or 404 otherwise).
 pub(super) fn resolve_office(projection: &Projection, asked: Option<OfficeId>) -> Result<OfficeId, Problem> {
-    let known = projection.offices();
-    match asked {
-        Some(office) if known.iter().any(|o| o.office == office) => Ok(office),
-        Some(office) => Err(Problem::new(StatusCode::NOT_FOUND, format!("office {office} is not in the log"))),
-        None => match projection.only_office() {
-            Some(only) => Ok(only.clone()),
-            None if known.is_empty() => Err(Problem::new(StatusCode::NOT_FOUND, "the log holds no office yet")),
-            None => {
-                let names: Vec<String> = known.iter().map(|o| o.office.to_string()).collect();
-                Err(Problem::bad_parameter(
-                    "office",
-                    format!("the log holds {} offices ({}); name one with office=", names.len(), names.join(", ")),
-                ))
-            }
-        },
-    }
+    Ok(read::office(projection, asked.as_ref())?)
 }
 
 /// Runs `f` on the committed projection, or on one rebuilt up to `known_at` (on the blocking pool).
@@ -479,8 +464,7 @@ pub async fn series(
     let office = params.office()?;
     let (from, to) = params.required_period(MAX_PERIOD_DAYS)?;
     with_projection(&state, params.number("known_at")?, move |p, _| {
-        let office = resolve_office(p, office)?;
-        Ok(json(&p.series(&office, from, to)))
+        Ok(json(&read::series(p, office.as_ref(), from, to)?))
     })
     .await
 }
@@ -523,8 +507,7 @@ pub async fn attribution(
     let office = params.office()?;
     let (from, to) = params.required_period(MAX_PERIOD_DAYS)?;
     with_projection(&state, params.number("known_at")?, move |p, _| {
-        let office = resolve_office(p, office)?;
-        Ok(json(&p.attribution(&office, from, to)))
+        Ok(json(&read::attribution(p, office.as_ref(), from, to)?))
     })
     .await
 }
@@ -601,7 +584,6 @@ pub async fn forecast(
     AxumState(state): AxumState<Shared>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
-    use crate::service::forecast::{Inputs, config};
     let params = Params::new(query, &["office", "as_of", "target_days", "runs", "seed", "follow_ups"])?;
     let office = params.office()?;
     let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
@@ -613,9 +595,9 @@ pub async fn forecast(
     let (key, inputs) = {
         let current = state.read();
         let office = resolve_office(&current.projection, office)?;
-        let config = config(&current.projection, target_days, runs, seed, follow_ups)?;
+        let config = read::forecast_config(&current.projection, target_days, runs, seed, follow_ups)?;
         let position = current.projection.office_position(&office);
-        let inputs = Inputs::take(&current.projection, &office, as_of, config);
+        let inputs = read::ForecastInputs::take(&current.projection, &office, as_of, config);
         ((office, as_of, position, config), inputs)
     };
     let made = state.forecasts.make(key, inputs).await?;
