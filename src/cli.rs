@@ -60,6 +60,11 @@ impl GlobalArgs {
         crate::log::Options { min_free_bytes: self.min_free_mb << 20, ..crate::log::Options::default() }
     }
 
+    /// Today in `--tz`: the day a question is about when it names none.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.tz.date_of(&chrono::Utc::now().fixed_offset())
+    }
+
     /// Opens the log in the data directory with these options.
     pub fn open_log(&self) -> Result<crate::log::Log, crate::log::OpenError> {
         crate::log::Log::open_with(&self.data_dir, self.log_options())
@@ -88,7 +93,7 @@ pub enum Command {
     Offices(offices::OfficesArgs),
     /// Capacity lost to closures and holidays, per cause and per named period.
     Attribution(attribution::AttributionArgs),
-    /// Draw a chart (backlog, wait, flow, attribution) of one office over a period as PNG or SVG.
+    /// Draw a chart (backlog, wait, flow, attribution, forecast) of one office as PNG or SVG.
     Chart(chart::ChartArgs),
     /// When the wait and the backlog will be back to normal: a Monte Carlo forecast as of a day.
     Forecast(forecast::ForecastArgs),
@@ -121,7 +126,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Chart(args) => chart::run(&cli.global, args),
         Command::Forecast(args) => {
             let loaded = load::projection(&cli.global, None, None)?;
-            forecast::run(args, &loaded.projection, &mut std::io::stdout().lock())
+            forecast::run(args, &loaded.projection, cli.global.today(), &mut std::io::stdout().lock())
         }
         Command::Backtest(args) => backtest::run(&cli.global, args),
         Command::Press(args) => press::run(&cli.global, args),

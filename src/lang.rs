@@ -60,6 +60,15 @@ pub fn integer(n: u64, lang: Lang) -> String {
     out
 }
 
+/// A share as a percentage with one decimal, the one precision every view uses: "51,5 %" or "51.5 %".
+pub fn percent(share: f64, lang: Lang) -> String {
+    let text = format!("{:.1} %", share * 100.0);
+    match lang {
+        Lang::De => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
 /// A date in tables and labels: "24.06.2020" or "2020-06-24".
 pub fn date_short(d: NaiveDate, lang: Lang) -> String {
     match lang {

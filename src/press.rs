@@ -82,6 +82,8 @@ pub struct Statement {
     pub backlog: u32,
     pub backlog_words: String,
     pub backlog_7_days_earlier: u32,
+    /// The date of the office's first event: before it, the statement says that there are no data yet.
+    pub data_from: Option<NaiveDate>,
     pub next_available_days_7_days_earlier: Option<u32>,
     pub realized_wait_p50_days_7d: Option<u32>,
     pub realized_wait_p90_days_7d: Option<u32>,
@@ -108,10 +110,14 @@ pub fn compose(
     let (p50, p90) = projection.pooled_realized_wait(office, as_of, 7);
     let wait = |days: Option<u32>| Wait { days, words: days.map(|d| wait_in_words(d, lang)) };
     let normal = today.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS);
-    let causes = (!normal).then(|| {
+    let has_data = projection.offices().iter().any(|o| &o.office == office && o.first_event_date <= as_of);
+    let outlook = outlook.filter(|_| has_data);
+    let causes = (!normal && has_data).then(|| {
         let last_normal_day = last_normal_day(projection, office, as_of);
+        // "Since 13 March, when the wait was last normal": the period the figures cover begins that day, so that
+        // `attribution --from 2020-03-13 --to <as-of>` gives the same numbers.
         let from = match last_normal_day {
-            Some(d) => d.checked_add_days(Days::new(1)).unwrap_or(d),
+            Some(d) => d,
             None => as_of.checked_sub_days(Days::new(LOOKBACK_DAYS)).unwrap_or(as_of),
         };
         Causes { last_normal_day, attribution: projection.attribution(office, from, as_of) }
@@ -135,6 +141,7 @@ pub fn compose(
         backlog: today.backlog,
         backlog_words: count_in_words(u64::from(today.backlog), lang),
         backlog_7_days_earlier: week_ago.backlog,
+        data_from: projection.offices().into_iter().find(|o| &o.office == office).map(|o| o.first_event_date),
         next_available_days_7_days_earlier: week_ago.next_available_days,
         realized_wait_p50_days_7d: p50,
         realized_wait_p90_days_7d: p90,
@@ -177,7 +184,19 @@ fn last_normal_day(projection: &Projection, office: &OfficeId, as_of: NaiveDate)
         .map(|r| r.date)
 }
 
+/// Whether the log knows the office on the statement's day (its first event is not later).
+fn has_data(s: &Statement) -> bool {
+    s.data_from.is_some_and(|first| first <= s.as_of)
+}
+
 fn headline(s: &Statement, horizon: u32) -> String {
+    if !has_data(s) {
+        let date = date_long(s.as_of, s.lang);
+        return match s.lang {
+            Lang::De => format!("Bürgercenter {} – für den {date} liegen noch keine Daten vor", s.office),
+            Lang::En => format!("Citizen centre {} – no data yet for {date}", s.office),
+        };
+    }
     match (s.lang, &s.next_available.words) {
         (Lang::De, Some(w)) => {
             format!("Bürgercenter {} – Wartezeit auf einen Termin: {}", s.office, w.phrase(Lang::De))
@@ -190,12 +209,28 @@ fn headline(s: &Statement, horizon: u32) -> String {
 
 fn paragraphs(s: &Statement, horizon: u32) -> Vec<String> {
     let lang = s.lang;
+    if !has_data(s) {
+        let (date, first) = (date_long(s.as_of, lang), s.data_from.map(|d| date_long(d, lang)));
+        let said = match (lang, first) {
+            (Lang::De, Some(first)) => format!(
+                "Für den {date} liegen noch keine Daten vor: die Aufzeichnung für dieses Bürgercenter beginnt am \
+                 {first}. Wartezeit und offene Anliegen lassen sich erst ab dann angeben."
+            ),
+            (Lang::En, Some(first)) => format!(
+                "There are no data yet for {date}: the record of this citizen centre begins on {first}. The wait and \
+                 the open requests can be stated from then on."
+            ),
+            (Lang::De, None) => format!("Für den {date} liegen noch keine Daten vor."),
+            (Lang::En, None) => format!("There are no data yet for {date}."),
+        };
+        return vec![said, provenance_line(s)];
+    }
     let mut out = vec![wait_paragraph(s, horizon), backlog_paragraph(s)];
     if let Some(causes) = &s.causes {
         if causes.attribution.lost_slots > 0 {
             out.push(causes_paragraph(causes, lang));
         }
-    } else {
+    } else if s.outlook.is_none() {
         out.push(match lang {
             Lang::De => "Die Wartezeit liegt damit im üblichen Rahmen von höchstens einer Woche.".to_owned(),
             Lang::En => "The wait is within the normal range of at most one week.".to_owned(),
@@ -266,14 +301,25 @@ fn backlog_paragraph(s: &Statement) -> String {
     let exact = integer(u64::from(s.backlog), lang);
     let before = integer(u64::from(s.backlog_7_days_earlier), lang);
     match lang {
-        Lang::De => format!(
-            "Offen sind {} Anliegen ({exact} gebuchte, noch nicht wahrgenommene Termine; vor einer Woche {before}).",
-            s.backlog_words
-        ),
-        Lang::En => format!(
-            "{} requests are open ({exact} booked appointments not yet attended; {before} a week earlier).",
-            capitalize(&s.backlog_words)
-        ),
+        Lang::De => match s.backlog {
+            0 => format!("Offen ist derzeit kein Anliegen (kein gebuchter Termin wartet; vor einer Woche {before})."),
+            1 => format!(
+                "Offen ist ein Anliegen (ein gebuchter, noch nicht wahrgenommener Termin; vor einer Woche {before})."
+            ),
+            _ => format!(
+                "Offen sind {} Anliegen ({exact} gebuchte, noch nicht wahrgenommene Termine; vor einer Woche \
+                 {before}).",
+                s.backlog_words
+            ),
+        },
+        Lang::En => match s.backlog {
+            0 => format!("No request is open (no booked appointment is waiting; {before} a week earlier)."),
+            1 => format!("One request is open (one booked appointment not yet attended; {before} a week earlier)."),
+            _ => format!(
+                "{} requests are open ({exact} booked appointments not yet attended; {before} a week earlier).",
+                capitalize(&s.backlog_words)
+            ),
+        },
     }
 }
 
@@ -301,10 +347,10 @@ fn causes_paragraph(causes: &Causes, lang: Lang) -> String {
                     "{slots} durch {} ({}; {days} {})",
                     cause_de(*cause),
                     spans.join("; "),
-                    if days == 1 { "Arbeitstag" } else { "Arbeitstage" }
+                    if days == 1 { "Schließtag" } else { "Schließtage" }
                 ),
                 Lang::En => format!(
-                    "{slots} to {} ({}; {days} working {})",
+                    "{slots} to {} ({}; {days} {} closed)",
                     cause_en(*cause),
                     spans.join("; "),
                     if days == 1 { "day" } else { "days" }
@@ -314,27 +360,27 @@ fn causes_paragraph(causes: &Causes, lang: Lang) -> String {
         parts.push(part);
     }
     let total = integer(a.lost_slots, lang);
-    let share = (a.share_of_planned * 100.0).round();
+    let share = crate::lang::percent(a.share_of_planned, lang);
     match (lang, causes.last_normal_day) {
         (Lang::De, Some(d)) => format!(
             "Seit dem {}, als die Wartezeit zuletzt bei höchstens einer Woche lag, sind {total} Termine ausgefallen \
-             ({share:.0} % der geplanten Kapazität): {}.",
+             ({share} der geplanten Kapazität): {}.",
             date_long(d, lang),
             parts.join(", ")
         ),
         (Lang::De, None) => format!(
-            "Seit dem {} sind {total} Termine ausgefallen ({share:.0} % der geplanten Kapazität): {}.",
+            "Seit dem {} sind {total} Termine ausgefallen ({share} der geplanten Kapazität): {}.",
             date_long(a.from, lang),
             parts.join(", ")
         ),
         (Lang::En, Some(d)) => format!(
-            "Since {}, when the wait was last at most one week, {total} appointments were lost ({share:.0} % of \
-             planned capacity): {}.",
+            "Since {}, when the wait was last at most one week, {total} appointments were lost ({share} of planned \
+             capacity): {}.",
             date_long(d, lang),
             parts.join(", ")
         ),
         (Lang::En, None) => format!(
-            "Since {}, {total} appointments were lost ({share:.0} % of planned capacity): {}.",
+            "Since {}, {total} appointments were lost ({share} of planned capacity): {}.",
             date_long(a.from, lang),
             parts.join(", ")
         ),

@@ -244,7 +244,7 @@ pub fn offices_table(offices: &[OfficeInfo]) -> String {
 
 /// The attribution as a table: per cause, then per named period, with the totals.
 pub fn attribution_table(a: &Attribution, lang: Lang) -> String {
-    let pct = |x: f64| format!("{:.1} %", x * 100.0);
+    let pct = |x: f64| crate::lang::percent(x, lang);
     let days = |x: f64| format!("{x:.1}");
     let header: Vec<String> = match lang {
         Lang::De => ["Ursache / Zeitraum", "verlorene Termine", "Tage", "Arbeitstage", "Anteil"],

@@ -74,3 +74,68 @@ fn the_provenance_line_reproduces_the_statement() {
     assert!(earlier.contains("Logposition 20.000"), "{earlier}");
     assert_ne!(earlier, now);
 }
+
+#[test]
+fn before_the_first_event_the_statement_says_there_are_no_data_yet() {
+    check_golden("press-2019-06-01-de.txt", &["press", "--as-of", "2019-06-01", "--lang", "de"]);
+    check_golden("press-2019-06-01-en.txt", &["press", "--as-of", "2019-06-01", "--lang", "en"]);
+}
+
+/// A store holding one plan and one booking: one open request.
+fn one_request() -> &'static Path {
+    static STORE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let events = concat!(
+                r#"{"event_id":"p","type":"capacity_planned","at":"2021-03-01T08:00:00+01:00","office":"mz","effective_from":"2021-03-01","slots_per_weekday":[10,10,10,10,10,0,0]}"#,
+                "\n",
+                r#"{"event_id":"b","type":"appointment_booked","at":"2021-03-01T09:00:00+01:00","office":"mz","appointment_id":"A-1","service":"pass","channel":"online","slot":"2021-03-03T10:00:00+01:00"}"#,
+                "\n"
+            );
+            let out = support::cli::run(dir.path(), &["import", "-"], Some(events.as_bytes()));
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            dir
+        })
+        .path()
+}
+
+#[test]
+fn one_open_request_is_one_request_in_both_languages() {
+    for (lang, name) in [("de", "press-one-request-de.txt"), ("en", "press-one-request-en.txt")] {
+        let actual = wartezeit(one_request(), &["press", "--as-of", "2021-03-01", "--lang", lang]);
+        let path = golden(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &actual).unwrap();
+        }
+        assert_eq!(actual, std::fs::read_to_string(&path).unwrap(), "{name} differs from its golden file");
+    }
+}
+
+#[test]
+fn every_number_of_the_statement_is_the_apis_for_the_same_question_and_period() {
+    let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&wartezeit(store(), args)).unwrap() };
+    for as_of in ["2020-06-24", "2020-04-20", "2020-09-15"] {
+        let statement = json(&["press", "--as-of", as_of, "--format", "json"]);
+        let summary = json(&["summary", "--as-of", as_of, "--format", "json"]);
+        assert_eq!(statement["backlog"], summary["backlog"]["today"], "{as_of}");
+        assert_eq!(statement["backlog_7_days_earlier"], summary["backlog"]["seven_days_earlier"], "{as_of}");
+        assert_eq!(statement["next_available"]["days"], summary["next_available_days"]["today"], "{as_of}");
+        assert_eq!(statement["third_next_available"]["days"], summary["third_next_available_days"]["today"]);
+        assert_eq!(statement["realized_wait_p50_days_7d"], summary["realized_wait_p50_days_7d"]["today"]);
+        let causes = &statement["causes"];
+        if causes.is_null() {
+            continue;
+        }
+        // The causes cover the period from the last normal day that the text names to the as-of day.
+        let from = causes["last_normal_day"].as_str().unwrap();
+        let attribution = json(&["attribution", "--from", from, "--to", as_of, "--format", "json"]);
+        assert_eq!(
+            causes["attribution"], attribution,
+            "{as_of}: the statement's causes are `attribution --from {from}`"
+        );
+        let share = attribution["share_of_planned"].as_f64().unwrap() * 100.0;
+        let text = statement["paragraphs"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect::<String>();
+        assert!(text.contains(&format!("{share:.1} %").replace('.', ",")), "{as_of}: {share:.1} % in {text}");
+    }
+}

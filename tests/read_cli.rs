@@ -117,3 +117,16 @@ fn backtest_names_the_decisions_taken_after_each_forecast_and_the_coverage_where
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("--from 2020-07-03 --to 2020-06-19: 2020-06-19 lies before 2020-07-03"), "{stderr}");
 }
+
+#[test]
+fn every_command_speaks_german_by_default_and_asks_about_today_when_no_day_is_named() {
+    // Today is past the data set's last event: the figures of today are those the log leaves (no bookings today).
+    let today = ok(store(), &["summary"]);
+    assert!(today.contains("Stand") && today.contains("offene Anliegen"), "German by default:\n{today}");
+    let english = ok(store(), &["summary", "--lang", "en", "--as-of", "2020-06-24"]);
+    assert!(english.contains("as of") && english.contains("open requests"), "{english}");
+    let press = ok(store(), &["press"]);
+    assert!(press.contains("Stand der Daten") || press.contains("Quelle"), "a statement of today:\n{press}");
+    let table = ok(store(), &["series", "--from", "2020-06-22", "--to", "2020-06-24", "--format", "table"]);
+    assert!(table.contains("22.06.2020"), "German dates in the table by default:\n{table}");
+}

@@ -16,8 +16,8 @@ use crate::read;
 /// Arguments of `wartezeit chart`.
 #[derive(Debug, Clone, Args)]
 pub struct ChartArgs {
-    /// The chart: backlog, wait, flow, attribution or forecast (the forecast as of --as-of, default runs and seed,
-    /// over the observed days from --from).
+    /// The chart: backlog, wait, flow, attribution or forecast (the forecast as of --as-of with the default runs
+    /// and seed: the 8 weeks before and the 16 after, as /charts/forecast.png draws it).
     pub name: ChartKind,
     /// The office; may be left out when the log has only one.
     #[arg(long)]

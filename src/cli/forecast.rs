@@ -61,9 +61,9 @@ pub struct ForecastArgs {
     /// The office; may be left out when the log holds exactly one.
     #[arg(long)]
     pub office: Option<OfficeId>,
-    /// The day the forecast is made on: only what was known by its end is used.
+    /// The day the forecast is made on: only what was known by its end is used; default today in --tz.
     #[arg(long)]
-    pub as_of: NaiveDate,
+    pub as_of: Option<NaiveDate>,
     /// The backlog that counts as normal again [default: target days × mean daily capacity].
     #[arg(long)]
     pub backlog_level: Option<u32>,
@@ -86,19 +86,24 @@ impl ForecastArgs {
 }
 
 /// Forecasts from a built projection and prints the result to `out`.
-pub fn run(args: &ForecastArgs, projection: &Projection, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: &ForecastArgs,
+    projection: &Projection,
+    today: NaiveDate,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let as_of = args.as_of.unwrap_or(today);
     let office = crate::cli::load::office(projection, args.office.as_ref())?;
     let config = args.config(projection);
-    let snapshot = projection.snapshot(&office, args.as_of, config.snapshot_days());
-    let from = args
-        .as_of
+    let snapshot = projection.snapshot(&office, as_of, config.snapshot_days());
+    let from = as_of
         .checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1))
         .context("--as-of: too early a date")?;
-    let history = projection.series(&office, from, args.as_of);
-    let services = crate::forecast::ServiceInputs::take(projection, &office, from, args.as_of);
+    let history = projection.series(&office, from, as_of);
+    let services = crate::forecast::ServiceInputs::take(projection, &office, from, as_of);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let made = forecast_on(&snapshot, &history, &services, &config, threads)
-        .with_context(|| format!("forecast for {office} as of {}", args.as_of))?;
+        .with_context(|| format!("forecast for {office} as of {as_of}"))?;
     match args.options.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &made).context("writing the forecast")?;

@@ -25,8 +25,9 @@ pub struct PressArgs {
     /// The office; may be left out when the log has exactly one.
     #[arg(long, value_parser = parse_office)]
     pub office: Option<OfficeId>,
+    /// The day (YYYY-MM-DD); default today in --tz.
     #[arg(long, value_parser = parse_date)]
-    pub as_of: NaiveDate,
+    pub as_of: Option<NaiveDate>,
     /// Use only the log's events up to this position (the provenance line names the position used).
     #[arg(long)]
     pub known_at: Option<u64>,
@@ -40,8 +41,9 @@ pub struct PressArgs {
 pub fn run(global: &GlobalArgs, args: &PressArgs) -> anyhow::Result<ExitCode> {
     let loaded = load::projection(global, args.known_at, None)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
-    let outlook = press::forecast_outlook(&loaded.projection, &office, args.as_of, args.lang);
-    let statement = press::compose(&loaded.projection, &office, args.as_of, args.lang, loaded.provenance, outlook);
+    let as_of = args.as_of.unwrap_or_else(|| global.today());
+    let outlook = press::forecast_outlook(&loaded.projection, &office, as_of, args.lang);
+    let statement = press::compose(&loaded.projection, &office, as_of, args.lang, loaded.provenance, outlook);
     let format = match args.format {
         PressFormat::Text => Format::Text,
         PressFormat::Markdown => Format::Markdown,

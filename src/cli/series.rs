@@ -41,7 +41,7 @@ pub struct SeriesArgs {
     #[arg(long, value_enum, default_value = "json")]
     pub format: SeriesFormat,
     /// Language of table headings and dates.
-    #[arg(long, value_parser = parse_lang, default_value = "en")]
+    #[arg(long, value_parser = parse_lang, default_value = "de")]
     pub lang: Lang,
 }
 

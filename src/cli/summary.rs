@@ -25,15 +25,16 @@ pub struct SummaryArgs {
     /// The office; may be left out when the log has exactly one.
     #[arg(long, value_parser = parse_office)]
     pub office: Option<OfficeId>,
-    /// The day (YYYY-MM-DD).
+    /// The day (YYYY-MM-DD); default today in --tz.
     #[arg(long, value_parser = parse_date)]
-    pub as_of: NaiveDate,
+    pub as_of: Option<NaiveDate>,
     /// Use only the log's events up to this position.
     #[arg(long)]
     pub known_at: Option<u64>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: SummaryFormat,
-    #[arg(long, value_parser = parse_lang, default_value = "en")]
+    /// The language: de (default) or en.
+    #[arg(long, value_parser = parse_lang, default_value = "de")]
     pub lang: Lang,
 }
 
@@ -41,7 +42,7 @@ pub struct SummaryArgs {
 pub fn run(global: &GlobalArgs, args: &SummaryArgs) -> anyhow::Result<ExitCode> {
     let loaded = load::projection(global, args.known_at, None)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
-    let summary = loaded.projection.summary(&office, args.as_of);
+    let summary = loaded.projection.summary(&office, args.as_of.unwrap_or_else(|| global.today()));
     let text = match args.format {
         SummaryFormat::Text => report::summary_text(&summary, args.lang),
         SummaryFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",

@@ -158,8 +158,9 @@ pub fn part_of_month(d: NaiveDate, lang: Lang) -> String {
 }
 
 /// The outlook sentence of a forecast: when the wait (third next available, on an open day) is expected to be at
-/// or below the target again — the median date in words, the 85 % date exactly, and the forecast's runs and seed
-/// so that it can be recomputed. "Not within the horizon" is said as such, never turned into a date. `None` when
+/// or below the target again — the median date in words, the 85 % date exactly, and the forecast's runs (the seed
+/// stays out of the text: it reads like a date, and the provenance line's command reproduces the forecast).
+/// "Not within the horizon" is said as such, never turned into a date. `None` when
 /// the wait is at the target already (the statement says so).
 pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
     let reach = &f.wait_target;
@@ -168,7 +169,6 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
     }
     let target = wait_in_words(f.config.target_wait_days, lang).dative(lang).phrase(lang);
     let runs = integer(u64::from(f.config.runs), lang);
-    let seed = f.config.seed;
     let horizon = f.config.horizon_days;
     let share = format!("{:.0}", reach.share_within_horizon * 100.0);
     Some(match (lang, reach.p50, reach.p85) {
@@ -179,8 +179,8 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
             };
             format!(
                 "Die Wartezeit bis zum drittnächsten freien Termin liegt voraussichtlich bis {} wieder bei \
-                    höchstens {target} ({by85}; Prognose aus {runs} Simulationen, Startwert {seed}, mit der am {} \
-                    bekannten Kapazität).",
+                    höchstens {target} ({by85}; Prognose aus {runs} Simulationen mit der am {} bekannten \
+                    Kapazität).",
                 part_of_month(p50, lang),
                 date_long(f.as_of, lang)
             )
@@ -192,7 +192,7 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
             };
             format!(
                 "The wait for the third next free appointment is expected to be back to at most {target} by {} \
-                    ({by85}; forecast from {runs} simulation runs, seed {seed}, with the capacity known on {}).",
+                    ({by85}; forecast from {runs} simulation runs with the capacity known on {}).",
                 part_of_month(p50, lang),
                 date_long(f.as_of, lang)
             )
@@ -200,13 +200,13 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
         (Lang::De, None, _) => format!(
             "Dass die Wartezeit in den nächsten {horizon} Tagen wieder bei höchstens {target} liegt, ist nach der \
                 Prognose nicht zu erwarten: nur in {share} % der Simulationen geschieht das (Prognose aus {runs} \
-                Simulationen, Startwert {seed}, mit der am {} bekannten Kapazität).",
+                Simulationen mit der am {} bekannten Kapazität).",
             date_long(f.as_of, lang)
         ),
         (Lang::En, None, _) => format!(
             "The forecast does not expect the wait to be back to at most {target} within the next {horizon} days: \
-                only {share} % of the simulation runs get there (forecast from {runs} runs, seed {seed}, with the \
-                capacity known on {}).",
+                only {share} % of the simulation runs get there (forecast from {runs} runs with the capacity known \
+                on {}).",
             date_long(f.as_of, lang)
         ),
     })
