@@ -7,6 +7,9 @@ use std::fmt::Write;
 use crate::press::words::{Lang, date_short, integer};
 use crate::projection::{Attribution, Change, DayRow, OfficeInfo, Summary};
 
+mod forecast;
+pub use forecast::{backtest_table, forecast_table};
+
 /// An aligned table: a header row and data rows, right-aligned but for the first column.
 fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();

@@ -100,6 +100,10 @@ fn attribution_parts_add_up_to_the_total() {
 #[test]
 fn backtest_names_the_decisions_taken_after_each_forecast_and_the_coverage_where_the_plans_held() {
     let args = ["backtest", "--from", "2020-06-19", "--to", "2020-07-03", "--every", "14", "--runs", "200"];
+    let tabelle = ok(store(), &args);
+    assert!(tabelle.contains("Rückblick für kl-buergercenter") && tabelle.contains("später entschieden"), "{tabelle}");
+    assert!(tabelle.contains("ausweis-abholung ohne Termin ab 29.06.2020"), "German by default:\n{tabelle}");
+    let args = [&args[..], &["--lang", "en"]].concat();
     let table = ok(store(), &args);
     let row = |day: &str| table.lines().find(|l| l.starts_with(day)).unwrap_or_else(|| panic!("{day}:\n{table}"));
     assert!(table.contains("decided later"), "{table}");

@@ -11,8 +11,7 @@ use crate::cli::GlobalArgs;
 use crate::cli::forecast::{ForecastOptions, Format};
 use crate::cli::load;
 use crate::domain::id::OfficeId;
-use crate::forecast::ForecastConfig;
-use crate::forecast::backtest::{Actual, BacktestPoint, BacktestReport, ChangedAfter, ProjectionHistory};
+use crate::forecast::backtest::ProjectionHistory;
 
 /// `wartezeit backtest --office O --from D1 --to D2 --every 7 [--target-days N] [--runs N] [--seed N]
 /// [--no-follow-ups] [--format json|table]`.
@@ -71,96 +70,10 @@ pub fn run(global: &GlobalArgs, args: &BacktestArgs) -> anyhow::Result<ExitCode>
             serde_json::to_writer_pretty(&mut out, &report).context("writing the back-test")?;
             writeln!(out).context("writing the back-test")?;
         }
-        Format::Table => out.write_all(table(&report, &config).as_bytes()).context("writing the back-test")?,
+        Format::Table => {
+            let text = crate::report::backtest_table(&report, &config, args.options.lang);
+            out.write_all(text.as_bytes()).context("writing the back-test")?
+        }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn when(date: Option<NaiveDate>) -> String {
-    date.map_or_else(|| "beyond".to_string(), |d| d.to_string())
-}
-
-fn actual(actual: Actual) -> String {
-    match actual {
-        Actual::Reached { date } => date.to_string(),
-        Actual::NotWithinHorizon => "not within horizon".to_string(),
-        Actual::Censored { known_until } => format!("not yet ({known_until})"),
-    }
-}
-
-/// The decisions taken after a forecast, in a few words: "capacity +370 from 2020-07-13; policy
-/// ausweis-abholung 2020-06-29"; "–" when its plans held.
-fn changed(changed: &ChangedAfter) -> String {
-    let mut parts = Vec::new();
-    if let Some(from) = changed.capacity_from {
-        parts.push(format!("capacity {:+} from {from}", changed.capacity_slots));
-    }
-    for p in &changed.policies {
-        let what = if p.appointment_required { "appointment" } else { "no appointment" };
-        parts.push(format!("{} {what} from {}", p.service, p.effective_from));
-    }
-    if parts.is_empty() { "–".to_string() } else { parts.join("; ") }
-}
-
-fn yes_no(hit: Option<bool>) -> &'static str {
-    match hit {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "open",
-    }
-}
-
-fn share(share: Option<f64>, points: &[BacktestPoint], pick: fn(&BacktestPoint) -> Option<bool>) -> String {
-    let decided: Vec<bool> = points.iter().filter_map(pick).collect();
-    let hits = decided.iter().filter(|&&h| h).count();
-    match share {
-        Some(s) => format!("{:.0} % ({hits} of {})", s * 100.0, decided.len()),
-        None => "none decided".to_string(),
-    }
-}
-
-/// The back-test as a table for people.
-pub fn table(report: &BacktestReport, config: &ForecastConfig) -> String {
-    let mut s = format!(
-        "Back-test for {}: when is the wait (third next available, on an open day) ≤ {} days? \
-         {} runs per forecast, seed {}\n\n",
-        report.office, report.target_wait_days, config.runs, config.seed
-    );
-    s += &format!(
-        "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {:<9}  {}\n",
-        "as of", "p50", "p85", "p95", "actual", "in 85", "in 95", "error", "decided later"
-    );
-    for p in &report.points {
-        s += &format!(
-            "{:<10}  {:<10}  {:<10}  {:<10}  {:<22}  {:<5}  {:<5}  {:<9}  {}\n",
-            p.as_of,
-            when(p.p50),
-            when(p.p85),
-            when(p.p95),
-            actual(p.actual),
-            yes_no(p.in_central_85),
-            yes_no(p.in_central_95),
-            p.error_days
-                .map_or_else(|| "–".to_string(), |e| format!("{e:+} {}", if e.abs() == 1 { "day" } else { "days" })),
-            changed(&p.changed_after),
-        );
-    }
-    s += &format!(
-        "\nCoverage of the central 85 % interval: {}\nCoverage of the central 95 % interval: {}\n",
-        share(report.coverage_85, &report.points, |p| p.in_central_85),
-        share(report.coverage_95, &report.points, |p| p.in_central_95),
-    );
-    let held: Vec<BacktestPoint> = report.points.iter().filter(|p| p.changed_after.held()).cloned().collect();
-    s += &format!(
-        "Forecasts whose plans and policies held up to the outcome: {} of {}; their coverage 85 %: {}, 95 %: {}\n",
-        report.plans_held,
-        report.points.len(),
-        share(report.coverage_85_plans_held, &held, |p| p.in_central_85),
-        share(report.coverage_95_plans_held, &held, |p| p.in_central_95),
-    );
-    s += &match report.median_abs_error_days {
-        Some(e) => format!("Median absolute error of the p50 date: {e} {}\n", if e == 1 { "day" } else { "days" }),
-        None => "Median absolute error of the p50 date: no forecast with both dates\n".to_string(),
-    };
-    s
 }

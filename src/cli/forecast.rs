@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::{Days, NaiveDate};
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{Forecast, ForecastConfig, Reach, forecast_on};
+use crate::forecast::{ForecastConfig, forecast_on};
 use crate::projection::Projection;
 
 /// How the forecast is printed.
@@ -38,6 +38,9 @@ pub struct ForecastOptions {
     pub no_follow_ups: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The language of the table: de (default) or en.
+    #[arg(long, value_parser = crate::cli::load::parse_lang, default_value = "de")]
+    pub lang: crate::lang::Lang,
 }
 
 impl ForecastOptions {
@@ -109,156 +112,10 @@ pub fn run(
             serde_json::to_writer_pretty(&mut *out, &made).context("writing the forecast")?;
             writeln!(out).context("writing the forecast")?;
         }
-        Format::Table => out.write_all(table(&made).as_bytes()).context("writing the forecast")?,
+        Format::Table => {
+            let text = crate::report::forecast_table(&made, args.options.lang);
+            out.write_all(text.as_bytes()).context("writing the forecast")?
+        }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn when(date: Option<NaiveDate>) -> String {
-    date.map_or_else(|| "not within the horizon".to_string(), |d| d.to_string())
-}
-
-fn reach_line(label: &str, reach: &Reach) -> String {
-    let already = if reach.reached_as_of { " (already there on the as-of day)" } else { "" };
-    format!(
-        "{label:<22} 50 %: {:<23} 85 %: {:<23} 95 %: {}{already}\n",
-        when(reach.p50),
-        when(reach.p85),
-        when(reach.p95)
-    )
-}
-
-fn days(wait: Option<u32>, horizon: u32) -> String {
-    wait.map_or_else(|| format!("> {horizon}"), |w| w.to_string())
-}
-
-/// The forecast as a table for people.
-pub fn table(f: &Forecast) -> String {
-    let o = &f.observed;
-    let c = &f.config;
-    let mut s = format!(
-        "Forecast for {} as of {} ({} runs, seed {}, horizon {} days to {})\n",
-        f.office, f.as_of, c.runs, c.seed, c.horizon_days, f.horizon_end
-    );
-    s += &format!(
-        "Now: backlog {}, next available slot in {} days\n",
-        o.backlog,
-        days(o.next_available_days, c.wait_horizon_days)
-    );
-    let by_weekday: Vec<String> = o.bookings_by_weekday.iter().map(|b| format!("{b:.1}")).collect();
-    let cancel = o.cancellation_rate_by_weekday.iter().copied().fold(0.0, f64::max) * 100.0;
-    s += &format!(
-        "Fitted on {} open days {} to {}: bookings Mon–Sun {}; cancellations up to {cancel:.2} % of the backlog \
-         a day; no-shows {:.1} %\n",
-        o.open_days,
-        o.window_first_day,
-        o.window_last_day,
-        by_weekday.join(" "),
-        o.no_show_rate * 100.0
-    );
-    for d in &o.dropped_demand {
-        s += &format!(
-            "Left out from {}: {} ({:.1} bookings per open day), which needs no appointment then\n",
-            d.from, d.service, d.mean_bookings_per_open_day
-        );
-    }
-    for fu in &o.follow_ups {
-        let r = &fu.rule;
-        let after: Vec<&str> = r.after.iter().map(|s| s.as_str()).collect();
-        s += &format!(
-            "Follow-ups: {} booked {}–{} days after each attended {}: {:.0} still to come from appointments \
-             attended by {}, then {:.2} per ended appointment of the other services",
-            r.service,
-            r.lag_days[0],
-            r.lag_days[1],
-            after.join(" or "),
-            fu.expected_from_attended,
-            f.as_of,
-            fu.per_ended_appointment
-        );
-        s += &match fu.appointment_free_from {
-            Some(day) => format!("; none booked from {day} (no appointment needed)\n"),
-            None => "\n".to_string(),
-        };
-    }
-    s += "\n";
-    s += &reach_line(&format!("Wait ≤ {} days", f.wait_target.level), &f.wait_target);
-    s += &reach_line(&format!("Backlog ≤ {}", f.backlog_target.level), &f.backlog_target);
-    s += "\n";
-    for w in &f.wait_after {
-        s += &format!(
-            "Wait in {} weeks ({}): p5 {}, p50 {}, p95 {} days\n",
-            w.days / 7,
-            w.date,
-            days(w.p5, c.wait_horizon_days),
-            days(w.p50, c.wait_horizon_days),
-            days(w.p95, c.wait_horizon_days)
-        );
-    }
-    if f.turned_away_per_run > 0.0 {
-        s += &format!("Bookings that found no free slot in the known calendar: {:.1} per run\n", f.turned_away_per_run);
-    }
-    let l = &f.littles_law;
-    s += &match (l.days, l.date) {
-        (Some(d), Some(date)) => format!(
-            "\nLittle's law: {} ÷ {:.1} slots a day = {d:.1} days, done by {date}\n",
-            l.backlog, l.mean_daily_capacity
-        ),
-        _ => format!("\nLittle's law: {} appointments and no capacity planned: never\n", l.backlog),
-    };
-    s += &format!("  {}\n", l.caveat);
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-    use crate::projection::{CalendarSnapshot, DayRow};
-
-    /// Ten slots every day, booked out for fourteen days, `bookings` a day in the past.
-    fn made(bookings: u32) -> Forecast {
-        let as_of: NaiveDate = "2020-06-05".parse().unwrap();
-        let config = ForecastConfig { runs: 50, ..ForecastConfig::default() };
-        let history: Vec<DayRow> = (0..60)
-            .rev()
-            .map(|back| DayRow {
-                date: as_of - Days::new(back),
-                backlog: 140,
-                backlog_by_service: BTreeMap::new(),
-                displaced: 0,
-                bookings,
-                served_appointments: 10,
-                served_walk_in: 0,
-                cancellations: 0,
-                no_shows: 0,
-                capacity: 10,
-                booked: 10,
-                next_available_days: Some(15),
-                third_next_available_days: Some(15),
-                realized_wait_p50_days: None,
-                realized_wait_p90_days: None,
-            })
-            .collect();
-        let days = config.snapshot_days();
-        let snapshot = CalendarSnapshot {
-            office: OfficeId::parse("kl-buergercenter").unwrap(),
-            as_of,
-            capacity: vec![10; days as usize],
-            booked: (0..days).map(|i| if i < 14 { 10 } else { 0 }).collect(),
-            today: history.last().unwrap().clone(),
-        };
-        crate::forecast::forecast(&snapshot, &history, &crate::forecast::ServiceInputs::default(), &config).unwrap()
-    }
-
-    #[test]
-    fn the_table_gives_dates_and_says_when_there_is_none() {
-        let quiet = table(&made(0));
-        assert!(quiet.contains("Wait ≤ 7 days"), "{quiet}");
-        assert!(quiet.contains("50 %: 2020-06-13"), "{quiet}");
-        assert!(quiet.contains("Little's law: 140 ÷ 10.0 slots a day = 14.0 days, done by 2020-06-19"), "{quiet}");
-        let swamped = table(&made(30));
-        assert!(swamped.contains("50 %: not within the horizon"), "{swamped}");
-    }
 }
