@@ -153,8 +153,25 @@ pub const CANCELLATIONS: Family =
 /// Cumulative `no_shows`.
 pub const NO_SHOWS: Family = counter("wartezeit_no_shows", "Appointments missed, up to and including today.");
 
+/// `bookings` summed over the 7 days up to and including the day (the dashboard's weekly flows: exact for live
+/// scrapes and backfilled history alike, where `increase()` over a counter extrapolates).
+pub const BOOKINGS_7D: Family =
+    gauge("wartezeit_bookings_7d", None, "Appointments booked over the 7 days up to and including today.");
+/// `served_appointments` over 7 days.
+pub const SERVED_APPOINTMENTS_7D: Family =
+    gauge("wartezeit_served_appointments_7d", None, "Appointments attended over the 7 days up to and including today.");
+/// `served_walk_in` over 7 days.
+pub const WALK_INS_SERVED_7D: Family =
+    gauge("wartezeit_walk_ins_served_7d", None, "Walk-ins served over the 7 days up to and including today.");
+/// `cancellations` over 7 days.
+pub const CANCELLATIONS_7D: Family =
+    gauge("wartezeit_cancellations_7d", None, "Appointments cancelled over the 7 days up to and including today.");
+/// `no_shows` over 7 days.
+pub const NO_SHOWS_7D: Family =
+    gauge("wartezeit_no_shows_7d", None, "Appointments missed over the 7 days up to and including today.");
+
 /// Every business family, in the order both renderings write them.
-pub const FAMILIES: [&Family; 17] = [
+pub const FAMILIES: [&Family; 22] = [
     &BACKLOG,
     &BACKLOG_BY_SERVICE,
     &DISPLACED,
@@ -172,6 +189,11 @@ pub const FAMILIES: [&Family; 17] = [
     &WALK_INS_SERVED,
     &CANCELLATIONS,
     &NO_SHOWS,
+    &BOOKINGS_7D,
+    &SERVED_APPOINTMENTS_7D,
+    &WALK_INS_SERVED_7D,
+    &CANCELLATIONS_7D,
+    &NO_SHOWS_7D,
 ];
 
 /// The causes `wartezeit_lost_today_slots` always has a sample for.
@@ -267,6 +289,18 @@ pub fn samples_of_day(projection: &Projection, office: &OfficeId, row: &DayRow, 
         (&WALK_INS_SERVED, counts.served_walk_in),
         (&CANCELLATIONS, counts.cancellations),
         (&NO_SHOWS, counts.no_shows),
+    ] {
+        push(family, office_label(), n as f64);
+    }
+    let mut week = Counts::default();
+    let first = day.checked_sub_days(chrono::Days::new(6)).unwrap_or(day);
+    projection.series(office, first, day).iter().for_each(|row| week.add(row));
+    for (family, n) in [
+        (&BOOKINGS_7D, week.bookings),
+        (&SERVED_APPOINTMENTS_7D, week.served_appointments),
+        (&WALK_INS_SERVED_7D, week.served_walk_in),
+        (&CANCELLATIONS_7D, week.cancellations),
+        (&NO_SHOWS_7D, week.no_shows),
     ] {
         push(family, office_label(), n as f64);
     }

@@ -289,6 +289,50 @@ async fn the_openmetrics_history_of_2020_becomes_blocks_prometheus_answers_with_
         assert_eq!(*t, 1_591_048_799 + 86_400 * i as i64, "the stamp of day {i}");
         assert_eq!(Some(*backlog), row["backlog"].as_f64(), "{}", row["date"]);
     }
+    // The dashboard's 7-day flow panels over the backfilled history: each day's value is exactly the sum that
+    // `series` gives for that day and the six before it (`increase()` over the counters extrapolated: 341.83
+    // bookings for the week to 24 June where `series` says 355).
+    let weeks: Value = serde_json::from_str(&wartezeit(
+        store,
+        &["series", "--office", OFFICE, "--from", "2020-05-26", "--to", "2020-06-30", "--format", "json"],
+    ))
+    .expect("series JSON");
+    let weeks = weeks.as_array().expect("rows");
+    let field_of = |metric: &str| match metric {
+        "wartezeit_bookings_7d" => "bookings",
+        "wartezeit_served_appointments_7d" => "served_appointments",
+        "wartezeit_walk_ins_served_7d" => "served_walk_in",
+        "wartezeit_cancellations_7d" => "cancellations",
+        "wartezeit_no_shows_7d" => "no_shows",
+        other => panic!("a 7-day panel over {other}"),
+    };
+    let (_, dashboard) = &support::dashboard::dashboards()[0];
+    let flows: Vec<String> = support::dashboard::expressions(dashboard)
+        .into_iter()
+        .map(|(_, expr)| expr)
+        .filter(|expr| expr.contains("_7d{") && !expr.contains("realized"))
+        .collect();
+    assert_eq!(flows.len(), 5, "the five 7-day flows: {flows:?}");
+    for flow in flows {
+        let metric = flow.split_once("last_over_time(").unwrap().1.split_once('{').unwrap().0.to_owned();
+        let field = field_of(&metric);
+        let expr = flow.replace("$office", OFFICE);
+        let params = [
+            ("query", expr.as_str()),
+            ("start", "2020-06-01T21:59:59Z"),
+            ("end", "2020-06-30T21:59:59Z"),
+            ("step", "86400"),
+        ];
+        let data = prometheus_api(&client, &url, &params).await.expect("an answer");
+        let values = data["result"][0]["values"].as_array().unwrap_or_else(|| panic!("{expr}: {data}"));
+        assert_eq!(values.len(), 30, "{expr}");
+        for (i, v) in values.iter().enumerate() {
+            let answered: f64 = v[1].as_str().unwrap().parse().unwrap();
+            let week: u64 = weeks[i..=i + 6].iter().map(|r| r[field].as_u64().unwrap()).sum();
+            assert_eq!(answered, week as f64, "{metric} on {}", weeks[i + 6]["date"]);
+        }
+    }
+
     // The headline figure of the press release's day and two others, as `summary --as-of` reports it.
     for (day, index) in [("2020-06-02", 1), ("2020-06-16", 15), ("2020-06-24", 23)] {
         let summary: Value =
