@@ -56,6 +56,8 @@ pub struct Dashboard {
     pub position: u64,
     pub tiles: Vec<Tile>,
     pub charts: Vec<ChartLink>,
+    /// The period the charts show (the charts' default: the year up to the as-of day), named in their heading.
+    pub chart_period: (NaiveDate, NaiveDate),
     /// Closures and holidays from the as-of day on (see [`upcoming`]).
     pub periods: Vec<NamedPeriod>,
     pub statement: Statement,
@@ -235,7 +237,12 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
     }
     out.push_str("</section>\n");
 
-    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"charts\">", escape(words::CHARTS.pick(lang)));
+    let (from, to) = (crate::lang::date_short(d.chart_period.0, lang), crate::lang::date_short(d.chart_period.1, lang));
+    let heading = match lang {
+        Lang::De => format!("Verlauf vom {from} bis {to}"),
+        Lang::En => format!("From {from} to {to}"),
+    };
+    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"charts\">", escape(&heading));
     let as_of = d.as_of.to_string();
     let lang_code = lang.to_string();
     let params = query(&[("office", &d.office), ("as_of", &as_of), ("lang", &lang_code)]);

@@ -109,6 +109,34 @@ pub fn chart_period(from: NaiveDate, to: NaiveDate) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// How many days a chart shows when no period is asked for: the year up to the as-of day.
+pub const DEFAULT_CHART_DAYS: u64 = 365;
+
+/// The period a chart of `office` shows when none is asked for: [`DEFAULT_CHART_DAYS`] up to `to`, but not into
+/// the months before the office's first event (an empty half of a chart tells the reader nothing). The page names
+/// this period above its charts.
+pub fn default_chart_period(projection: &Projection, office: &OfficeId, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let year_back = to.checked_sub_days(Days::new(DEFAULT_CHART_DAYS - 1)).unwrap_or(to);
+    let first = projection.offices().into_iter().find(|o| &o.office == office).map(|o| o.first_event_date);
+    (first.map_or(year_back, |first| year_back.max(first).min(to)), to)
+}
+
+/// The closures and holidays the page lists from `as_of` on: every closure, and the holidays that cost slots (a
+/// holiday on a day the office is shut anyway, a Saturday say, is no news to anyone planning a visit).
+pub fn upcoming_periods(
+    projection: &Projection,
+    office: &OfficeId,
+    as_of: NaiveDate,
+) -> Vec<crate::projection::NamedPeriod> {
+    projection
+        .periods(office, as_of)
+        .into_iter()
+        .filter(|p| {
+            p.kind != PeriodKind::Holiday || projection.attribution(office, p.first_day, p.last_day).lost_slots > 0
+        })
+        .collect()
+}
+
 /// The daily rows of `office` over `from..=to`.
 pub fn series(
     projection: &Projection,

@@ -48,6 +48,7 @@ fn page(lang: Lang, tiles: Vec<Tile>, periods: Vec<NamedPeriod>) -> Page {
             position: 43_150,
             tiles,
             charts: page::charts(),
+            chart_period: (d("2020-01-01"), d("2020-06-24")),
             periods,
             statement: Statement { text: "Schlagzeile\n\nText".into(), provenance: "Quelle: wartezeit".into() },
         }),
@@ -111,12 +112,26 @@ fn german_by_default_and_english_when_asked() {
     let periods = vec![closure("IT-Umstellung", "2020-06-29", "2020-07-01")];
     let de = render(&page(Lang::De, vec![count_tile(1, 1)], periods.clone()));
     assert!(de.contains("<html lang=\"de\">"));
-    for word in ["Offene Anliegen", "Anstehende Schließungen und Feiertage", "Mo 29.06.2020", "Pressemitteilung"] {
+    // The charts' heading names the period they show.
+    for word in [
+        "Offene Anliegen",
+        "Anstehende Schließungen und Feiertage",
+        "Mo 29.06.2020",
+        "Pressemitteilung",
+        "Verlauf vom 01.01.2020 bis 24.06.2020",
+    ] {
         assert!(de.contains(word), "German page lacks {word:?}");
     }
     let en = render(&page(Lang::En, vec![count_tile(1, 1)], periods));
     assert!(en.contains("<html lang=\"en\">"));
-    for word in ["Open requests", "Upcoming closures and holidays", "Mon 2020-06-29", "System migration", "Press"] {
+    for word in [
+        "Open requests",
+        "Upcoming closures and holidays",
+        "Mon 2020-06-29",
+        "System migration",
+        "Press",
+        "From 2020-01-01 to 2020-06-24",
+    ] {
         assert!(en.contains(word), "English page lacks {word:?}");
     }
     assert!(!en.contains("Anliegen") && !en.contains("Schließung"), "German words on the English page");

@@ -48,7 +48,6 @@ words! {
     IN = "in" / "in";
     NONE_FREE = "kein freier Termin" / "no free appointment";
     NONE_BOOKED = "keine Buchung" / "no booking";
-    CHARTS = "Verlauf der letzten zwölf Monate" / "The last twelve months";
     PERIODS = "Anstehende Schließungen und Feiertage" / "Upcoming closures and holidays";
     NO_PERIODS = "Keine Schließungen oder Feiertage angekündigt." / "No closures or holidays announced.";
     NAME = "Bezeichnung" / "Name";

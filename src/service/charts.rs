@@ -37,8 +37,6 @@ use crate::service::state::State;
 
 /// The default chart size: a report page's width.
 pub const DEFAULT_SIZE: (u32, u32) = (1200, 600);
-/// The default period: this many days up to the as-of day, that day included.
-pub const DEFAULT_DAYS: u64 = 365;
 
 /// The query parameters the route takes.
 const PARAMETERS: [&str; 7] = ["office", "from", "to", "as_of", "lang", "width", "height"];
@@ -90,7 +88,8 @@ impl ChartRequest {
         let as_of = params.date("as_of")?.unwrap_or(today);
         let to = params.date("to")?.unwrap_or(as_of);
         let from_given = params.date("from")?;
-        let from = from_given.unwrap_or_else(|| to.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(to));
+        let from =
+            from_given.unwrap_or_else(|| to.checked_sub_days(Days::new(read::DEFAULT_CHART_DAYS - 1)).unwrap_or(to));
         period_days(from, to, MAX_CHART_DAYS).map_err(|e| match e {
             PeriodError::Reversed { .. } => Problem::bad_parameter("to", e.to_string()),
             PeriodError::TooLong { .. } => Problem::bad_parameter("from", e.to_string()),
@@ -181,10 +180,7 @@ pub async fn chart(
         let projection = &current.projection;
         let office = resolve_office(projection, request.office.clone())?;
         if !request.from_given {
-            // A year back by default, but not into the months before the office's first event: an empty half
-            // of a chart tells the reader nothing.
-            let first = projection.offices().into_iter().find(|o| o.office == office).map(|o| o.first_event_date);
-            request.from = first.map_or(request.from, |first| request.from.max(first).min(request.to));
+            request.from = read::default_chart_period(projection, &office, request.to).0;
         }
         let etag = request.etag(&office, projection.position());
         if matches(&headers, &etag) {

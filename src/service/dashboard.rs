@@ -87,7 +87,8 @@ pub fn gather(
         position,
         tiles,
         charts: page::charts(),
-        periods: page::upcoming(projection.periods(&office, as_of), as_of),
+        periods: page::upcoming(crate::read::upcoming_periods(projection, &office, as_of), as_of),
+        chart_period: crate::read::default_chart_period(projection, &office, as_of),
         statement: page::Statement::from_press(&statement),
     };
     Ok(Page { lang, form, dashboard: Some(dashboard) })
