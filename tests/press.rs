@@ -139,3 +139,22 @@ fn every_number_of_the_statement_is_the_apis_for_the_same_question_and_period() 
         assert!(text.contains(&format!("{share:.1} %").replace('.', ",")), "{as_of}: {share:.1} % in {text}");
     }
 }
+
+#[test]
+fn the_forecast_chart_marks_the_dates_the_statement_names() {
+    let statement: serde_json::Value = serde_json::from_str(&wartezeit(
+        store(),
+        &["press", "--as-of", "2020-06-24", "--lang", "en", "--format", "json"],
+    ))
+    .unwrap();
+    let outlook = statement["outlook"].as_str().unwrap();
+    assert!(outlook.contains("with 85 % probability by 30 July 2020"), "{outlook}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("forecast.svg");
+    let args =
+        ["chart", "forecast", "--from", "2020-04-29", "--to", "2020-10-14", "--as-of", "2020-06-24", "--lang", "en"];
+    wartezeit(store(), &[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains("Target reached 85 %: 2020-07-30"), "the chart marks the statement's 85 % date");
+    assert!(svg.contains("Target reached 50 %: 2020-07-29"));
+}

@@ -1,6 +1,7 @@
 //! The forecast chart: the observed wait (third next available, the forecast's headline figure) up to the as-of
 //! day, continued by the forecast's fan — the band of 90 % of runs (p5–p95), the band of 50 % (p25–p75) and the
-//! median — with the target as a dashed line and the as-of day marked.
+//! median — with the target as a dashed line and the as-of day marked. The days by which the wait is back at the
+//! target in 50 % and in 85 % of runs are marked as well: the dates the tile and the press statement name.
 //!
 //! Only open days are drawn for the fan: on a Saturday the wait is counted from a day nobody can be served on, and
 //! the saw-tooth of weekends would hide the trend. A percentile with no value (no three free slots within the wait
@@ -79,6 +80,13 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
         canvas.line(median, fan_color, canvas.sizes.line + 1)?;
     }
     wait::mark_as_of(canvas, &frame, view)?;
+    // The dates the tile and the statement name: the target reached in half of the runs, and in 85 % of them.
+    let reached = [("50 %", forecast.wait_target.p50), ("85 %", forecast.wait_target.p85)];
+    for (row, (share, date)) in reached.into_iter().enumerate() {
+        let Some(date) = date.filter(|d| *d > view.from && *d <= view.to) else { continue };
+        let label = format!("{} {share}: {}", text::REACHED_BY.pick(lang), text::date(date, lang));
+        mark_day(canvas, &frame, x(date), &label, row as i32 + 1)?;
+    }
     frame::x_ticks(canvas, &frame, frame::date_candidates(view, lang))?;
     canvas.legend(&legend, &rows, legend_top)
 }
@@ -109,4 +117,25 @@ fn bands(view: &ChartView, frame: &Frame, fan: &[&FanDay], lo: usize, hi: usize)
     }
     flush(&mut upper, &mut lower);
     out
+}
+
+/// A dashed vertical line at `x` with `label` in a box, in label row `row` (0 is the as-of day's row), so that
+/// the labels of days close together do not cover one another.
+fn mark_day<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    frame: &Frame,
+    x: i32,
+    label: &str,
+    row: i32,
+) -> Result<(), ChartError> {
+    use plotters::style::WHITE;
+    use plotters::style::text_anchor::{HPos, VPos};
+    let s = canvas.sizes;
+    canvas.dashed((x, frame.top), (x, frame.bottom), (s.body * 0.4) as i32, TARGET, s.line)?;
+    let w = canvas.bold_width(label, s.small) + 8;
+    let (x0, x1) = if x + 4 + w <= frame.right { (x + 4, x + 4 + w) } else { (x - 4 - w, x - 4) };
+    let h = (s.small * 1.4) as i32;
+    let y0 = frame.top + 2 + row * (h + 3);
+    canvas.rect((x0, y0), (x1, y0 + h), WHITE.mix(0.85))?;
+    canvas.text(label, ((x0 + x1) / 2, y0 + h / 2), s.small, TARGET, (HPos::Center, VPos::Center), true)
 }

@@ -62,6 +62,7 @@ words! {
     FORECAST_MEDIAN = "Prognose, Median" / "Forecast, median";
     FORECAST_50 = "50 % der Simulationen" / "50 % of runs";
     FORECAST_90 = "90 % der Simulationen" / "90 % of runs";
+    REACHED_BY = "Ziel erreicht" / "Target reached";
 }
 
 /// The name of a closure cause or of "holiday", as a legend shows it.

@@ -75,9 +75,12 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
     let dash = (canvas.sizes.body * 0.6) as i32;
     canvas.dashed((frame.left, target_y), (frame.right, target_y), dash, TARGET, canvas.sizes.line)?;
 
-    for (_, color, pick) in series.iter() {
+    // The next available appointment last, on top, and the third next wider beneath it: where the two are equal
+    // (as in June 2020) both stay visible, a thin line inside a broad one.
+    for (i, (_, color, pick)) in series.iter().enumerate().rev() {
+        let width = if i == 1 { canvas.sizes.line + 4 } else { canvas.sizes.line };
         for segment in segments(view, &frame, *pick) {
-            canvas.line(segment, *color, canvas.sizes.line)?;
+            canvas.line(segment, *color, width)?;
         }
     }
     mark_as_of(canvas, &frame, view)?;
