@@ -149,6 +149,20 @@ footer{margin:32px auto;font-size:.85rem;color:#5f6368}\
 footer a{color:inherit}";
 
 /// The whole document.
+/// The page a browser gets when its request cannot be answered (a bad parameter, an unknown office): the reason in
+/// the words of the API, and a way back, in the page's language.
+pub fn render_error(lang: Lang, status: u16, detail: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head>\n<body>\n<header>\n<h1>{title}</h1>\n</header>\n<main>\n\
+         <p>{status}: {detail}</p>\n<p><a href=\"/?lang={lang}\">{back}</a></p>\n</main>\n</body></html>\n",
+        title = escape(words::CANNOT_SHOW.pick(lang)),
+        detail = escape(detail),
+        back = escape(words::BACK.pick(lang)),
+    )
+}
+
 pub fn render(page: &Page) -> String {
     let lang = page.lang;
     let mut out = String::with_capacity(16 * 1024);

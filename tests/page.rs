@@ -193,6 +193,19 @@ async fn the_form_chooses_the_day_and_bad_values_name_their_parameter() {
     assert_problem(server.get("/?lang=fr").await, 400, Some("lang")).await;
     assert_problem(server.get("/?ofice=kl").await, 400, Some("ofice")).await;
     assert_problem(server.get("/?office=nowhere").await, 404, None).await;
+    // A browser gets the same refusal as a page in its language, with the reason and a way back.
+    let browser =
+        |path: &str| server.client.get(format!("{}{path}", server.base)).header("accept", "text/html,*/*;q=0.8");
+    let french = browser("/?lang=fr").send().await.unwrap();
+    assert_eq!(french.status(), 400);
+    assert!(french.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = french.text().await.unwrap();
+    assert!(html.contains("<html lang=\"de\">") && html.contains("Diese Ansicht gibt es so nicht"), "{html}");
+    assert!(html.contains("lang=\"fr\" is not a language") || html.contains("lang=&quot;fr&quot;"), "{html}");
+    let unknown = browser("/?office=nowhere&lang=en").send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let html = unknown.text().await.unwrap();
+    assert!(html.contains("This view cannot be shown") && html.contains("Back to the overview"), "{html}");
     server.stop().await;
 }
 

@@ -31,6 +31,8 @@ macro_rules! words {
 
 words! {
     TITLE = "Wartezeit und offene Anliegen" / "Wait and open requests";
+    CANNOT_SHOW = "Diese Ansicht gibt es so nicht" / "This view cannot be shown";
+    BACK = "Zur Übersicht" / "Back to the overview";
     OFFICE = "Bürgercenter" / "Office";
     AS_OF = "Stand" / "As of";
     LANGUAGE = "Sprache" / "Language";

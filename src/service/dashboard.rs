@@ -29,9 +29,36 @@ use crate::service::problem::Problem;
 use crate::service::routes::Params;
 use crate::service::state::State;
 
-/// The management page.
+/// The management page; a browser (one that accepts `text/html`) is answered an error as a page in its language,
+/// other clients as problem+json.
 pub async fn index(
     AxumState(state): AxumState<Arc<State>>,
+    headers: axum::http::HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    // The language of an error page: the one asked for if it is one, else German as the page.
+    let lang = query
+        .as_ref()
+        .ok()
+        .and_then(|Query(pairs)| pairs.iter().find(|(k, _)| k == "lang").and_then(|(_, v)| v.parse::<Lang>().ok()))
+        .unwrap_or_default();
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/html")));
+    match page(state, query).await {
+        Ok(response) => response,
+        Err(problem) if browser => {
+            let body = problem.body();
+            let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, Html(page::render_error(lang, body.status, &body.detail))).into_response()
+        }
+        Err(problem) => problem.into_response(),
+    }
+}
+
+async fn page(
+    state: Arc<State>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let params = Params::new(query, &["office", "as_of", "lang"])?;

@@ -66,8 +66,10 @@ pub struct EventsPage {
         ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en")),
     responses(
         (status = 200, description = "the management page", body = String, content_type = "text/html"),
-        (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
+        (status = 400, description = "bad parameter: a page in the chosen language for a browser (Accept: text/html), problem+json otherwise",
+            content((ProblemBody = "application/problem+json"), (String = "text/html"))),
+        (status = 404, description = "unknown office: a page for a browser, problem+json otherwise",
+            content((ProblemBody = "application/problem+json"), (String = "text/html")))))]
 #[allow(dead_code)]
 fn index_page() {}
 
