@@ -143,7 +143,8 @@ figure img{display:block;width:100%;height:auto}\
 table{border-collapse:collapse;background:#fff;width:100%}\
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e2e4e7;white-space:nowrap}\
 td.num{text-align:right}\
-textarea{width:100%;min-height:16rem;font:15px/1.5 system-ui,sans-serif;padding:10px}\
+.statement{margin:0;background:#fff;border-radius:8px;padding:4px 16px;user-select:all}\
+.statement .headline{font-weight:700}\
 .provenance{font-size:.85rem;color:#5f6368;word-break:break-word}\
 footer{margin:32px auto;font-size:.85rem;color:#5f6368}\
 footer a{color:inherit}";
@@ -283,15 +284,22 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
     write_periods(out, &d.periods, lang);
     out.push_str("</section>\n");
 
+    // The statement whole, as a block of paragraphs (not a box of fixed height that cuts its last lines): select
+    // it to copy, the source line included, once.
     let _ = writeln!(
         out,
-        "<h2>{}</h2>\n<section class=\"press\">\n<textarea readonly rows=\"16\" aria-label=\"{label}\">{text}\n\n{prov}\
-         </textarea>\n<p class=\"provenance\">{prov}</p>\n</section>",
+        "<h2>{}</h2>\n<section class=\"press\">\n<blockquote class=\"statement\" aria-label=\"{label}\">",
         escape(words::PRESS.pick(lang)),
         label = escape(words::PRESS.pick(lang)),
-        text = escape(&d.statement.text),
-        prov = escape(&d.statement.provenance),
     );
+    let mut paragraphs = d.statement.text.split("\n\n");
+    if let Some(headline) = paragraphs.next() {
+        let _ = writeln!(out, "<p class=\"headline\">{}</p>", escape(headline));
+    }
+    for paragraph in paragraphs {
+        let _ = writeln!(out, "<p>{}</p>", escape(paragraph));
+    }
+    let _ = writeln!(out, "<p class=\"provenance\">{}</p>\n</blockquote>\n</section>", escape(&d.statement.provenance));
 }
 
 fn write_periods(out: &mut String, periods: &[NamedPeriod], lang: Lang) {

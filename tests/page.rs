@@ -158,6 +158,7 @@ async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
     assert!(html.contains(">1.226<") && html.contains("vs. 17.06."), "German figures and the day compared with");
     assert!(html.contains("<html lang=\"de\">") && html.contains("Pressemitteilung"));
     assert!(html.contains("Quelle: wartezeit, Datenstand Logposition 43.150"), "the provenance line");
+    assert_eq!(html.matches("Quelle: wartezeit, Datenstand").count(), 1, "the source line once");
 
     // The forecast's tile and the press statement's outlook come from the forecast the API gives.
     let forecast: Value = server.get("/api/v1/forecast?as_of=2020-06-24").await.json().await.unwrap();

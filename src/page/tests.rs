@@ -143,12 +143,12 @@ fn text_from_the_log_is_escaped_everywhere() {
     let evil = "<script>alert('x')</script> & \"Umbau\"";
     let mut p = page(Lang::De, vec![count_tile(1, 2)], vec![closure(evil, "2020-06-29", "2020-06-29")]);
     let dashboard = p.dashboard.as_mut().unwrap();
-    dashboard.statement = Statement { text: format!("</textarea>{evil}"), provenance: evil.into() };
+    dashboard.statement = Statement { text: format!("</blockquote>{evil}"), provenance: evil.into() };
     p.form.offices.push("a\"b".into());
     let html = render(&p);
-    assert!(!html.contains("<script>") && !html.contains("</textarea><script>"), "markup leaked");
+    assert!(!html.contains("<script>") && !html.contains("</blockquote><script>"), "markup leaked");
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Umbau&quot;"));
-    assert_eq!(html.matches("</textarea>").count(), 1);
+    assert_eq!(html.matches("</blockquote>").count(), 1);
     assert!(html.contains("<option value=\"a&quot;b\">"));
     // Query strings in attributes have their ampersands escaped.
     assert!(html.contains("/charts/wait.png?office=kl-buergercenter&amp;as_of=2020-06-24&amp;lang=de\""));
