@@ -325,6 +325,12 @@ pub enum ChartError {
 }
 
 /// Draws `kind` from `view` and returns the file's bytes (PNG or SVG, as `opts` asks).
+/// The smallest text a chart of `width` × `height` pixels is drawn with (tick labels), in pixels: what a page
+/// that shows the chart at another width scales.
+pub fn smallest_text_px(width: u32, height: u32) -> f64 {
+    canvas::Sizes::for_size(width, height).small
+}
+
 pub fn render(kind: ChartKind, view: &ChartView, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
     view.check()?;
     font::ensure_registered().map_err(ChartError::Font)?;

@@ -111,6 +111,9 @@ impl Statement {
     }
 }
 
+/// The size of the charts a phone gets (a screen up to 700 CSS pixels wide).
+pub const PHONE_CHART: (u32, u32) = (360, 300);
+
 /// The closures and holidays that are not over by `as_of` and begin within [`UPCOMING_DAYS`], in date order.
 pub fn upcoming(periods: Vec<NamedPeriod>, as_of: NaiveDate) -> Vec<NamedPeriod> {
     let horizon = as_of.checked_add_days(Days::new(UPCOMING_DAYS)).unwrap_or(as_of);
@@ -262,9 +265,9 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
     let lang_code = lang.to_string();
     let params = query(&[("office", &d.office), ("as_of", &as_of), ("lang", &lang_code)]);
     for chart in &d.charts {
-        // A phone gets the small chart, whose text is drawn larger relative to the picture: a 1200 px chart shrunk
-        // to a phone's width would have unreadable labels.
-        let (small_w, small_h) = (chart.width / 2, chart.height / 2);
+        // A phone gets a chart drawn for its width (about 360 px shown), whose text is then shown at the size it was
+        // drawn (11 px and up): a 1200 px chart shrunk to a phone's width would have 5 px labels.
+        let (small_w, small_h) = PHONE_CHART;
         let small = query(&[("width", &small_w.to_string()), ("height", &small_h.to_string())]).replacen('?', "&", 1);
         let _ = writeln!(
             out,

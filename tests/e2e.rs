@@ -375,35 +375,89 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn headless_chromium_shows_the_management_page_with_every_chart() {
-    const WIDTH: u32 = 1280;
-    const HEIGHT: u32 = 900;
-    let client = client();
-    let (mut demo, base) = start_demo();
+/// A headless Chromium session through chromedriver at `wd`, with a window of `width` × `height` CSS pixels at
+/// device scale 1.
+async fn chromium_session(client: &reqwest::Client, wd: &str, width: u32, height: u32) -> String {
+    let chromium = ["chromium", "/usr/bin/chromium"].iter().map(PathBuf::from).find(|p| p.is_absolute() && p.exists());
+    let mut options = json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 format!("--window-size={width},{height}"), "--hide-scrollbars", "--force-device-scale-factor=1"],
+    });
+    if let Some(binary) = chromium {
+        options["binary"] = json!(binary);
+    }
+    if width < 500 {
+        // A window is at least 500 pixels wide; a phone's screen is emulated instead.
+        options["mobileEmulation"] =
+            json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "mobile": true}});
+    }
+    let capabilities =
+        json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+    let created = webdriver(client, reqwest::Method::POST, format!("{wd}/session"), Some(capabilities)).await;
+    created["sessionId"].as_str().expect("a session id").to_owned()
+}
+
+/// Starts chromedriver on a free port and waits until it is ready; its URL.
+async fn start_chromedriver(client: &reqwest::Client, demo: &mut Guard) -> (Guard, String) {
     let port = free_port();
     let mut driver = spawn(
         "chromedriver",
         Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()),
     );
     let wd = format!("http://127.0.0.1:{port}");
-    until("chromedriver to be ready", &mut [&mut driver, &mut demo], || async {
+    until("chromedriver to be ready", &mut [&mut driver, demo], || async {
         let status: Value = client.get(format!("{wd}/status")).send().await.ok()?.json().await.ok()?;
         (status["value"]["ready"] == true).then_some(())
     })
     .await;
-    let chromium = ["chromium", "/usr/bin/chromium"].iter().map(PathBuf::from).find(|p| p.is_absolute() && p.exists());
-    let mut options = json!({
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 format!("--window-size={WIDTH},{HEIGHT}"), "--hide-scrollbars", "--force-device-scale-factor=1"],
-    });
-    if let Some(binary) = chromium {
-        options["binary"] = json!(binary);
+    (driver, wd)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_every_charts_text_is_shown_at_ten_pixels_or_more() {
+    let client = client();
+    let (mut demo, base) = start_demo();
+    let (_driver, wd) = start_chromedriver(&client, &mut demo).await;
+    let session = chromium_session(&client, &wd, 390, 844).await;
+    let at = |path: &str| format!("{wd}/session/{session}/{path}");
+    webdriver(&client, reqwest::Method::POST, at("url"), Some(json!({"url": format!("{base}/")}))).await;
+    // Each chart as the phone shows it: the picture it chose and the width it is laid out at.
+    let measure = "const done = arguments[arguments.length - 1];
+        const charts = Array.from(document.images).filter(i => new URL(i.src).pathname.startsWith('/charts/'));
+        Promise.all(charts.map(i => { i.scrollIntoView(); return i.decode().then(() => true, () => false); }))
+            .then(ok => done(charts.map((i, k) =>
+                [i.currentSrc, i.getBoundingClientRect().width, ok[k], window.innerWidth])));";
+    let charts =
+        webdriver(&client, reqwest::Method::POST, at("execute/async"), Some(json!({"script": measure, "args": []})))
+            .await;
+    let charts = charts.as_array().expect("charts");
+    assert!(charts.len() >= 4, "{charts:?}");
+    for chart in charts {
+        let (src, shown) = (chart[0].as_str().expect("a source"), chart[1].as_f64().expect("a width"));
+        assert_eq!(chart[2], true, "{src} did not load");
+        assert_eq!(chart[3], 390, "the window is a phone's");
+        let url = reqwest::Url::parse(src).expect("a URL");
+        let param = |name: &str, default: u32| {
+            url.query_pairs().find(|(k, _)| k == name).map_or(default, |(_, v)| v.parse().expect("a number"))
+        };
+        let (width, height) = (param("width", 1200), param("height", 600));
+        let smallest = wartezeit::chart::smallest_text_px(width, height) * shown / f64::from(width);
+        assert!(
+            smallest >= 10.0,
+            "{src}: drawn {width} px wide, shown {shown:.0} px: its smallest text is {smallest:.1} px"
+        );
     }
-    let capabilities =
-        json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
-    let created = webdriver(&client, reqwest::Method::POST, format!("{wd}/session"), Some(capabilities)).await;
-    let session = created["sessionId"].as_str().expect("a session id").to_owned();
+    webdriver(&client, reqwest::Method::DELETE, format!("{wd}/session/{session}"), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_chromium_shows_the_management_page_with_every_chart() {
+    const WIDTH: u32 = 1280;
+    const HEIGHT: u32 = 900;
+    let client = client();
+    let (mut demo, base) = start_demo();
+    let (_driver, wd) = start_chromedriver(&client, &mut demo).await;
+    let session = chromium_session(&client, &wd, WIDTH, HEIGHT).await;
     let at = |path: &str| format!("{wd}/session/{session}/{path}");
 
     // Navigation returns once the page has loaded, images included (page load strategy "normal").

@@ -74,10 +74,11 @@ pub(crate) struct Sizes {
 }
 
 impl Sizes {
-    fn for_size(w: u32, h: u32) -> Self {
+    pub(crate) fn for_size(w: u32, h: u32) -> Self {
         let s = (w as f64 / 1200.0).min(h as f64 / 600.0);
-        // Below report size, text shrinks more slowly than the chart: 11 px is the smallest that stays legible.
-        let body = if s < 1.0 { (11.0 + (s - 0.5) * 10.0).max(9.0) } else { 16.0 * s };
+        // Below report size, text shrinks more slowly than the chart, and not below 12.5 px (its small text 11 px):
+        // a phone shows a chart drawn for its width at about that size, and 10 px is the least that stays legible.
+        let body = if s < 1.0 { (12.5 + (s - 0.5) * 7.0).max(12.5) } else { 16.0 * s };
         Sizes {
             body,
             small: body * 0.88,
@@ -223,7 +224,11 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
             format!("{} · {} – {}", view.office, text::date(view.from, self.lang), text::date(view.to, self.lang));
         let x = s.pad;
         let y = s.pad / 2 + 2;
-        self.text(title, (x, y), s.title, INK, (HPos::Left, VPos::Top), true)?;
+        // A long title on a narrow chart is set smaller, down to body size, rather than cut at the edge.
+        let room = (self.width - 2 * s.pad).max(1);
+        let fit = s.title * f64::from(room) / f64::from(self.bold_width(title, s.title).max(1));
+        let size = s.title.min(fit).max(s.body);
+        self.text(title, (x, y), size, INK, (HPos::Left, VPos::Top), true)?;
         let y = y + (s.title * 1.25) as i32;
         self.text(&subtitle, (x, y), s.small, MUTED, (HPos::Left, VPos::Top), false)?;
         Ok(y + (s.small * 1.3) as i32 + s.pad / 2)
