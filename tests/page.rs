@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 mod support {
+    pub mod cli;
     pub mod server;
 }
 
@@ -217,5 +218,26 @@ async fn an_empty_log_gives_a_page_that_says_there_is_no_data_yet() {
     assert!(html.contains("Noch keine Daten"), "{html}");
     assert!(server.page("/?lang=en").await.contains("No data yet"));
     assert_problem(server.get("/charts/wait.png").await, 404, None).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_command_line_draws_the_forecast_chart_the_service_serves() {
+    let server = Server::start(DATA_SET, Some("2020-06-24")).await;
+    let served = server.get("/charts/forecast.png?as_of=2020-06-24").await;
+    assert_eq!(served.status(), StatusCode::OK);
+    let served = served.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("forecast.png");
+    // Whatever period the command names, the forecast chart shows the weeks around its as-of day, as the route does.
+    let args = ["chart", "forecast", "--from", "2020-01-01", "--to", "2020-12-31", "--as-of", "2020-06-24"];
+    support::cli::ok(support::cli::store(), &[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    let drawn = std::fs::read(&out).unwrap();
+    assert!(
+        drawn == served.as_ref(),
+        "the CLI's picture ({} bytes) is not the route's ({} bytes)",
+        drawn.len(),
+        served.len()
+    );
     server.stop().await;
 }

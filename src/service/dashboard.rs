@@ -6,8 +6,8 @@
 //! - Without `office=`, the page shows the log's only office, or with several the first in name order (the form
 //!   switches); an office the log does not know is a 404. Bad values are a 400 problem naming the parameter, as in
 //!   the API. An empty log renders the page with a note that there are no data yet.
-//! - The charts on the page show the year up to the as-of day (the defaults of `/charts`), as 1200 × 600 PNGs
-//!   scaled to the width of the screen.
+//! - The charts on the page show the year up to the as-of day (the defaults of `/charts`, named in their heading),
+//!   as 1200 × 600 PNGs scaled to the width of the screen; a phone gets them drawn 360 × 300.
 //! - The table lists the closures and holidays that are not over on the as-of day and begin within a year.
 //! - `Cache-Control: no-cache`: the page changes with every append.
 
