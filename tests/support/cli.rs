@@ -1,4 +1,5 @@
 //! Running the `wartezeit` binary in black-box tests, and a data directory holding the committed 2020 data set.
+#![allow(dead_code)] // each test file uses the part it needs
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
