@@ -111,7 +111,7 @@ fn pool(view: &ChartView, fit: usize, lang: Lang) -> Vec<(String, RGBColor, u64)
         .attribution
         .iter()
         .filter(|a| a.slots > 0)
-        .map(|a| (a.label.clone(), cause_color(a.cause), a.slots))
+        .map(|a| (text::period_label(&a.label, a.cause, lang), cause_color(a.cause), a.slots))
         .collect();
     items.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     if items.len() > fit {

@@ -73,7 +73,7 @@ pub(crate) fn place<DB: DrawingBackend>(
     let mut placed = Vec::new();
     for p in visible(view) {
         let first = (view.index(p.first_day) as f64).max(frame.x.0);
-        let label = fit(canvas, &p.label, size, max_w)?;
+        let label = fit(canvas, &text::period_label(&p.label, p.kind, canvas.lang), size, max_w)?;
         let width = canvas.text_width(&label, size)? + 6;
         let x = frame.px(first).min(frame.right - width).max(frame.left);
         let row = match row_ends.iter().position(|end| *end + gap <= x) {

@@ -167,6 +167,15 @@ fn english_charts_use_english_words_dates_and_numbers() {
     assert!(wait.contains("Target (7 days)"));
     let attribution = svg(ChartKind::Attribution);
     assert!(attribution.contains("Lockdown: 4,440"), "per-cause total with English separator");
+    // Closures are named by their cause in English; the office's German reasons stay on the German charts.
+    for chart in [&backlog, &attribution] {
+        assert!(chart.contains("Lockdown closure") && chart.contains("System migration closure"));
+        assert!(!chart.contains("IT-Umstellung (landesweit)") && !chart.contains("Corona-Lockdown"));
+    }
+    let german =
+        String::from_utf8(render(ChartKind::Backlog, &view, &options(Format::Svg, (1200, 600), Lang::De)).unwrap())
+            .unwrap();
+    assert!(german.contains("IT-Umstellung (landesweit)"));
 }
 
 #[test]

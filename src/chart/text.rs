@@ -77,6 +77,16 @@ pub(crate) fn period_kind_name(kind: PeriodKind, lang: Lang) -> &'static str {
     words.pick(lang)
 }
 
+/// The label of a closure or holiday on a chart. A closure's reason is the office's own free text, in German; an
+/// English chart names the closure by its cause instead ("Lockdown closure"). Holidays keep their names.
+pub(crate) fn period_label(label: &str, kind: PeriodKind, lang: Lang) -> String {
+    match (lang, kind) {
+        (Lang::En, PeriodKind::Closure(ClosureCause::Other)) => "Closure".to_owned(),
+        (Lang::En, PeriodKind::Closure(_)) => format!("{} closure", period_kind_name(kind, lang)),
+        _ => label.to_owned(),
+    }
+}
+
 /// An integer with the language's thousands separator: "1.000" or "1,000".
 pub(crate) fn int(value: u64, lang: Lang) -> String {
     crate::lang::integer(value, lang)
