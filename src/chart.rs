@@ -170,7 +170,7 @@ impl Default for ChartOptions {
     }
 }
 
-/// The slots one named closure or holiday took away over the chart's period (DOMAIN.md `lost_slots`).
+/// The slots one named closure or holiday took away over the chart's period (docs/events.md `lost_slots`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostSlots {
     /// The name a reader knows it by: the closure's reason or the holiday's name.

@@ -1,4 +1,4 @@
-//! The domain vocabulary of DOMAIN.md: validated identifiers, the past-tense event enum, the strict JSON wire
+//! The domain vocabulary of docs/events.md: validated identifiers, the past-tense event enum, the strict JSON wire
 //! format, and business time (local dates in the service's zone).
 //!
 //! Everything here is pure: no disk, no clock, no network. Wire JSON is parsed into these types once, at the edge

@@ -31,7 +31,7 @@ use crate::projection::{DayRow, LossCause, Projection};
 pub const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Days ahead that `wartezeit_free_next_28d_slots` sums over.
 pub const FREE_SLOTS_DAYS: u32 = 28;
-/// Days the realized-wait percentiles pool (DOMAIN.md's 7-day variants).
+/// Days the realized-wait percentiles pool (docs/events.md's 7-day variants).
 pub const REALIZED_WAIT_POOL_DAYS: u32 = 7;
 
 /// Whether a family goes up and down or only up.
@@ -134,7 +134,7 @@ pub const FREE_NEXT_28D: Family =
 /// Capacity 0 today.
 pub const CLOSED: Family =
     gauge("wartezeit_office_closed_today", None, "1 when the office has capacity 0 today, else 0.");
-/// DOMAIN.md's `lost_slots` of today, by cause: what marks closures and holidays (and not weekends).
+/// docs/events.md's `lost_slots` of today, by cause: what marks closures and holidays (and not weekends).
 pub const LOST_TODAY: Family = gauge(
     "wartezeit_lost_today_slots",
     Some("slots"),

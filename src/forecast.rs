@@ -22,7 +22,7 @@
 //! `third_next_available_days`, and `next_available_days` is reported beside it ([`Forecast::next_available_target`]).
 //! A single cancelled appointment frees a single slot and makes `next_available_days` drop for a day, in the
 //! simulation as in the real calendar (on 28 June 2020 it showed 4 days in the middle of a three-week wait); a date
-//! built on it announces "normal again" on the first lucky day. The third next free slot (DOMAIN.md) is not moved
+//! built on it announces "normal again" on the first lucky day. The third next free slot (docs/events.md) is not moved
 //! by one cancellation. Both count only on days the office is open (as the press statement's "normal wait"): on a
 //! weekend, cancellations free slots that the Monday's bookings take again. The back-test judges the same figure.
 //!
@@ -33,7 +33,7 @@
 //!   appointment-free from day E means its bookings stop — from E − 1 on, since a booking made that day lands on E
 //!   or later. The window's days are resampled without that service's bookings from then on (the split per
 //!   service comes from the projection, [`ServiceInputs`]); [`Observed::dropped_demand`](inputs::Observed) names
-//!   the services and days. DOMAIN.md says a policy change "changes no figure"; it changes no *observed* figure,
+//!   the services and days. docs/events.md says a policy change "changes no figure"; it changes no *observed* figure,
 //!   but a forecast that keeps resampling bookings nobody will make any more is knowingly wrong. A service that
 //!   needs an appointment again is not added back: the window holds no bookings of it to resample.
 //! - The first week after a closure (more than an ordinary gap of closed days) is catch-up, not everyday demand,
@@ -112,7 +112,7 @@ pub struct ForecastConfig {
     pub backlog_level: Option<u32>,
     /// How many of the last open days (capacity > 0) demand and rates are taken from.
     pub window_open_days: u32,
-    /// H of DOMAIN.md: how far ahead next_available_days looks.
+    /// H of docs/events.md: how far ahead next_available_days looks.
     pub wait_horizon_days: u32,
     /// Whether follow-up visits (identity document pick-ups) are booked from attended appointments rather than
     /// resampled ([`inputs::FollowUp`]).

@@ -2,7 +2,7 @@
 //!
 //! # Codemap
 //!
-//! - [`domain`] — the vocabulary of DOMAIN.md: validated identifiers, the past-tense [`domain::event::Event`]
+//! - [`domain`] — the vocabulary of docs/events.md: validated identifiers, the past-tense [`domain::event::Event`]
 //!   enum, the strict JSON wire format and its JSON Schema ([`domain::wire::schema`], the OpenAPI request body),
 //!   business time (local dates in the service's zone) and the one maximum period of every question. Pure.
 //! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
@@ -14,7 +14,7 @@
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
 //!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
-//! - [`projection`] — the figures of DOMAIN.md as a pure fold over the log: per office, events in business-time
+//! - [`projection`] — the figures of docs/events.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
 //!   snapshots. Pure.

@@ -17,7 +17,7 @@ use words::{Lang, WaitWords, count_in_words, date_long, date_short, days_after_p
 /// A wait of at most this many days to the next free appointment counts as normal.
 pub const NORMAL_WAIT_DAYS: u32 = 7;
 
-/// The version of the figures' definitions a statement was computed with (DOMAIN.md, "Figures").
+/// The version of the figures' definitions a statement was computed with (docs/events.md, "Figures").
 pub const DEFINITIONS_VERSION: &str = "wartezeit-definitions/1";
 
 /// How far back the search for the last normal day goes.

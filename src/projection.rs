@@ -1,4 +1,4 @@
-//! The projection: a pure fold over the log that answers every figure of DOMAIN.md for any office, as of any day.
+//! The projection: a pure fold over the log that answers every figure of docs/events.md for any office, as of any day.
 //!
 //! Feed it `(position, &Event)` pairs in log order with [`Projection::apply`]; ask it for daily rows with
 //! [`Projection::series`]. Internally each office keeps its events sorted by business time (`at`, then position)
@@ -33,7 +33,7 @@ use crate::domain::time::Zone;
 
 use office::OfficeProjection;
 
-/// The horizon of the wait figures when none is configured (DOMAIN.md: H = 365).
+/// The horizon of the wait figures when none is configured (docs/events.md: H = 365).
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
 
 /// How figures are computed.
@@ -220,7 +220,7 @@ impl Projection {
     }
 
     /// The realized wait percentiles (p50, p90, in days) pooled over the bookings of the `days` days ending on
-    /// `date` (DOMAIN.md's 7-day variants pool D−6 … D).
+    /// `date` (docs/events.md's 7-day variants pool D−6 … D).
     pub fn pooled_realized_wait(&self, office: &OfficeId, date: NaiveDate, days: u32) -> (Option<u32>, Option<u32>) {
         let Some(o) = self.offices.get(office) else {
             return (None, None);

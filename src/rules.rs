@@ -1,4 +1,4 @@
-//! The rules of DOMAIN.md that guard the log, as a pure fold and a pure check.
+//! The rules of docs/events.md that guard the log, as a pure fold and a pure check.
 //!
 //! A [`RuleBook`] is the state the rules need, folded from the accepted events in log order: per office, every
 //! appointment's stage and the `at` of its booking, and every closure id with whether it is cancelled. It does not
@@ -10,7 +10,7 @@
 //! violation, each with the event's index in the batch, the field at fault, the reason and the HTTP status it maps
 //! to. A checked batch is applied with [`RuleBook::commit`].
 //!
-//! Decisions where DOMAIN.md is silent (also in the README):
+//! Decisions where docs/events.md is silent (also in the README):
 //! - An `appointment_id` is booked once per office for good: booking it again is 409 even after it was cancelled,
 //!   attended or missed, because the id names one visit.
 //! - Cancelling a closure that is already cancelled is 422 ("already cancelled"): the second cancellation would

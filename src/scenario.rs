@@ -9,7 +9,7 @@
 //! pandemic month, at random minutes), each booking takes the first free slot from the next day on, as an online
 //! calendar gives it; some cancel, some do not come; decisions of the city shut days, move the appointments booked
 //! on them and change the plan. The calendar the simulation books against answers capacity, booked and free exactly
-//! as DOMAIN.md defines them for the events emitted so far, so the figures it records at the end of each day
+//! as docs/events.md defines them for the events emitted so far, so the figures it records at the end of each day
 //! ([`DayFigures`]) are the figures the projection computes from the generated log as of that day.
 //!
 //! # Public facts
@@ -99,7 +99,7 @@ impl ScenarioName {
 }
 
 /// The figures of the simulated office at the end of one day, as its own calendar knows them. They follow
-/// DOMAIN.md's definitions as of that day, so a projection of the generated log must give the same.
+/// docs/events.md's definitions as of that day, so a projection of the generated log must give the same.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DayFigures {
     pub date: NaiveDate,
@@ -123,10 +123,10 @@ pub struct DayFigures {
     pub no_shows: u32,
     /// `walk_in_served` events of the day.
     pub served_walk_in: u32,
-    /// Not a DOMAIN.md figure: requests the simulation could not place (no slot left in the year, or a walk-in on
+    /// Not a docs/events.md figure: requests the simulation could not place (no slot left in the year, or a walk-in on
     /// a shut day), which leave no event.
     pub unserved: u32,
-    /// Not a DOMAIN.md figure: requests waiting for the calendar to open again, at the end of the day.
+    /// Not a docs/events.md figure: requests waiting for the calendar to open again, at the end of the day.
     pub waiting_requests: u32,
 }
 

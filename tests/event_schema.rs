@@ -141,3 +141,20 @@ proptest! {
         prop_assert_eq!(parse_event(&event.to_string()).is_ok(), admitted, "{}", event);
     }
 }
+
+#[test]
+fn the_example_lines_of_the_documented_format_are_events_the_schema_admits() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/events.md")).unwrap();
+    let block = doc.split("```json\n").nth(1).and_then(|rest| rest.split("```").next()).expect("an example block");
+    let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 5, "{lines:?}");
+    for line in lines {
+        let event = parse_event(line).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        assert_eq!(to_json_line(&event), line, "examples are written in canonical form");
+        assert!(VALIDATOR.is_valid(&serde_json::from_str::<Value>(line).unwrap()), "{line}");
+    }
+    // Every event type of the parser is in the document's table.
+    for type_name in wartezeit::domain::wire::EVENT_TYPES {
+        assert!(doc.contains(&format!("| `{type_name}` |")), "docs/events.md lacks {type_name}");
+    }
+}

@@ -1,4 +1,4 @@
-//! Hand-computed cases at the edge of each figure of DOMAIN.md, checked against the reference *and* the projection,
+//! Hand-computed cases at the edge of each figure of docs/events.md, checked against the reference *and* the projection,
 //! so that a bug in the reference cannot hide behind agreement.
 //!
 //! Cases read `given(events).on(office, day).then(|row| …)`. Events are compact JSON lines parsed by the strict
@@ -489,7 +489,7 @@ fn the_current_slot_is_that_of_the_latest_reschedule_in_business_time() {
 #[test]
 fn a_reschedule_after_a_late_attendance_still_moves_the_occupied_slot() {
     // Rules hold in log order (attendance logged last); in business time the reschedule comes after it.
-    // DOMAIN.md: the current slot is that of the latest booked or rescheduled event — 06-08.
+    // docs/events.md: the current slot is that of the latest booked or rescheduled event — 06-08.
     let g = given([
         plan("2020-05-29T08:00:00+02:00", "2020-06-01", WEEKDAYS_ONE),
         book("2020-06-01T09:00:00+02:00", "a1", "reisepass", "2020-06-05T09:00:00+02:00"),

@@ -1,4 +1,4 @@
-//! A synthetic year of one office, shaped like the 2020 story of DOMAIN.md (lockdown, reopening, a four-day IT
+//! A synthetic year of one office, shaped like the 2020 story of docs/events.md (lockdown, reopening, a four-day IT
 //! migration, holidays), for the chart tests, the benchmark and sample pictures. Deterministic: no randomness,
 //! no clock. It is not the projection: the figures only look plausible, they are not folded from events.
 
@@ -139,7 +139,7 @@ pub fn rows(from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
 }
 
 /// Lost slots per period inside `from..=to`: working days the plan would have had slots on.
-/// A day both holiday and closure counts for the holiday (DOMAIN.md).
+/// A day both holiday and closure counts for the holiday (docs/events.md).
 pub fn attribution(from: NaiveDate, to: NaiveDate) -> Vec<LostSlots> {
     let all = periods();
     let holiday =

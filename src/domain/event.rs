@@ -1,4 +1,4 @@
-//! The events of DOMAIN.md as one past-tense enum whose variants carry all their data.
+//! The events of docs/events.md as one past-tense enum whose variants carry all their data.
 //!
 //! An [`Event`] is what a client said happened; the log wraps it in an envelope with its position, digest and
 //! `recorded_at`, which never replace the event's own business time `at`.
@@ -41,7 +41,7 @@ pub enum ClosureCause {
 /// Bookable slots per weekday, Monday first; every entry is in `0..=MAX_SLOTS_PER_DAY`.
 pub type WeeklySlots = [u16; 7];
 
-/// The most slots a plan may give one weekday (DOMAIN.md: 0..=10000).
+/// The most slots a plan may give one weekday (docs/events.md: 0..=10000).
 pub const MAX_SLOTS_PER_DAY: u16 = 10_000;
 
 /// The longest closure, in days, first and last day included.
@@ -50,7 +50,7 @@ pub const MAX_CLOSURE_DAYS: i64 = 366;
 /// The longest `reason` of a closure, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
-/// The longest `name` of a holiday, in characters (DOMAIN.md is silent; a name is a short label).
+/// The longest `name` of a holiday, in characters (docs/events.md is silent; a name is a short label).
 pub const MAX_HOLIDAY_NAME_CHARS: usize = 200;
 
 /// What happened, with all its data.

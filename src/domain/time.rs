@@ -1,6 +1,6 @@
 //! Business time: the service's time zone, local dates, and day arithmetic.
 //!
-//! DOMAIN.md: `date(x)` is the local date of instant `x`; the end of day D is the instant at which local day D+1
+//! docs/events.md: `date(x)` is the local date of instant `x`; the end of day D is the instant at which local day D+1
 //! begins; "as of D" takes every event with `at` before the end of D. Because `date` is monotonic in the instant,
 //! "`at` before the end of D" is exactly "`date(at)` ≤ D", which is how the projections test it.
 

@@ -2,7 +2,7 @@
 //!
 //! Parsing goes through a `serde_json::Map` field by field rather than a derived struct so that one pass reports
 //! *every* problem of an event (unknown, missing and malformed fields alike), each with its field name. The writer
-//! emits fields in a fixed order (`event_id`, `type`, `at`, then the variant's fields as DOMAIN.md lists them), so
+//! emits fields in a fixed order (`event_id`, `type`, `at`, then the variant's fields as docs/events.md lists them), so
 //! that `export` followed by `import` reproduces a log exactly.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat};
@@ -34,7 +34,7 @@ impl std::fmt::Display for WireError {
     }
 }
 
-/// All event types, in DOMAIN.md's order.
+/// All event types, in docs/events.md's order.
 pub const EVENT_TYPES: [&str; 11] = [
     "appointment_booked",
     "appointment_rescheduled",

@@ -56,7 +56,7 @@ pub struct Observed {
     #[schema(value_type = Vec<f64>)]
     pub cancellation_rate_by_weekday: [f64; 7],
     /// Share of ended appointments that were no-shows. It moves no figure of the forecast: a missed appointment
-    /// uses its slot up just as an attended one does (DOMAIN.md), and the re-bookings of those who missed are
+    /// uses its slot up just as an attended one does (docs/events.md), and the re-bookings of those who missed are
     /// already inside the observed bookings.
     pub no_show_rate: f64,
     /// backlog(o, as_of).

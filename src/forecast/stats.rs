@@ -1,6 +1,6 @@
 //! Small statistics of the forecast: nearest-rank percentiles over runs and a binomial draw.
 //!
-//! Percentiles follow DOMAIN.md's nearest-rank rule (sort ascending, take the value at index ⌈p·n⌉ − 1), here with p
+//! Percentiles follow docs/events.md's nearest-rank rule (sort ascending, take the value at index ⌈p·n⌉ − 1), here with p
 //! in per mille so that the central intervals (2.5 %, 97.5 %) are exact too. Values that mean "not within the
 //! horizon" are encoded as [`NEVER`], which sorts after every real day, so a percentile landing on it reads as
 //! "not within the horizon" rather than as a date.

@@ -33,7 +33,7 @@
 //!
 //! # Event bytes (the canonical form)
 //!
-//! `tag u8` (1–11, in DOMAIN.md's order of types), `event_id`, `at`, then the variant's fields in DOMAIN.md's order:
+//! `tag u8` (1–11, in docs/events.md's order of types), `event_id`, `at`, then the variant's fields in docs/events.md's order:
 //! - short text (identifiers): length u8, then UTF-8 bytes;
 //! - long text (`reason`, `name`): length u16, then UTF-8 bytes;
 //! - instant: seconds since the epoch i64, nanoseconds u32, offset east of UTC in seconds i32;

@@ -1,8 +1,8 @@
-//! Lost capacity by cause: DOMAIN.md's `lost_slots`.
+//! Lost capacity by cause: docs/events.md's `lost_slots`.
 //!
 //! The lost slots of a closure or holiday over a period are the slots the plan in force would have given on its
 //! days inside the period. Each lost day is attributed to exactly one period, so that the parts add up to the whole:
-//! a holiday wins over a closure (DOMAIN.md), two holidays on one day go to the one declared first, and two
+//! a holiday wins over a closure (docs/events.md), two holidays on one day go to the one declared first, and two
 //! overlapping closures to the one declared first (it had already shut the day). Everything is as known at the end
 //! of the period.
 

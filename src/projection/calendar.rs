@@ -2,7 +2,7 @@
 //!
 //! The sweep in [`crate::projection::office`] applies calendar changes in business-time order and, when a late event
 //! arrives, undoes them back to its place; every change here is therefore reversible without a snapshot.
-//! `capacity(d)` follows DOMAIN.md: the plan with the greatest `effective_from` ≤ d (ties: latest `at`, then
+//! `capacity(d)` follows docs/events.md: the plan with the greatest `effective_from` ≤ d (ties: latest `at`, then
 //! position) gives d's weekday; 0 where there is no plan, on a holiday (own or of every office), or where an
 //! uncancelled closure covers d.
 

@@ -1,4 +1,4 @@
-//! One day's figures for one office, as DOMAIN.md defines them; the row of `wartezeit series` and the API.
+//! One day's figures for one office, as docs/events.md defines them; the row of `wartezeit series` and the API.
 
 use std::collections::BTreeMap;
 
@@ -40,7 +40,7 @@ pub struct DayRow {
     pub realized_wait_p90_days: Option<u32>,
 }
 
-/// The nearest-rank percentile of DOMAIN.md: sort ascending, take the value at index ⌈p·n⌉ − 1; `None` when empty.
+/// The nearest-rank percentile of docs/events.md: sort ascending, take the value at index ⌈p·n⌉ − 1; `None` when empty.
 /// `sorted` must be sorted ascending; `percent` is p·100 (50 or 90), an integer so that ⌈p·n⌉ is exact.
 pub fn nearest_rank(sorted: &[u32], percent: u32) -> Option<u32> {
     let n = sorted.len();

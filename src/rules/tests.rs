@@ -1,4 +1,4 @@
-//! Given a log, when a batch, then these outcomes or exactly these violations: one test per rule of DOMAIN.md.
+//! Given a log, when a batch, then these outcomes or exactly these violations: one test per rule of docs/events.md.
 
 use std::collections::HashMap;
 

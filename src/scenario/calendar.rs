@@ -1,7 +1,7 @@
 //! The simulated office's booking calendar: what it knows of plans, closures and holidays, and which slots of each
 //! day are taken.
 //!
-//! It answers capacity, booked and free exactly as DOMAIN.md defines them for the events the simulation has emitted
+//! It answers capacity, booked and free exactly as docs/events.md defines them for the events the simulation has emitted
 //! so far, so "the first free slot from the next day on" here is the same day the projection would call free, and
 //! the figures recorded at the end of a day are the projection's figures as of that day.
 
@@ -22,7 +22,7 @@ struct DaySlots {
 #[derive(Debug, Clone)]
 pub(crate) struct Calendar {
     first: NaiveDate,
-    /// Plans in the order they were declared; the latest of equal `effective_from` wins, as DOMAIN.md says.
+    /// Plans in the order they were declared; the latest of equal `effective_from` wins, as docs/events.md says.
     plans: Vec<(NaiveDate, WeeklySlots)>,
     closures: BTreeMap<String, (NaiveDate, NaiveDate)>,
     holidays: BTreeSet<NaiveDate>,
@@ -90,7 +90,7 @@ impl Calendar {
         self.holidays.contains(&date) || self.closures.values().any(|(a, b)| *a <= date && date <= *b)
     }
 
-    /// capacity(o, d) of DOMAIN.md.
+    /// capacity(o, d) of docs/events.md.
     pub(crate) fn capacity(&self, day: usize) -> u32 {
         if self.shut(day) { 0 } else { self.planned(day) }
     }

@@ -98,7 +98,7 @@ pub(crate) const TRAVEL: [f64; 12] = [1.0, 1.0, 0.9, 0.5, 0.5, 0.6, 0.7, 0.8, 0.
 
 /// Share of bookings that the citizen cancels before the slot.
 pub(crate) const CANCEL_RATE: f64 = 0.10;
-/// Share of the remaining appointments that end as no-shows (DOMAIN.md's `appointment_missed`).
+/// Share of the remaining appointments that end as no-shows (docs/events.md's `appointment_missed`).
 pub(crate) const NO_SHOW_RATE: f64 = 0.12;
 /// Share of appointments displaced by a closure that the office cancels instead of moving.
 pub(crate) const DISPLACED_CANCEL_RATE: f64 = 0.15;

@@ -24,7 +24,7 @@ use crate::scenario::DayFigures;
 use crate::scenario::calendar::Calendar;
 use crate::scenario::params::{self, Decided, SERVICES};
 
-/// How many days the figures look ahead (DOMAIN.md's default horizon H).
+/// How many days the figures look ahead (docs/events.md's default horizon H).
 const HORIZON: usize = 365;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

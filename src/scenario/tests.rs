@@ -1,4 +1,4 @@
-//! Tests of the Kaiserslautern 2020 scenario: the committed file, the rules of DOMAIN.md, the calibration against
+//! Tests of the Kaiserslautern 2020 scenario: the committed file, the rules of docs/events.md, the calibration against
 //! the press release, and an independent recomputation of the figures from the events.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -176,7 +176,7 @@ proptest! {
     }
 }
 
-/// Checks DOMAIN.md's rules event by event against the events before it, and that `at` never goes back.
+/// Checks docs/events.md's rules event by event against the events before it, and that `at` never goes back.
 fn check_rules(events: &[Event]) {
     #[derive(PartialEq)]
     enum State {
@@ -220,7 +220,7 @@ fn check_rules(events: &[Event]) {
     }
 }
 
-/// The figures of DOMAIN.md as of the day of `own`, folded from the events alone, the straightforward way. The two
+/// The figures of docs/events.md as of the day of `own`, folded from the events alone, the straightforward way. The two
 /// figures that are the simulation's own and leave no events are copied from `own`.
 fn recompute(events: &[Event], own: &DayFigures) -> DayFigures {
     let as_of = own.date;

@@ -2,7 +2,7 @@
 //!
 //! A log is generated as a list of [`Step`]s (small numbers, so that proptest shrinks them well) which
 //! [`build`] turns into events while tracking what the log knows in log order, so that every event obeys
-//! DOMAIN.md's rules: no follow-up of an unknown or ended appointment, none with `at` before its booking's `at`,
+//! docs/events.md's rules: no follow-up of an unknown or ended appointment, none with `at` before its booking's `at`,
 //! every slot at or after its `at`, closures cancelled only while declared. Business time is free otherwise: a step
 //! may be *late* (its `at` days before events already in the log), instants are written with mixed offsets
 //! (+01:00, +02:00, Z, -05:00), local times cluster around midnight, and the calendar window contains a
@@ -388,7 +388,7 @@ pub fn reordered(log: &[(u64, Event)], permutation: &[usize]) -> Vec<(u64, Event
         .collect()
 }
 
-/// Checks a log against DOMAIN.md's rules in log order (the ones a generated log could break); the message names
+/// Checks a log against docs/events.md's rules in log order (the ones a generated log could break); the message names
 /// the position and the rule.
 pub fn check_valid(log: &[(u64, Event)]) -> Result<(), String> {
     let mut ids = BTreeSet::new();

@@ -1,4 +1,4 @@
-//! The reference: DOMAIN.md's "Time" and "Figures" sections computed literally, one day at a time, from scratch.
+//! The reference: docs/events.md's "Time" and "Figures" sections computed literally, one day at a time, from scratch.
 //!
 //! It is slow and obvious on purpose. For office o and day D it filters the events that count as of D
 //! (`date(at) ≤ D` in the zone, sorted by `at` then position), and then evaluates each figure straight from its
@@ -6,7 +6,7 @@
 //! `wartezeit::projection` except the row type and `Zone::date_of`, so that the property tests comparing the two
 //! test something.
 //!
-//! Readings of DOMAIN.md where it is silent (the projection must make the same choices; see the report of the
+//! Readings of docs/events.md where it is silent (the projection must make the same choices; see the report of the
 //! `reference` branch):
 //! - An appointment's current slot is the slot of its latest `appointment_booked`/`appointment_rescheduled` event in
 //!   (`at`, position) order, even when that event's `at` lies after its cancellation, attendance or no-show (the
@@ -85,7 +85,7 @@ pub fn row(log: &Log, config: &Config, office: &OfficeId, day: NaiveDate) -> Day
     }
 }
 
-/// Nearest rank, from DOMAIN.md: sort ascending (the caller did), take the value at index ⌈p·n⌉ − 1, with p given
+/// Nearest rank, from docs/events.md: sort ascending (the caller did), take the value at index ⌈p·n⌉ − 1, with p given
 /// in percent so that ⌈p·n⌉ is computed exactly in integers.
 pub fn nearest_rank(sorted: &[u32], percent: usize) -> Option<u32> {
     if sorted.is_empty() {
