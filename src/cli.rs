@@ -11,6 +11,7 @@ pub mod export;
 pub mod forecast;
 pub mod holidays;
 pub mod import;
+pub mod import_appointments;
 pub mod load;
 pub mod offices;
 pub mod press;
@@ -81,6 +82,10 @@ pub enum Command {
     /// input, never part of a batch; running the same import again appends the rest exactly once (what is stored
     /// comes back as duplicates).
     Import(import::ImportArgs),
+    /// Import an appointment list exported by an appointment system (CSV, UTF-8 or Windows-1252) through a mapping
+    /// (TOML) of its columns, status values and ids: every row's booking and final status become events with ids
+    /// derived from the source, so importing the same list again appends nothing. All or nothing; --dry-run reports.
+    ImportAppointments(import_appointments::ImportAppointmentsArgs),
     /// Write the log as NDJSON to stdout, in log order, or the daily figures as OpenMetrics history.
     Export(export::ExportArgs),
     /// Recompute the digest chain and check every stored entry.
@@ -117,6 +122,7 @@ pub enum Command {
 pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Import(args) => import::run(&cli.global, args),
+        Command::ImportAppointments(args) => import_appointments::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
         Command::Series(args) => series::run(&cli.global, args),

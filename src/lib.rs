@@ -14,6 +14,9 @@
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
 //!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
+//! - [`mapping`] — an appointment list (rows of cells) turned into events by a mapping of its columns, status values
+//!   and ids, with ids derived from the source so that importing twice appends nothing; every bad cell named. Pure:
+//!   `import-appointments` reads the files and their encodings.
 //! - [`projection`] — the figures of docs/events.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
@@ -78,6 +81,7 @@ pub mod forecast;
 pub mod holidays;
 pub mod lang;
 pub mod log;
+pub mod mapping;
 pub mod page;
 pub mod press;
 pub mod projection;

@@ -75,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    append_all(&log, events, args)
+    append_all(&log, events, args.batch_size, args.ack)
 }
 
 fn read_input(name: &str) -> anyhow::Result<String> {
@@ -119,7 +119,9 @@ fn report(files: &[String], lines: &[(Origin, &str)], rejection: &Rejection) {
     let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", rejection.total);
 }
 
-fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+/// Appends `events` (already judged) in batches of `batch_size`, with a progress bar on a terminal; `ack` prints
+/// each batch's last position as it becomes durable.
+pub(crate) fn append_all(log: &Log, events: Vec<Event>, batch_size: u64, ack: bool) -> anyhow::Result<ExitCode> {
     let total = events.len() as u64;
     let progress = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(total)
@@ -130,7 +132,7 @@ fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Resul
     let (mut appended, mut duplicates) = (0, 0);
     let mut iter = events.into_iter();
     loop {
-        let batch: Vec<Event> = iter.by_ref().take(args.batch_size as usize).collect();
+        let batch: Vec<Event> = iter.by_ref().take(batch_size as usize).collect();
         if batch.is_empty() {
             break;
         }
@@ -155,7 +157,7 @@ fn append_all(log: &Log, events: Vec<Event>, args: &ImportArgs) -> anyhow::Resul
         appended += receipt.appended;
         duplicates += receipt.duplicates;
         progress.inc(size);
-        if args.ack {
+        if ack {
             let mut out = stdout.lock();
             writeln!(out, "ack {}", receipt.last_position).and_then(|()| out.flush()).context("cannot write ack")?;
         }

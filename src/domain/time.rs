@@ -26,6 +26,11 @@ impl Zone {
     }
 
     /// The IANA name.
+    /// The zone's rules, for turning local times into instants.
+    pub fn tz(&self) -> Tz {
+        self.0
+    }
+
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
