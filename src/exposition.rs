@@ -196,6 +196,11 @@ pub const FAMILIES: [&Family; 22] = [
     &NO_SHOWS_7D,
 ];
 
+/// The event counters, in the order of [`Counts::values`]: cumulative up to the day, and over its 7 days.
+const TOTALS: [&Family; 5] = [&BOOKINGS, &SERVED_APPOINTMENTS, &WALK_INS_SERVED, &CANCELLATIONS, &NO_SHOWS];
+const WEEKLY: [&Family; 5] =
+    [&BOOKINGS_7D, &SERVED_APPOINTMENTS_7D, &WALK_INS_SERVED_7D, &CANCELLATIONS_7D, &NO_SHOWS_7D];
+
 /// The causes `wartezeit_lost_today_slots` always has a sample for.
 const CAUSES: [LossCause; 5] =
     [LossCause::Lockdown, LossCause::SystemMigration, LossCause::StaffShortage, LossCause::Other, LossCause::Holiday];
@@ -218,6 +223,11 @@ impl Counts {
         self.served_walk_in += u64::from(row.served_walk_in);
         self.cancellations += u64::from(row.cancellations);
         self.no_shows += u64::from(row.no_shows);
+    }
+
+    /// Bookings, served appointments, walk-ins, cancellations and no-shows, in that order.
+    fn values(&self) -> [u64; 5] {
+        [self.bookings, self.served_appointments, self.served_walk_in, self.cancellations, self.no_shows]
     }
 
     /// The counts of `office` up to and including `day`.
@@ -283,26 +293,13 @@ pub fn samples_of_day(projection: &Projection, office: &OfficeId, row: &DayRow, 
         let slots = lost.by_cause.iter().find(|(c, _)| *c == cause).map_or(0, |(_, loss)| loss.lost_slots);
         push(&LOST_TODAY, vec![("office", office.to_string()), ("cause", cause.as_str().to_owned())], slots as f64);
     }
-    for (family, n) in [
-        (&BOOKINGS, counts.bookings),
-        (&SERVED_APPOINTMENTS, counts.served_appointments),
-        (&WALK_INS_SERVED, counts.served_walk_in),
-        (&CANCELLATIONS, counts.cancellations),
-        (&NO_SHOWS, counts.no_shows),
-    ] {
-        push(family, office_label(), n as f64);
-    }
     let mut week = Counts::default();
     let first = day.checked_sub_days(chrono::Days::new(6)).unwrap_or(day);
     projection.series(office, first, day).iter().for_each(|row| week.add(row));
-    for (family, n) in [
-        (&BOOKINGS_7D, week.bookings),
-        (&SERVED_APPOINTMENTS_7D, week.served_appointments),
-        (&WALK_INS_SERVED_7D, week.served_walk_in),
-        (&CANCELLATIONS_7D, week.cancellations),
-        (&NO_SHOWS_7D, week.no_shows),
-    ] {
-        push(family, office_label(), n as f64);
+    for (families, counts) in [(TOTALS, counts), (WEEKLY, &week)] {
+        for (family, n) in families.into_iter().zip(counts.values()) {
+            push(family, office_label(), n as f64);
+        }
     }
     out
 }

@@ -144,7 +144,8 @@ pub struct Mapper<'a> {
     mapping: &'a Mapping,
     zone: Zone,
     channel: Channel,
-    index: BTreeMap<&'static str, usize>,
+    /// Each mapped role's column: its index in the header and its name.
+    index: BTreeMap<&'static str, (usize, String)>,
 }
 
 impl<'a> Mapper<'a> {
@@ -178,28 +179,18 @@ impl<'a> Mapper<'a> {
             let at = header.iter().position(|h| h.trim() == name.trim()).ok_or_else(|| {
                 format!("[columns] {role} = {name:?} is not a column of the file; it has {}", header.join(", "))
             })?;
-            index.insert(role, at);
+            index.insert(role, (at, name.trim().to_owned()));
         }
         Ok(Mapper { mapping, zone, channel, index })
     }
 
     fn cell<'r>(&self, row: &'r Row, role: &str) -> Option<&'r str> {
-        self.index.get(role).and_then(|i| row.cells.get(*i)).map(|s| s.trim())
+        self.index.get(role).and_then(|(i, _)| row.cells.get(*i)).map(|s| s.trim())
     }
 
+    /// The header of `role`'s column (the role itself where the mapping names none).
     fn column(&self, role: &str) -> String {
-        let c = &self.mapping.columns;
-        match role {
-            "appointment_id" => c.appointment_id.clone(),
-            "office" => c.office.clone(),
-            "service" => c.service.clone(),
-            "slot" => c.slot.clone(),
-            "slot_time" => c.slot_time.clone().unwrap_or_default(),
-            "booked_at" => c.booked_at.clone(),
-            "status" => c.status.clone(),
-            "changed_at" => c.changed_at.clone().unwrap_or_default(),
-            _ => c.channel.clone().unwrap_or_default(),
-        }
+        self.index.get(role).map_or_else(|| role.to_owned(), |(_, name)| name.clone())
     }
 
     fn problem(&self, row: &Row, role: &str, value: &str, reason: impl Into<String>) -> RowError {

@@ -110,7 +110,8 @@ pub fn compose(
     let (p50, p90) = projection.pooled_realized_wait(office, as_of, 7);
     let wait = |days: Option<u32>| Wait { days, words: days.map(|d| wait_in_words(d, lang)) };
     let normal = today.next_available_days.is_some_and(|d| d <= NORMAL_WAIT_DAYS);
-    let has_data = projection.offices().iter().any(|o| &o.office == office && o.first_event_date <= as_of);
+    let data_from = projection.offices().into_iter().find(|o| &o.office == office).map(|o| o.first_event_date);
+    let has_data = data_from.is_some_and(|first| first <= as_of);
     let outlook = outlook.filter(|_| has_data);
     let causes = (!normal && has_data).then(|| {
         let last_normal_day = last_normal_day(projection, office, as_of);
@@ -141,7 +142,7 @@ pub fn compose(
         backlog: today.backlog,
         backlog_words: count_in_words(u64::from(today.backlog), lang),
         backlog_7_days_earlier: week_ago.backlog,
-        data_from: projection.offices().into_iter().find(|o| &o.office == office).map(|o| o.first_event_date),
+        data_from,
         next_available_days_7_days_earlier: week_ago.next_available_days,
         realized_wait_p50_days_7d: p50,
         realized_wait_p90_days_7d: p90,
