@@ -32,6 +32,7 @@ mod tests;
 
 pub use text::{Lang, UnknownLang};
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -40,7 +41,7 @@ use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBacke
 
 use crate::chart::canvas::Canvas;
 
-use crate::domain::id::OfficeId;
+use crate::domain::id::{OfficeId, ServiceId};
 use crate::projection::{DayRow, NamedPeriod, PeriodKind, Projection};
 
 /// The smallest chart, width × height in pixels: below it labels no longer fit.
@@ -187,6 +188,8 @@ pub struct LostSlots {
 pub struct ChartView {
     /// The office as the subtitle names it.
     pub office: String,
+    /// Display names of services (the backlog chart's bands); a service without one is shown by its id.
+    pub service_names: BTreeMap<ServiceId, String>,
     /// First day of the period.
     pub from: NaiveDate,
     /// Last day of the period (inclusive).
@@ -210,6 +213,7 @@ impl ChartView {
     pub fn new(office: impl Into<String>, from: NaiveDate, to: NaiveDate, rows: Vec<DayRow>) -> Self {
         ChartView {
             office: office.into(),
+            service_names: BTreeMap::new(),
             from,
             to,
             as_of: to,
@@ -230,9 +234,11 @@ impl ChartView {
         to: NaiveDate,
         as_of: NaiveDate,
     ) -> Self {
-        let mut view = ChartView::new(office.as_str(), from, to, projection.series(office, from, to));
+        let mut view = ChartView::new(projection.office_name(office), from, to, projection.series(office, from, to));
         view.as_of = as_of;
         view.periods = projection.periods(office, as_of);
+        view.service_names =
+            projection.service_names(office, view.rows.iter().flat_map(|r| r.backlog_by_service.keys()));
         view
     }
 
@@ -243,11 +249,13 @@ impl ChartView {
         let from = as_of.checked_sub_days(chrono::Days::new(FORECAST_LOOKBACK_DAYS)).unwrap_or(as_of);
         let ahead = FORECAST_AHEAD_DAYS.min(forecast.config.horizon_days as u64);
         let to = as_of.checked_add_days(chrono::Days::new(ahead)).unwrap_or(as_of);
-        let mut view =
-            ChartView::new(forecast.office.as_str(), from, to, projection.series(&forecast.office, from, as_of));
+        let name = projection.office_name(&forecast.office);
+        let mut view = ChartView::new(name, from, to, projection.series(&forecast.office, from, as_of));
         view.as_of = as_of;
         view.periods = projection.periods(&forecast.office, as_of);
         view.target_wait_days = forecast.config.target_wait_days;
+        let services = view.rows.iter().flat_map(|r| r.backlog_by_service.keys());
+        view.service_names = projection.service_names(&forecast.office, services);
         view.forecast = Some(Box::new(forecast));
         view
     }

@@ -81,6 +81,12 @@ const fn counter(name: &'static str, help: &'static str) -> Family {
     Family { name, help, kind: Kind::Counter, unit: None }
 }
 
+/// The office's display name and state as labels, for dashboards to join on `office`.
+pub const OFFICE_INFO: Family = gauge(
+    "wartezeit_office_info",
+    None,
+    "Always 1; the labels name the office (its display name, else its id) and its German state (empty if unknown).",
+);
 /// `backlog(o, D)`.
 pub const BACKLOG: Family = gauge(
     "wartezeit_backlog_appointments",
@@ -171,7 +177,8 @@ pub const NO_SHOWS_7D: Family =
     gauge("wartezeit_no_shows_7d", None, "Appointments missed over the 7 days up to and including today.");
 
 /// Every business family, in the order both renderings write them.
-pub const FAMILIES: [&Family; 22] = [
+pub const FAMILIES: [&Family; 23] = [
+    &OFFICE_INFO,
     &BACKLOG,
     &BACKLOG_BY_SERVICE,
     &DISPLACED,
@@ -261,6 +268,9 @@ pub fn samples_of_day(projection: &Projection, office: &OfficeId, row: &DayRow, 
     let office_label = || vec![("office", office.to_string())];
     let mut out = Vec::with_capacity(24);
     let mut push = |family: &'static Family, labels, value: f64| out.push(Sample { family, labels, value });
+    let state = projection.names().office(office).and_then(|o| o.state).map_or("", |s| s.code());
+    let info = vec![("office", office.to_string()), ("name", projection.office_name(office)), ("state", state.into())];
+    push(&OFFICE_INFO, info, 1.0);
     push(&BACKLOG, office_label(), f64::from(row.backlog));
     for (service, n) in &row.backlog_by_service {
         push(

@@ -35,110 +35,32 @@ pub enum HolidayError {
     YearOutOfRange { year: i32 },
 }
 
-/// One of the 16 German states (Länder), named by its usual two-letter code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum State {
-    BadenWuerttemberg,
-    Bayern,
-    Berlin,
-    Brandenburg,
-    Bremen,
-    Hamburg,
-    Hessen,
-    MecklenburgVorpommern,
-    Niedersachsen,
-    NordrheinWestfalen,
-    RheinlandPfalz,
-    Saarland,
-    Sachsen,
-    SachsenAnhalt,
-    SchleswigHolstein,
-    Thueringen,
+pub use crate::domain::event::State;
+
+/// Parses a state's two-letter code as a person types it, ignoring case and surrounding blanks.
+pub fn parse_state(code: &str) -> Result<State, HolidayError> {
+    State::parse(&code.trim().to_ascii_lowercase()).ok_or_else(|| HolidayError::UnknownState { code: code.to_string() })
 }
 
-impl State {
-    /// All states, in the order of their codes' usual listing.
-    pub const ALL: [State; 16] = [
-        State::BadenWuerttemberg,
-        State::Bayern,
-        State::Berlin,
-        State::Brandenburg,
-        State::Bremen,
-        State::Hamburg,
-        State::Hessen,
-        State::MecklenburgVorpommern,
-        State::Niedersachsen,
-        State::NordrheinWestfalen,
-        State::RheinlandPfalz,
-        State::Saarland,
-        State::Sachsen,
-        State::SachsenAnhalt,
-        State::SchleswigHolstein,
-        State::Thueringen,
-    ];
-
-    /// The two-letter code, lower-case (`rp` for Rhineland-Palatinate).
-    pub fn code(self) -> &'static str {
-        match self {
-            State::BadenWuerttemberg => "bw",
-            State::Bayern => "by",
-            State::Berlin => "be",
-            State::Brandenburg => "bb",
-            State::Bremen => "hb",
-            State::Hamburg => "hh",
-            State::Hessen => "he",
-            State::MecklenburgVorpommern => "mv",
-            State::Niedersachsen => "ni",
-            State::NordrheinWestfalen => "nw",
-            State::RheinlandPfalz => "rp",
-            State::Saarland => "sl",
-            State::Sachsen => "sn",
-            State::SachsenAnhalt => "st",
-            State::SchleswigHolstein => "sh",
-            State::Thueringen => "th",
-        }
-    }
-
-    /// Parses a two-letter code, ignoring case and surrounding blanks.
-    pub fn parse(code: &str) -> Result<State, HolidayError> {
-        let wanted = code.trim().to_ascii_lowercase();
-        State::ALL
-            .into_iter()
-            .find(|s| s.code() == wanted)
-            .ok_or_else(|| HolidayError::UnknownState { code: code.to_string() })
-    }
-
-    /// The codes of all states, comma-separated, for messages.
-    pub fn codes() -> String {
-        State::ALL.map(State::code).join(", ")
-    }
-
-    fn region(self) -> GermanRegion {
-        match self {
-            State::BadenWuerttemberg => GermanRegion::BadenWuerttemberg,
-            State::Bayern => GermanRegion::Bayern,
-            State::Berlin => GermanRegion::Berlin,
-            State::Brandenburg => GermanRegion::Brandenburg,
-            State::Bremen => GermanRegion::Bremen,
-            State::Hamburg => GermanRegion::Hamburg,
-            State::Hessen => GermanRegion::Hessen,
-            State::MecklenburgVorpommern => GermanRegion::MechlenburgVorpommern,
-            State::Niedersachsen => GermanRegion::Niedersachsen,
-            State::NordrheinWestfalen => GermanRegion::NordrheinWestfalen,
-            State::RheinlandPfalz => GermanRegion::RheinlandPfalz,
-            State::Saarland => GermanRegion::Saarland,
-            State::Sachsen => GermanRegion::Sachsen,
-            State::SachsenAnhalt => GermanRegion::SachsenAnhalt,
-            State::SchleswigHolstein => GermanRegion::SchleswigHolstein,
-            State::Thueringen => GermanRegion::Thueringen,
-        }
-    }
-}
-
-impl std::str::FromStr for State {
-    type Err = HolidayError;
-    fn from_str(s: &str) -> Result<State, HolidayError> {
-        State::parse(s)
+/// The region of `holiday_de` that keeps `state`'s holidays.
+fn region(state: State) -> GermanRegion {
+    match state {
+        State::BadenWuerttemberg => GermanRegion::BadenWuerttemberg,
+        State::Bayern => GermanRegion::Bayern,
+        State::Berlin => GermanRegion::Berlin,
+        State::Brandenburg => GermanRegion::Brandenburg,
+        State::Bremen => GermanRegion::Bremen,
+        State::Hamburg => GermanRegion::Hamburg,
+        State::Hessen => GermanRegion::Hessen,
+        State::MecklenburgVorpommern => GermanRegion::MechlenburgVorpommern,
+        State::Niedersachsen => GermanRegion::Niedersachsen,
+        State::NordrheinWestfalen => GermanRegion::NordrheinWestfalen,
+        State::RheinlandPfalz => GermanRegion::RheinlandPfalz,
+        State::Saarland => GermanRegion::Saarland,
+        State::Sachsen => GermanRegion::Sachsen,
+        State::SachsenAnhalt => GermanRegion::SachsenAnhalt,
+        State::SchleswigHolstein => GermanRegion::SchleswigHolstein,
+        State::Thueringen => GermanRegion::Thueringen,
     }
 }
 
@@ -158,7 +80,7 @@ pub fn holidays(state: State, year: i32) -> Result<Vec<(NaiveDate, String)>, Hol
     }
     // The crate sorts by date only (unstably), so names sharing a date are sorted here to keep the output stable.
     let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<&'static str>> = std::collections::BTreeMap::new();
-    for (date, holiday) in state.region().holiday_dates_in_year(year) {
+    for (date, holiday) in region(state).holiday_dates_in_year(year) {
         by_date.entry(date).or_default().push(name(holiday));
     }
     Ok(by_date
@@ -215,7 +137,7 @@ mod tests {
     }
 
     fn names_on(state: &str, year: i32) -> Vec<(NaiveDate, String)> {
-        holidays(State::parse(state).unwrap(), year).unwrap()
+        holidays(parse_state(state).unwrap(), year).unwrap()
     }
 
     fn has(state: &str, year: i32, day: &str, name: &str) -> bool {
@@ -253,9 +175,9 @@ mod tests {
 
     #[test]
     fn codes_are_case_insensitive_and_unknown_ones_are_named() {
-        assert_eq!(State::parse("RP").unwrap(), State::RheinlandPfalz);
-        assert_eq!(State::parse(" Nw ").unwrap(), State::NordrheinWestfalen);
-        let err = State::parse("xx").unwrap_err();
+        assert_eq!(parse_state("RP").unwrap(), State::RheinlandPfalz);
+        assert_eq!(parse_state(" Nw ").unwrap(), State::NordrheinWestfalen);
+        let err = parse_state("xx").unwrap_err();
         assert_eq!(err, HolidayError::UnknownState { code: "xx".to_string() });
         let message = err.to_string();
         assert!(message.starts_with("state \"xx\" is unknown, expected one of bw, by, be"), "{message}");

@@ -40,8 +40,8 @@ pub struct Page {
 /// The form that chooses office, as-of day and language.
 #[derive(Debug, Clone)]
 pub struct Form {
-    /// The offices of the log, in name order.
-    pub offices: Vec<String>,
+    /// The offices of the log, in id order: (id, the name people read).
+    pub offices: Vec<(String, String)>,
     /// The office shown.
     pub office: Option<String>,
     pub as_of: NaiveDate,
@@ -51,6 +51,8 @@ pub struct Form {
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub office: String,
+    /// The office's display name (`office_described`), if it has one.
+    pub name: Option<String>,
     pub as_of: NaiveDate,
     /// The log position the figures were computed at.
     pub position: u64,
@@ -174,7 +176,7 @@ pub fn render(page: &Page) -> String {
         Some(d) => format!(
             "{} – {} – {} {}",
             words::TITLE.pick(lang),
-            d.office,
+            d.name.as_deref().unwrap_or(&d.office),
             words::AS_OF.pick(lang),
             words::date(d.as_of, lang)
         ),
@@ -187,6 +189,7 @@ pub fn render(page: &Page) -> String {
          <title>{title}</title><style>{STYLE}</style></head>\n<body>\n<header>\n<h1>{h1}</h1>\n",
         title = escape(&title),
         h1 = escape(&match &page.dashboard {
+            Some(Dashboard { name: Some(name), .. }) => name.clone(),
             Some(d) => format!("{} {}", words::OFFICE.pick(lang), d.office),
             None => words::TITLE.pick(lang).to_owned(),
         }),
@@ -224,9 +227,9 @@ fn write_form(out: &mut String, form: &Form, lang: Lang) {
     out.push_str("<form method=\"get\" action=\"/\">\n");
     if !form.offices.is_empty() {
         let _ = write!(out, "<label>{}<select name=\"office\">", escape(words::OFFICE.pick(lang)));
-        for office in &form.offices {
+        for (office, label) in &form.offices {
             let selected = if form.office.as_ref() == Some(office) { " selected" } else { "" };
-            let _ = write!(out, "<option value=\"{o}\"{selected}>{o}</option>", o = escape(office));
+            let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", escape(office), escape(label));
         }
         out.push_str("</select></label>\n");
     }

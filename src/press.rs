@@ -73,6 +73,8 @@ pub struct Causes {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Statement {
     pub office: OfficeId,
+    /// The office's display name (`office_described`), which the text uses when there is one.
+    pub office_name: Option<String>,
     pub as_of: NaiveDate,
     pub lang: Lang,
     pub headline: String,
@@ -133,6 +135,7 @@ pub fn compose(
     );
     let mut statement = Statement {
         office: office.clone(),
+        office_name: projection.names().office(office).map(|o| o.name.clone()),
         as_of,
         lang,
         headline: String::new(),
@@ -190,21 +193,29 @@ fn has_data(s: &Statement) -> bool {
     s.data_from.is_some_and(|first| first <= s.as_of)
 }
 
+/// The office as the headline names it: its display name, else "Bürgercenter" and its id.
+fn office_title(s: &Statement) -> String {
+    match (&s.office_name, s.lang) {
+        (Some(name), _) => name.clone(),
+        (None, Lang::De) => format!("Bürgercenter {}", s.office),
+        (None, Lang::En) => format!("Citizen centre {}", s.office),
+    }
+}
+
 fn headline(s: &Statement, horizon: u32) -> String {
+    let office = office_title(s);
     if !has_data(s) {
         let date = date_long(s.as_of, s.lang);
         return match s.lang {
-            Lang::De => format!("Bürgercenter {} – für den {date} liegen noch keine Daten vor", s.office),
-            Lang::En => format!("Citizen centre {} – no data yet for {date}", s.office),
+            Lang::De => format!("{office} – für den {date} liegen noch keine Daten vor"),
+            Lang::En => format!("{office} – no data yet for {date}"),
         };
     }
     match (s.lang, &s.next_available.words) {
-        (Lang::De, Some(w)) => {
-            format!("Bürgercenter {} – Wartezeit auf einen Termin: {}", s.office, w.phrase(Lang::De))
-        }
-        (Lang::En, Some(w)) => format!("Citizen centre {} – wait for an appointment: {}", s.office, w.phrase(Lang::En)),
-        (Lang::De, None) => format!("Bürgercenter {} – in den nächsten {horizon} Tagen kein freier Termin", s.office),
-        (Lang::En, None) => format!("Citizen centre {} – no free appointment in the next {horizon} days", s.office),
+        (Lang::De, Some(w)) => format!("{office} – Wartezeit auf einen Termin: {}", w.phrase(Lang::De)),
+        (Lang::En, Some(w)) => format!("{office} – wait for an appointment: {}", w.phrase(Lang::En)),
+        (Lang::De, None) => format!("{office} – in den nächsten {horizon} Tagen kein freier Termin"),
+        (Lang::En, None) => format!("{office} – no free appointment in the next {horizon} days"),
     }
 }
 

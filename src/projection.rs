@@ -14,11 +14,13 @@ mod attribution;
 mod calendar;
 mod counts;
 mod days;
+mod names;
 mod office;
 mod row;
 mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
+pub use names::{Names, OfficeName};
 pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange, ServiceDay};
 pub use row::DayRow;
 pub use summary::{Change, Summary};
@@ -27,8 +29,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::domain::event::{Event, EventKind};
-use crate::domain::id::OfficeId;
+use crate::domain::event::{Event, EventKind, State};
+use crate::domain::id::{OfficeId, ServiceId};
 use crate::domain::time::Zone;
 
 use office::OfficeProjection;
@@ -55,6 +57,10 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OfficeInfo {
     pub office: OfficeId,
+    /// The display name of its latest `office_described`, if any.
+    pub name: Option<String>,
+    /// The German state of its latest `office_described`, if given.
+    pub state: Option<State>,
     pub first_event_date: NaiveDate,
     pub last_event_date: NaiveDate,
     pub events: u64,
@@ -67,6 +73,8 @@ pub struct Projection {
     offices: BTreeMap<OfficeId, OfficeProjection>,
     /// Holidays of every office, kept so that an office first seen later still receives them.
     global_holidays: Vec<(u64, Event)>,
+    /// Display names, which change no figure.
+    names: Names,
     /// The position of the last event applied.
     position: u64,
 }
@@ -74,7 +82,13 @@ pub struct Projection {
 impl Projection {
     /// An empty projection.
     pub fn new(config: Config) -> Self {
-        Projection { config, offices: BTreeMap::new(), global_holidays: Vec::new(), position: 0 }
+        Projection {
+            config,
+            offices: BTreeMap::new(),
+            global_holidays: Vec::new(),
+            names: Names::default(),
+            position: 0,
+        }
     }
 
     /// The configuration it computes with.
@@ -97,6 +111,10 @@ impl Projection {
     /// before or after the events already applied.
     pub fn apply(&mut self, position: u64, event: &Event) {
         self.position = self.position.max(position);
+        if event.kind.is_description() {
+            self.names.apply(position, event);
+            return;
+        }
         match event.kind.office() {
             Some(office) => {
                 let office = self.office_mut(office);
@@ -133,6 +151,10 @@ impl Projection {
 
     fn push(&mut self, position: u64, event: &Event) {
         self.position = self.position.max(position);
+        if event.kind.is_description() {
+            self.names.apply(position, event);
+            return;
+        }
         match event.kind.office() {
             Some(office) => self.office_mut(office).push(position, event),
             None => self.push_global(position, event),
@@ -168,7 +190,36 @@ impl Projection {
 
     /// The offices in the log, in name order. A holiday of every office does not make an office.
     pub fn offices(&self) -> Vec<OfficeInfo> {
-        self.offices.values().filter_map(OfficeProjection::info).collect()
+        let named = |mut info: OfficeInfo| {
+            if let Some(described) = self.names.office(&info.office) {
+                info.name = Some(described.name.clone());
+                info.state = described.state;
+            }
+            info
+        };
+        self.offices.values().filter_map(OfficeProjection::info).map(named).collect()
+    }
+
+    /// The display names of `services` at `office`, for those that have one.
+    pub fn service_names<'a>(
+        &self,
+        office: &OfficeId,
+        services: impl IntoIterator<Item = &'a ServiceId>,
+    ) -> BTreeMap<ServiceId, String> {
+        services
+            .into_iter()
+            .filter_map(|s| self.names.service(office, s).map(|name| (s.clone(), name.to_owned())))
+            .collect()
+    }
+
+    /// The name people read for `office`: its description's name, else its id.
+    pub fn office_name(&self, office: &OfficeId) -> String {
+        self.names.office(office).map_or_else(|| office.to_string(), |o| o.name.clone())
+    }
+
+    /// The display names the log gives.
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     /// The one office of the log, if it has exactly one.

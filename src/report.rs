@@ -159,9 +159,13 @@ pub fn summary_text(s: &Summary, lang: Lang) -> String {
     let some = |c: Change<u32>| Change { today: Some(c.today), seven_days_earlier: Some(c.seven_days_earlier) };
     let line =
         |label: &str, c: Change<Option<u32>>| vec![label.to_owned(), opt(c.today), opt(c.seven_days_earlier), delta(c)];
+    let office = match &s.office_name {
+        Some(name) => format!("{name} ({})", s.office),
+        None => s.office.to_string(),
+    };
     let (title, header, labels) = match lang {
         Lang::De => (
-            format!("{}, Stand {}", s.office, date_short(s.as_of, lang)),
+            format!("{office}, Stand {}", date_short(s.as_of, lang)),
             ["", "heute", "vor 7 Tagen", "Änderung"],
             [
                 "offene Anliegen",
@@ -173,7 +177,7 @@ pub fn summary_text(s: &Summary, lang: Lang) -> String {
             ],
         ),
         Lang::En => (
-            format!("{}, as of {}", s.office, date_short(s.as_of, lang)),
+            format!("{office}, as of {}", date_short(s.as_of, lang)),
             ["", "today", "7 days earlier", "change"],
             [
                 "open requests (backlog)",
@@ -196,7 +200,11 @@ pub fn summary_text(s: &Summary, lang: Lang) -> String {
     let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
     let mut out = format!("{title}\n\n{}", table(&header, &rows));
     let t = &s.today;
-    let services: Vec<String> = t.backlog_by_service.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let services: Vec<String> = t
+        .backlog_by_service
+        .iter()
+        .map(|(k, v)| format!("{} {v}", s.service_names.get(k).map_or(k.as_str(), String::as_str)))
+        .collect();
     let _ = match lang {
         Lang::De => write!(
             out,
@@ -230,12 +238,14 @@ pub fn summary_text(s: &Summary, lang: Lang) -> String {
 
 /// The offices as a table.
 pub fn offices_table(offices: &[OfficeInfo]) -> String {
-    let header = ["office", "first event", "last event", "events"].map(str::to_owned);
+    let header = ["office", "name", "state", "first event", "last event", "events"].map(str::to_owned);
     let rows: Vec<Vec<String>> = offices
         .iter()
         .map(|o| {
             vec![
                 o.office.to_string(),
+                o.name.clone().unwrap_or_default(),
+                o.state.map_or("", |s| s.code()).to_owned(),
                 o.first_event_date.to_string(),
                 o.last_event_date.to_string(),
                 o.events.to_string(),
@@ -245,8 +255,9 @@ pub fn offices_table(offices: &[OfficeInfo]) -> String {
     table(&header, &rows)
 }
 
-/// The attribution as a table: per cause, then per named period, with the totals.
-pub fn attribution_table(a: &Attribution, lang: Lang) -> String {
+/// The attribution of the office people know as `office` as a table: per cause, then per named period, with the
+/// totals.
+pub fn attribution_table(a: &Attribution, office: &str, lang: Lang) -> String {
     let pct = |x: f64| crate::lang::percent(x, lang);
     let days = |x: f64| format!("{x:.1}");
     let header: Vec<String> = match lang {
@@ -297,14 +308,14 @@ pub fn attribution_table(a: &Attribution, lang: Lang) -> String {
     ]);
     let title = match lang {
         Lang::De => format!(
-            "Verlorene Kapazität {}–{} (geplant {} Termine, ein normaler Arbeitstag = {:.0} Termine)\n\n",
+            "{office}: verlorene Kapazität {}–{} (geplant {} Termine, ein normaler Arbeitstag = {:.0} Termine)\n\n",
             date_short(a.from, lang),
             date_short(a.to, lang),
             integer(a.planned_slots, lang),
             a.normal_daily_slots
         ),
         Lang::En => format!(
-            "Lost capacity {} to {} (planned {} slots, a normal working day = {:.0} slots)\n\n",
+            "{office}: lost capacity {} to {} (planned {} slots, a normal working day = {:.0} slots)\n\n",
             date_short(a.from, lang),
             date_short(a.to, lang),
             integer(a.planned_slots, lang),

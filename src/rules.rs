@@ -477,7 +477,9 @@ impl View<'_> {
             EventKind::WalkInServed { .. }
             | EventKind::CapacityPlanned { .. }
             | EventKind::HolidayDeclared { .. }
-            | EventKind::PolicyChanged { .. } => {}
+            | EventKind::PolicyChanged { .. }
+            | EventKind::OfficeDescribed { .. }
+            | EventKind::ServiceDescribed { .. } => {}
         }
         violations
     }

@@ -189,7 +189,7 @@ fn a_second_process_gets_a_clear_error() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_output_quietly() {
-    // `wartezeit scenario kaiserslautern-2020 | head -1`: 43,150 lines, the reader takes one and goes away.
+    // `wartezeit scenario kaiserslautern-2020 | head -1`: 43,157 lines, the reader takes one and goes away.
     use std::io::{BufRead, BufReader};
     let data = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
@@ -202,7 +202,7 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.contains("\"type\":\"holiday_declared\""), "{first}");
+    assert!(first.contains("\"type\":\"office_described\""), "{first}");
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{:?}: {}", out.status, text(&out.stderr));
     assert_eq!(text(&out.stderr), "");

@@ -57,6 +57,10 @@ fn bases() -> Vec<Value> {
                "office": o}),
         json!({"event_id": "y", "type": "policy_changed", "at": at, "office": o, "service": "abholung",
                "effective_from": "2020-06-29", "appointment_required": false}),
+        json!({"event_id": "n", "type": "office_described", "at": at, "office": o, "name": "Bürgercenter Kaiserslautern",
+               "state": "rp"}),
+        json!({"event_id": "s", "type": "service_described", "at": at, "service": "pass", "name": "Reisepass",
+               "office": o}),
     ]
 }
 
@@ -74,6 +78,8 @@ fn edgy_string() -> impl Strategy<Value = String> {
         "[\\x00-\\x20a-zäöü\\x7f-\\x9f]{0,5}",
         Just("online".to_owned()),
         Just("lockdown".to_owned()),
+        Just("rp".to_owned()),
+        Just("RP".to_owned()),
         Just(String::new()),
     ]
 }
@@ -114,6 +120,7 @@ fn changed_event() -> impl Strategy<Value = Value> {
         "date",
         "name",
         "appointment_required",
+        "state",
         "unknown",
     ];
     (0..bases().len(), prop::sample::select(fields.to_vec()), prop::option::weighted(0.9, value())).prop_map(

@@ -64,7 +64,7 @@ fn the_history_holds_each_days_summary_figures_stamped_at_the_days_last_second()
 
 #[test]
 fn ndjson_stays_the_default_and_each_format_refuses_the_others_arguments() {
-    let first = wartezeit(store(), &["export", "--from", "43150"]);
+    let first = wartezeit(store(), &["export", "--from", "43157"]);
     let event: Value = serde_json::from_str(first.trim()).expect("an NDJSON event");
     assert!(event["event_id"].is_string());
     for (args, says) in [

@@ -158,7 +158,7 @@ async fn the_page_shows_the_summary_figures_and_every_image_on_it_loads() {
     assert_eq!(summary["backlog"]["today"], 1226, "the scenario's backlog as of 2020-06-24");
     assert!(html.contains(">1.226<") && html.contains("vs. 17.06."), "German figures and the day compared with");
     assert!(html.contains("<html lang=\"de\">") && html.contains("Pressemitteilung"));
-    assert!(html.contains("Quelle: wartezeit, Datenstand Logposition 43.150"), "the provenance line");
+    assert!(html.contains("Quelle: wartezeit, Datenstand Logposition 43.157"), "the provenance line");
     assert_eq!(html.matches("Quelle: wartezeit, Datenstand").count(), 1, "the source line once");
 
     // The forecast's tile and the press statement's outlook come from the forecast the API gives.

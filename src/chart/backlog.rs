@@ -44,7 +44,8 @@ fn bands(view: &ChartView, lang: Lang) -> Vec<(String, Vec<u32>)> {
         .iter()
         .map(|(service, _)| {
             let values = view.rows.iter().map(|r| r.backlog_by_service.get(*service).copied().unwrap_or(0)).collect();
-            (service.to_string(), values)
+            let label = view.service_names.get(*service).cloned().unwrap_or_else(|| service.to_string());
+            (label, values)
         })
         .collect();
     // Whatever the named bands do not hold (other services, or a backlog without a breakdown) goes to "other",

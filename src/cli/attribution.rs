@@ -46,7 +46,9 @@ pub fn run(global: &GlobalArgs, args: &AttributionArgs) -> anyhow::Result<ExitCo
     let attribution = loaded.projection.attribution(&office, args.from, args.to);
     let text = match args.format {
         AttributionFormat::Json => serde_json::to_string_pretty(&attribution)? + "\n",
-        AttributionFormat::Table => report::attribution_table(&attribution, args.lang),
+        AttributionFormat::Table => {
+            report::attribution_table(&attribution, &loaded.projection.office_name(&office), args.lang)
+        }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -22,7 +22,7 @@ pub struct HolidaysArgs {
 }
 
 fn parse_state(code: &str) -> Result<State, String> {
-    State::parse(code).map_err(|e| e.to_string())
+    crate::holidays::parse_state(code).map_err(|e| e.to_string())
 }
 
 /// Prints one `holiday_declared` event per line, in date order.

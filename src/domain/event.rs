@@ -50,8 +50,29 @@ pub const MAX_CLOSURE_DAYS: i64 = 366;
 /// The longest `reason` of a closure, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
-/// The longest `name` of a holiday, in characters (docs/events.md is silent; a name is a short label).
-pub const MAX_HOLIDAY_NAME_CHARS: usize = 200;
+/// The longest `name` of a holiday, office or service, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// One of the 16 German states (Länder), named on the wire by its usual two-letter code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum State {
+    BadenWuerttemberg,
+    Bayern,
+    Berlin,
+    Brandenburg,
+    Bremen,
+    Hamburg,
+    Hessen,
+    MecklenburgVorpommern,
+    Niedersachsen,
+    NordrheinWestfalen,
+    RheinlandPfalz,
+    Saarland,
+    Sachsen,
+    SachsenAnhalt,
+    SchleswigHolstein,
+    Thueringen,
+}
 
 /// What happened, with all its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +134,18 @@ pub enum EventKind {
         effective_from: NaiveDate,
         appointment_required: bool,
     },
+    /// The office's display name; changes no figure.
+    OfficeDescribed {
+        office: OfficeId,
+        name: String,
+        state: Option<State>,
+    },
+    /// A service's display name, at one office or (`None`) at every office; changes no figure.
+    ServiceDescribed {
+        service: ServiceId,
+        name: String,
+        office: Option<OfficeId>,
+    },
 }
 
 impl EventKind {
@@ -130,10 +163,17 @@ impl EventKind {
             EventKind::ClosureCancelled { .. } => "closure_cancelled",
             EventKind::HolidayDeclared { .. } => "holiday_declared",
             EventKind::PolicyChanged { .. } => "policy_changed",
+            EventKind::OfficeDescribed { .. } => "office_described",
+            EventKind::ServiceDescribed { .. } => "service_described",
         }
     }
 
-    /// The office the event belongs to; `None` only for a holiday of every office.
+    /// Whether the event names something (an office or a service) rather than changing a figure.
+    pub fn is_description(&self) -> bool {
+        matches!(self, EventKind::OfficeDescribed { .. } | EventKind::ServiceDescribed { .. })
+    }
+
+    /// The office the event belongs to; `None` for a holiday of every office and a service's general name.
     pub fn office(&self) -> Option<&OfficeId> {
         match self {
             EventKind::AppointmentBooked { office, .. }
@@ -145,8 +185,9 @@ impl EventKind {
             | EventKind::CapacityPlanned { office, .. }
             | EventKind::ClosureDeclared { office, .. }
             | EventKind::ClosureCancelled { office, .. }
-            | EventKind::PolicyChanged { office, .. } => Some(office),
-            EventKind::HolidayDeclared { office, .. } => office.as_ref(),
+            | EventKind::PolicyChanged { office, .. }
+            | EventKind::OfficeDescribed { office, .. } => Some(office),
+            EventKind::HolidayDeclared { office, .. } | EventKind::ServiceDescribed { office, .. } => office.as_ref(),
         }
     }
 }
@@ -190,6 +231,78 @@ impl ClosureCause {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
+
+impl State {
+    /// All states, in the order of their codes' usual listing.
+    pub const ALL: [State; 16] = [
+        State::BadenWuerttemberg,
+        State::Bayern,
+        State::Berlin,
+        State::Brandenburg,
+        State::Bremen,
+        State::Hamburg,
+        State::Hessen,
+        State::MecklenburgVorpommern,
+        State::Niedersachsen,
+        State::NordrheinWestfalen,
+        State::RheinlandPfalz,
+        State::Saarland,
+        State::Sachsen,
+        State::SachsenAnhalt,
+        State::SchleswigHolstein,
+        State::Thueringen,
+    ];
+
+    /// The two-letter code, lower-case (`rp` for Rhineland-Palatinate), as the wire writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            State::BadenWuerttemberg => "bw",
+            State::Bayern => "by",
+            State::Berlin => "be",
+            State::Brandenburg => "bb",
+            State::Bremen => "hb",
+            State::Hamburg => "hh",
+            State::Hessen => "he",
+            State::MecklenburgVorpommern => "mv",
+            State::Niedersachsen => "ni",
+            State::NordrheinWestfalen => "nw",
+            State::RheinlandPfalz => "rp",
+            State::Saarland => "sl",
+            State::Sachsen => "sn",
+            State::SachsenAnhalt => "st",
+            State::SchleswigHolstein => "sh",
+            State::Thueringen => "th",
+        }
+    }
+
+    /// Parses a wire code exactly (lower-case).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The codes of all states, comma-separated, for messages.
+    pub fn codes() -> String {
+        State::ALL.map(State::code).join(", ")
+    }
+}
+
+impl serde::Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+// On the wire a state is its code; the schema lists them. (A description only: utoipa merely reads the type.)
+impl utoipa::PartialSchema for State {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(State::ALL.map(State::code)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for State {}
 
 impl serde::Serialize for Channel {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::domain::event::{
-    Channel, ClosureCause, Event, EventKind, Instant, MAX_HOLIDAY_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY,
+    Channel, ClosureCause, Event, EventKind, Instant, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY, State,
     WeeklySlots,
 };
 use crate::domain::id::{AppointmentId, ClosureId, EventId, IdError, OfficeId, ServiceId};
@@ -35,7 +35,7 @@ impl std::fmt::Display for WireError {
 }
 
 /// All event types, in docs/events.md's order.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "appointment_booked",
     "appointment_rescheduled",
     "appointment_cancelled",
@@ -47,6 +47,8 @@ pub const EVENT_TYPES: [&str; 11] = [
     "closure_cancelled",
     "holiday_declared",
     "policy_changed",
+    "office_described",
+    "service_described",
 ];
 
 mod fast;
@@ -263,7 +265,7 @@ fn parse_kind(type_name: &str, f: &mut Fields) -> Option<EventKind> {
         }
         "holiday_declared" => {
             let date = f.take("date", parse_date);
-            let name = f.take("name", |v| parse_text(v, 1, MAX_HOLIDAY_NAME_CHARS));
+            let name = f.take("name", |v| parse_text(v, 1, MAX_NAME_CHARS));
             let office = f.take_optional("office", |v| parse_id(v, OfficeId::parse));
             EventKind::HolidayDeclared { date: date?, name: name?, office: office? }
         }
@@ -279,6 +281,18 @@ fn parse_kind(type_name: &str, f: &mut Fields) -> Option<EventKind> {
                 appointment_required: required?,
             }
         }
+        "office_described" => {
+            let office = f.office();
+            let name = f.take("name", |v| parse_text(v, 1, MAX_NAME_CHARS));
+            let state = f.take_optional("state", |v| parse_enum(v, State::parse, STATE_CODES));
+            EventKind::OfficeDescribed { office: office?, name: name?, state: state? }
+        }
+        "service_described" => {
+            let service = f.service();
+            let name = f.take("name", |v| parse_text(v, 1, MAX_NAME_CHARS));
+            let office = f.take_optional("office", |v| parse_id(v, OfficeId::parse));
+            EventKind::ServiceDescribed { service: service?, name: name?, office: office? }
+        }
         other => {
             f.errors.push(WireError {
                 field: Some("type".into()),
@@ -289,6 +303,9 @@ fn parse_kind(type_name: &str, f: &mut Fields) -> Option<EventKind> {
     };
     Some(kind)
 }
+
+/// The German states' codes, as a message lists them.
+const STATE_CODES: &str = "bw, by, be, bb, hb, hh, he, mv, ni, nw, rp, sl, sn, st, sh or th";
 
 /// The fields of one object being taken apart; whatever is left at the end is unknown.
 struct Fields {
@@ -549,6 +566,20 @@ impl serde::Serialize for Event {
                 m.serialize_entry("effective_from", &effective_from.to_string())?;
                 m.serialize_entry("appointment_required", appointment_required)?;
             }
+            EventKind::OfficeDescribed { office, name, state } => {
+                m.serialize_entry("office", office)?;
+                m.serialize_entry("name", name)?;
+                if let Some(state) = state {
+                    m.serialize_entry("state", state.code())?;
+                }
+            }
+            EventKind::ServiceDescribed { service, name, office } => {
+                m.serialize_entry("service", service)?;
+                m.serialize_entry("name", name)?;
+                if let Some(office) = office {
+                    m.serialize_entry("office", office)?;
+                }
+            }
         }
         m.end()
     }
@@ -602,6 +633,10 @@ mod tests {
             r#"{"event_id":"8","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"Christi Himmelfahrt"}"#,
             r#"{"event_id":"9","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"x","office":"kl"}"#,
             r#"{"event_id":"10","type":"policy_changed","at":"2020-06-24T12:00:00+02:00","office":"kl","service":"ausweis-abholung","effective_from":"2020-06-29","appointment_required":false}"#,
+            r#"{"event_id":"11","type":"office_described","at":"2020-01-01T00:00:00+01:00","office":"kl","name":"Bürgercenter Kaiserslautern","state":"rp"}"#,
+            r#"{"event_id":"12","type":"office_described","at":"2020-01-01T00:00:00+01:00","office":"kl","name":"Bürgercenter"}"#,
+            r#"{"event_id":"13","type":"service_described","at":"2020-01-01T00:00:00+01:00","service":"personalausweis","name":"Personalausweis beantragen"}"#,
+            r#"{"event_id":"14","type":"service_described","at":"2020-01-01T00:00:00+01:00","service":"personalausweis","name":"Ausweis","office":"kl"}"#,
         ];
         for line in lines {
             check(line, Ok(line));

@@ -47,7 +47,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sha2::{Digest as _, Sha256};
 
-use crate::domain::event::{Channel, ClosureCause, Event, EventKind, Instant, MAX_SLOTS_PER_DAY, WeeklySlots};
+use crate::domain::event::{Channel, ClosureCause, Event, EventKind, Instant, MAX_SLOTS_PER_DAY, State, WeeklySlots};
 use crate::domain::id::{AppointmentId, ClosureId, EventId, IdError, OfficeId, ServiceId};
 
 /// The format byte written by this version.
@@ -290,6 +290,16 @@ pub fn encode_event(event: &Event, out: &mut Vec<u8>) {
             w.date(*effective_from);
             w.u8(u8::from(*appointment_required));
         }
+        EventKind::OfficeDescribed { office, name, state } => {
+            w.short(office.as_str());
+            w.long(name);
+            w.short(state.map_or("", State::code));
+        }
+        EventKind::ServiceDescribed { service, name, office } => {
+            w.short(service.as_str());
+            w.long(name);
+            w.short(office.as_ref().map_or("", |o| o.as_str()));
+        }
     }
 }
 
@@ -313,6 +323,8 @@ fn tag(kind: &EventKind) -> u8 {
         EventKind::ClosureCancelled { .. } => 9,
         EventKind::HolidayDeclared { .. } => 10,
         EventKind::PolicyChanged { .. } => 11,
+        EventKind::OfficeDescribed { .. } => 12,
+        EventKind::ServiceDescribed { .. } => 13,
     }
 }
 
@@ -397,6 +409,24 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, DecodeError> {
                 other => return Err(invalid("appointment_required", format!("{other} is not 0 or 1"))),
             },
         },
+        12 => {
+            let office = r.id("office", OfficeId::parse)?;
+            let name = r.long("name")?.to_owned();
+            let state = match r.short("state")? {
+                "" => None,
+                code => Some(State::parse(code).ok_or_else(|| invalid("state", format!("{code:?} is no state")))?),
+            };
+            EventKind::OfficeDescribed { office, name, state }
+        }
+        13 => {
+            let service = r.id("service", ServiceId::parse)?;
+            let name = r.long("name")?.to_owned();
+            let office = match r.short("office")? {
+                "" => None,
+                office => Some(OfficeId::parse(office).map_err(|e| id_error("office", e))?),
+            };
+            EventKind::ServiceDescribed { service, name, office }
+        }
         other => return Err(DecodeError::UnknownTag(other)),
     };
     if !r.0.is_empty() {

@@ -38,12 +38,13 @@ fn page(lang: Lang, tiles: Vec<Tile>, periods: Vec<NamedPeriod>) -> Page {
     Page {
         lang,
         form: Form {
-            offices: vec!["kl-buergercenter".into()],
+            offices: vec![("kl-buergercenter".into(), "Bürgercenter Kaiserslautern".into())],
             office: Some("kl-buergercenter".into()),
             as_of: d("2020-06-24"),
         },
         dashboard: Some(Dashboard {
             office: "kl-buergercenter".into(),
+            name: Some("Bürgercenter Kaiserslautern".into()),
             as_of: d("2020-06-24"),
             position: 43_150,
             tiles,
@@ -138,18 +139,26 @@ fn german_by_default_and_english_when_asked() {
     assert!(en.contains("<option value=\"en\" selected>") && de.contains("<option value=\"de\" selected>"));
 }
 
+fn dashboard_name(p: &mut Page, name: &str) {
+    if let Some(d) = p.dashboard.as_mut() {
+        d.name = Some(name.into());
+    }
+}
+
 #[test]
 fn text_from_the_log_is_escaped_everywhere() {
     let evil = "<script>alert('x')</script> & \"Umbau\"";
     let mut p = page(Lang::De, vec![count_tile(1, 2)], vec![closure(evil, "2020-06-29", "2020-06-29")]);
     let dashboard = p.dashboard.as_mut().unwrap();
     dashboard.statement = Statement { text: format!("</blockquote>{evil}"), provenance: evil.into() };
-    p.form.offices.push("a\"b".into());
+    p.form.offices.push(("a\"b".into(), evil.into()));
+    dashboard_name(&mut p, evil);
     let html = render(&p);
     assert!(!html.contains("<script>") && !html.contains("</blockquote><script>"), "markup leaked");
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Umbau&quot;"));
     assert_eq!(html.matches("</blockquote>").count(), 1);
-    assert!(html.contains("<option value=\"a&quot;b\">"));
+    assert!(html.contains("<option value=\"a&quot;b\">&lt;script&gt;"), "the office menu escapes names");
+    assert!(html.contains("<h1>&lt;script&gt;"), "the heading escapes the office's name");
     // Query strings in attributes have their ampersands escaped.
     assert!(html.contains("/charts/wait.png?office=kl-buergercenter&amp;as_of=2020-06-24&amp;lang=de\""));
 }

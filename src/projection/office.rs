@@ -360,7 +360,11 @@ impl OfficeProjection {
                 name: name.clone(),
                 office_specific: office.is_some(),
             })),
-            EventKind::WalkInServed { .. } | EventKind::PolicyChanged { .. } => Change::None,
+            // Descriptions are the projection's name table's; they never reach an office's figures.
+            EventKind::WalkInServed { .. }
+            | EventKind::PolicyChanged { .. }
+            | EventKind::OfficeDescribed { .. }
+            | EventKind::ServiceDescribed { .. } => Change::None,
         }
     }
 
@@ -465,6 +469,8 @@ impl OfficeProjection {
     pub(crate) fn info(&self) -> Option<OfficeInfo> {
         self.own.map(|own| OfficeInfo {
             office: self.id.clone(),
+            name: None,
+            state: None,
             first_event_date: date_of_day_number(own.first_day),
             last_event_date: date_of_day_number(own.last_day),
             events: own.events,

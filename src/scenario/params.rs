@@ -51,6 +51,8 @@ pub(crate) const WALK_IN_WEEKDAYS: [f64; 7] = [0.22, 0.20, 0.20, 0.25, 0.13, 0.0
 /// The services, with their requests per week in normal times and whether they need an appointment in January.
 pub(crate) struct Service {
     pub(crate) id: &'static str,
+    /// The name citizens read (`service_described`).
+    pub(crate) name: &'static str,
     /// Requests per week in a normal month; `0` for pick-ups, which follow from applications.
     pub(crate) per_week: f64,
     /// Month factors (January first): seasons of travel and of moving house.
@@ -61,24 +63,53 @@ pub(crate) struct Service {
 
 const FLAT: [f64; 12] = [1.0; 12];
 
+/// The simulated office's display name and state.
+pub(crate) const OFFICE_NAME: &str = "Bürgercenter Kaiserslautern";
+
 /// The services of the simulated office.
 pub(crate) const SERVICES: [Service; 6] = [
-    Service { id: "personalausweis", per_week: 150.0, season: FLAT, appointment_in_january: true },
+    Service {
+        id: "personalausweis",
+        name: "Personalausweis beantragen",
+        per_week: 150.0,
+        season: FLAT,
+        appointment_in_january: true,
+    },
     Service {
         id: "reisepass",
+        name: "Reisepass beantragen",
         per_week: 55.0,
         season: [0.8, 0.9, 1.1, 1.2, 1.3, 1.3, 1.2, 1.0, 0.9, 0.9, 0.8, 0.7],
         appointment_in_january: true,
     },
     Service {
         id: "anmeldung-ummeldung",
+        name: "Wohnsitz anmelden oder ummelden",
         per_week: 160.0,
         season: [1.0, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.1, 1.3, 1.3, 0.9, 0.8],
         appointment_in_january: true,
     },
-    Service { id: "meldebescheinigung", per_week: 35.0, season: FLAT, appointment_in_january: false },
-    Service { id: "fuehrungszeugnis", per_week: 25.0, season: FLAT, appointment_in_january: false },
-    Service { id: "ausweis-abholung", per_week: 0.0, season: FLAT, appointment_in_january: false },
+    Service {
+        id: "meldebescheinigung",
+        name: "Meldebescheinigung",
+        per_week: 35.0,
+        season: FLAT,
+        appointment_in_january: false,
+    },
+    Service {
+        id: "fuehrungszeugnis",
+        name: "Führungszeugnis beantragen",
+        per_week: 25.0,
+        season: FLAT,
+        appointment_in_january: false,
+    },
+    Service {
+        id: "ausweis-abholung",
+        name: "Ausweis oder Pass abholen",
+        per_week: 0.0,
+        season: FLAT,
+        appointment_in_january: false,
+    },
 ];
 
 /// The index of the pick-up service in [`SERVICES`].
@@ -124,6 +155,8 @@ pub(crate) struct Decision {
 
 /// What was decided.
 pub(crate) enum Decided {
+    /// The office's and its services' display names.
+    Names,
     /// The public holidays of Rhineland-Palatinate for the year.
     Holidays,
     Plan {
@@ -162,6 +195,7 @@ pub(crate) fn timeline() -> Vec<Decision> {
             date: d(1, 1),
             minute: 0,
             what: vec![
+                Decided::Names,
                 Decided::Holidays,
                 Decided::Plan { effective_from: d(1, 1), per_hour: NORMAL_PER_HOUR },
                 Decided::Policy {

@@ -469,6 +469,14 @@ impl Sim {
     fn apply_decision(&mut self, decided: &Decided) {
         let office = self.office.clone();
         match decided {
+            Decided::Names => {
+                let name = params::OFFICE_NAME.to_owned();
+                self.emit(EventKind::OfficeDescribed { office, name, state: Some(State::RheinlandPfalz) });
+                for (service, described) in self.services.clone().into_iter().zip(&params::SERVICES) {
+                    let name = described.name.to_owned();
+                    self.emit(EventKind::ServiceDescribed { service, name, office: None });
+                }
+            }
             Decided::Holidays => {
                 // Declared on New Year's Day 2020, as the data set has always had them.
                 let new_year = chrono_tz::Europe::Berlin

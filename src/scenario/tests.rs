@@ -268,7 +268,9 @@ fn recompute(events: &[Event], own: &DayFigures) -> DayFigures {
             EventKind::HolidayDeclared { date, .. } => {
                 holidays.insert(*date);
             }
-            EventKind::PolicyChanged { .. } => {}
+            EventKind::PolicyChanged { .. }
+            | EventKind::OfficeDescribed { .. }
+            | EventKind::ServiceDescribed { .. } => {}
         }
     }
     let capacity = |d: NaiveDate| -> u32 {

@@ -92,13 +92,12 @@ pub fn gather(
     lang: Lang,
     forecast: Option<&Forecast>,
 ) -> Result<Page, Problem> {
-    let offices: Vec<OfficeId> = projection.offices().into_iter().map(|o| o.office).collect();
+    let offices = projection.offices().into_iter().map(|o| {
+        let label = o.name.unwrap_or_else(|| o.office.to_string());
+        (o.office.to_string(), label)
+    });
     let office = pick_office(projection, asked)?;
-    let form = Form {
-        offices: offices.iter().map(|o| o.to_string()).collect(),
-        office: office.as_ref().map(|o| o.to_string()),
-        as_of,
-    };
+    let form = Form { offices: offices.collect(), office: office.as_ref().map(|o| o.to_string()), as_of };
     let Some(office) = office else {
         return Ok(Page { lang, form, dashboard: None });
     };
@@ -110,6 +109,7 @@ pub fn gather(
     tiles.extend(forecast.map(page::tiles::from_forecast));
     let dashboard = Dashboard {
         office: office.to_string(),
+        name: projection.names().office(&office).map(|o| o.name.clone()),
         as_of,
         position,
         tiles,

@@ -132,7 +132,16 @@ enum Op {
         from: u8,
         required: bool,
     },
+    /// An office's or (with `service`) a service's display name, for one office or (`None`) every office.
+    Describe {
+        office: Option<u8>,
+        service: Option<u8>,
+        name: u8,
+    },
 }
+
+/// Display names, with the characters that text formats must escape.
+const NAMES: [&str; 4] = ["Bürgercenter Süd", "Bürgerbüro \"Rathaus\" & Co", "Ausweis <neu>", "Amt 2"];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -152,6 +161,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, offset, global)| Op::HolidayInClosure { pick, offset, global }),
         1 => (any::<u8>(), any::<u8>(), 0u8..50, any::<bool>())
             .prop_map(|(office, service, from, required)| Op::Policy { office, service, from, required }),
+        1 => (proptest::option::of(any::<u8>()), proptest::option::of(any::<u8>()), any::<u8>())
+            .prop_map(|(office, service, name)| Op::Describe { office, service, name }),
     ]
 }
 
@@ -297,6 +308,21 @@ pub fn build(base: NaiveDate, office_count: usize, steps: &[Step]) -> Vec<(u64, 
                 effective_from: day(i64::from(from)),
                 appointment_required: required,
             },
+            Op::Describe { office, service, name } => {
+                let name = NAMES[usize::from(name) % NAMES.len()].to_owned();
+                match service {
+                    Some(service) => EventKind::ServiceDescribed {
+                        service: pick_service(service),
+                        name,
+                        office: office.map(pick_office),
+                    },
+                    None => EventKind::OfficeDescribed {
+                        office: pick_office(office.unwrap_or(0)),
+                        name,
+                        state: Some(wartezeit::domain::event::State::RheinlandPfalz),
+                    },
+                }
+            }
         };
         kinds.push((at, kind));
     }

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::event::{Channel, ClosureCause, Event, EventKind, MAX_HOLIDAY_NAME_CHARS, MAX_REASON_CHARS};
+use crate::domain::event::{Channel, ClosureCause, Event, EventKind, MAX_NAME_CHARS, MAX_REASON_CHARS, State};
 use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId};
 use crate::domain::wire::{date, instant, slots_of_day, text};
 
@@ -52,6 +52,8 @@ struct Flat<'a> {
     name: Option<&'a str>,
     #[serde(default, deserialize_with = "present")]
     appointment_required: Option<bool>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    state: Option<&'a str>,
 }
 
 /// A present field: its value must deserialize as `T` (so `null` fails, where a plain `Option` would take it).
@@ -76,6 +78,7 @@ mod field {
     pub const DATE: u32 = 1 << 12;
     pub const NAME: u32 = 1 << 13;
     pub const REQUIRED: u32 = 1 << 14;
+    pub const STATE: u32 = 1 << 15;
 }
 
 /// The event in `text`, or `None` when the field-by-field parser must look at it.
@@ -102,6 +105,7 @@ impl Flat<'_> {
             (self.date.is_some(), DATE),
             (self.name.is_some(), NAME),
             (self.appointment_required.is_some(), REQUIRED),
+            (self.state.is_some(), STATE),
         ];
         bits.iter().filter(|(is, _)| *is).fold(0, |set, (_, bit)| set | bit)
     }
@@ -121,6 +125,8 @@ impl Flat<'_> {
             "closure_cancelled" => OFFICE | CLOSURE,
             "holiday_declared" => DATE | NAME | OFFICE,
             "policy_changed" => OFFICE | SERVICE | EFFECTIVE_FROM | REQUIRED,
+            "office_described" => OFFICE | NAME | STATE,
+            "service_described" => SERVICE | NAME | OFFICE,
             _ => return None,
         };
         if self.present() & !allowed != 0 {
@@ -172,7 +178,7 @@ impl Flat<'_> {
             "closure_cancelled" => EventKind::ClosureCancelled { office: office()?, closure: closure()? },
             "holiday_declared" => EventKind::HolidayDeclared {
                 date: day(self.date)?,
-                name: text(self.name?, 1, MAX_HOLIDAY_NAME_CHARS).ok()?,
+                name: text(self.name?, 1, MAX_NAME_CHARS).ok()?,
                 office: match self.office {
                     None => None,
                     Some(_) => Some(office()?),
@@ -183,6 +189,22 @@ impl Flat<'_> {
                 service: service()?,
                 effective_from: day(self.effective_from)?,
                 appointment_required: self.appointment_required?,
+            },
+            "office_described" => EventKind::OfficeDescribed {
+                office: office()?,
+                name: text(self.name?, 1, MAX_NAME_CHARS).ok()?,
+                state: match self.state {
+                    None => None,
+                    Some(code) => Some(State::parse(code)?),
+                },
+            },
+            "service_described" => EventKind::ServiceDescribed {
+                service: service()?,
+                name: text(self.name?, 1, MAX_NAME_CHARS).ok()?,
+                office: match self.office {
+                    None => None,
+                    Some(_) => Some(office()?),
+                },
             },
             _ => return None,
         };
@@ -198,7 +220,7 @@ mod tests {
     use crate::domain::wire::{parse_event_by_fields, to_json_line};
 
     /// One well-formed event of every type (the holiday with and without an office), and one with an escape.
-    const VALID: [&str; 13] = [
+    const VALID: [&str; 16] = [
         r#"{"event_id":"e1","type":"appointment_booked","at":"2020-06-02T09:15:00+02:00","office":"kl","appointment_id":"A-1","service":"personalausweis","channel":"online","slot":"2020-06-24T08:00:00+02:00"}"#,
         r#"{"event_id":"1","type":"appointment_rescheduled","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a","slot":"2020-05-04T10:00:00+02:00"}"#,
         r#"{"event_id":"2","type":"appointment_cancelled","at":"2020-05-01T10:00:00+02:00","office":"kl","appointment_id":"a"}"#,
@@ -212,10 +234,13 @@ mod tests {
         r#"{"event_id":"9","type":"holiday_declared","at":"2020-01-01T00:00:00+01:00","date":"2020-05-21","name":"Fronleichnam","office":"kl"}"#,
         r#"{"event_id":"10","type":"policy_changed","at":"2020-06-24T12:00:00+02:00","office":"kl","service":"ausweis-abholung","effective_from":"2020-06-29","appointment_required":false}"#,
         r#"{"event_id":"11","type":"closure_declared","at":"2020-03-16T07:00:00+01:00","office":"kl","closure_id":"c","first_day":"2020-03-17","last_day":"2020-03-17","cause":"other","reason":"Stra\u00dfe \"gesperrt\""}"#,
+        r#"{"event_id":"12","type":"office_described","at":"2020-01-01T00:00:00+01:00","office":"kl","name":"Bürgercenter Kaiserslautern","state":"rp"}"#,
+        r#"{"event_id":"13","type":"service_described","at":"2020-01-01T00:00:00+01:00","service":"personalausweis","name":"Personalausweis beantragen"}"#,
+        r#"{"event_id":"14","type":"service_described","at":"2020-01-01T00:00:00+01:00","service":"personalausweis","name":"Ausweis","office":"kl"}"#,
     ];
 
     /// Field names of any type, and a few that no type has.
-    const NAMES: [&str; 22] = [
+    const NAMES: [&str; 23] = [
         "event_id",
         "type",
         "at",
@@ -234,6 +259,7 @@ mod tests {
         "date",
         "name",
         "appointment_required",
+        "state",
         "extra",
         "Office",
         "slots",
@@ -262,6 +288,8 @@ mod tests {
             Just(json!("2020-06-24T08:00:00")),
             Just(json!("appointment_booked")),
             Just(json!("holiday_declared")),
+            Just(json!("office_described")),
+            Just(json!("rp")),
             Just(json!("x".repeat(501))),
             "[ -~äß\\\\\"]{0,12}".prop_map(Value::String),
         ]
@@ -313,7 +341,7 @@ mod tests {
 
     #[test]
     fn every_valid_event_takes_the_fast_path_but_the_escaped_one() {
-        for line in &VALID[..12] {
+        for line in VALID[..12].iter().chain(&VALID[13..]) {
             let event = super::parse(line).unwrap_or_else(|| panic!("fast path declined {line}"));
             assert_eq!(to_json_line(&event), *line);
         }

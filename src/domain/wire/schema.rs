@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::event::{ClosureCause, MAX_HOLIDAY_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY};
+use crate::domain::event::{ClosureCause, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY, State};
 use crate::domain::wire::{DATE_PATTERN, EVENT_TYPES, INSTANT_PATTERN};
 
 /// An identifier of an office, service or closure.
@@ -72,16 +72,26 @@ fn fields(type_name: &str) -> (Vec<(&'static str, Value)>, Vec<&'static str>) {
             ("reason", text(0, MAX_REASON_CHARS)),
         ]),
         "closure_cancelled" => all(vec![("office", slug()), ("closure_id", slug())]),
-        "holiday_declared" => (
-            vec![("date", date()), ("name", text(1, MAX_HOLIDAY_NAME_CHARS)), ("office", slug())],
-            vec!["date", "name"],
-        ),
+        "holiday_declared" => {
+            (vec![("date", date()), ("name", text(1, MAX_NAME_CHARS)), ("office", slug())], vec!["date", "name"])
+        }
         "policy_changed" => all(vec![
             ("office", slug()),
             ("service", slug()),
             ("effective_from", date()),
             ("appointment_required", json!({"type": "boolean"})),
         ]),
+        "office_described" => (
+            vec![
+                ("office", slug()),
+                ("name", text(1, MAX_NAME_CHARS)),
+                ("state", json!({"type": "string", "enum": State::ALL.map(State::code)})),
+            ],
+            vec!["office", "name"],
+        ),
+        "service_described" => {
+            (vec![("service", slug()), ("name", text(1, MAX_NAME_CHARS)), ("office", slug())], vec!["service", "name"])
+        }
         _ => (Vec::new(), Vec::new()),
     }
 }
