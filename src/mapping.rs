@@ -1,22 +1,37 @@
-//! From an appointment list, as appointment systems export it, to events: a mapping (TOML) names the columns, the
-//! status values and the ids of offices and services; each row of the list becomes the events of its appointment's
-//! history (history mode: every row carries its own times).
+//! From appointment systems' exports to events. Pure: rows in, events or every problem (line, column, value,
+//! reason) out; reading files, encodings and spreadsheets is the command line's.
 //!
-//! A row's booking becomes `appointment_booked`, stamped with its booking time; a final status becomes
-//! `appointment_cancelled`, `appointment_attended` or `appointment_missed`, stamped with the row's change time (an
-//! attendance or no-show without one at the slot). Event ids are derived from the source name, the office, the
-//! appointment id and the transition, so importing the same list twice appends nothing. Pure: rows in, events or
-//! every problem (line, column, value, reason) out; reading files and encodings is the command line's.
+//! Every export is first read as [`Version`]s: one appointment as one row shows it (its office, service, slot,
+//! booking time, status and status-change time). A list (CSV or XLSX) becomes versions through a [`Mapping`]
+//! ([`table`]); a ZMS/eappointment JSON list of process entities through [`zms`]. [`histories`] then turns the
+//! versions into events, the same way for every source:
+//!
+//! - **history**: an appointment may have one row (its current state) or several (one per change, as an audit
+//!   export lists them). Its rows are ordered by their own times, whatever their order in the file. The first is
+//!   the booking, stamped with its booking time; a later row with another slot is a reschedule, stamped with its
+//!   change time; a final status (cancelled, attended, missed) is the end, stamped with its change time (an
+//!   attendance or no-show without one, at its slot).
+//! - Event ids are derived from the source name, the office, the appointment id and the transition
+//!   (`kl-liste:kl-buergercenter:4711:booked`), so importing the same rows twice appends nothing, in any order.
+//! - Office and service names that the export writes where an id belongs ("Bürgercenter Kaiserslautern") become
+//!   ids through the mapping's tables or, where those are silent, by [`slug`]; the names themselves become
+//!   `office_described` and `service_described` events, stamped at the contract's first instant so that a name
+//!   described by hand (any later `at`) always wins over one taken from an export.
+
+pub mod presets;
+pub mod table;
+pub mod zms;
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::domain::event::{Channel, Event, EventKind, Instant};
 use crate::domain::id::{AppointmentId, EventId, OfficeId, ServiceId};
-use crate::domain::time::Zone;
+
+pub use table::{Mapper, Row};
 
 /// How an export's columns and values become events.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,6 +40,10 @@ pub struct Mapping {
     pub source: Source,
     pub columns: Columns,
     pub status: Statuses,
+    /// Values of the channel column → `online`, `phone` or `counter` (compared without regard to case); a value
+    /// that is already one of those needs no entry.
+    #[serde(default)]
+    pub channels: BTreeMap<String, String>,
     /// Office names (or codes) as the export writes them → office ids.
     #[serde(default)]
     pub offices: BTreeMap<String, String>,
@@ -39,12 +58,16 @@ pub struct Mapping {
 pub struct Source {
     /// A short name of the source, part of every event id (`[a-z0-9][a-z0-9_-]*`).
     pub name: String,
-    /// `utf-8` (the default; a byte order mark is allowed) or `windows-1252`, as German Excel writes CSV.
+    /// `auto` (the default: UTF-8 where the bytes are UTF-8, with or without a byte order mark, else
+    /// Windows-1252), `utf-8`, or `windows-1252`, as German Excel writes CSV.
     #[serde(default)]
     pub encoding: Option<String>,
     /// The field separator; left out, `;` or `,`, whichever the header line holds more of.
     #[serde(default)]
     pub delimiter: Option<char>,
+    /// The sheet of an XLSX file (default: the first).
+    #[serde(default)]
+    pub sheet: Option<String>,
     /// The zone the export's times are local to (default `Europe/Berlin`).
     #[serde(default)]
     pub timezone: Option<String>,
@@ -55,6 +78,10 @@ pub struct Source {
     /// The channel of bookings when no column says it (default `online`).
     #[serde(default)]
     pub default_channel: Option<String>,
+    /// Whether the optional columns (`slot_time`, `changed_at`, `channel`) may be absent from a file (the presets
+    /// say so; a mapping of your own names what its files have, so a missing column is an error by default).
+    #[serde(default)]
+    pub optional_columns_may_be_missing: bool,
 }
 
 /// The column headers of the export.
@@ -92,18 +119,13 @@ pub struct Statuses {
     pub missed: Vec<String>,
 }
 
-/// One data row of the export: its line in the file and its cells by header.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub line: u64,
-    pub cells: Vec<String>,
-}
-
 /// Why a row could not become events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// The export among several (its index in the order given), 0 for the only one.
+    pub file: u32,
     pub line: u64,
-    /// The column (its header), if one cell is to blame.
+    /// The column (its header, or a JSON field's path), if one cell is to blame.
     pub column: Option<String>,
     pub value: Option<String>,
     pub reason: String,
@@ -122,240 +144,345 @@ impl std::fmt::Display for RowError {
     }
 }
 
-/// What the rows became: the events with the line each came from, and the count of rows per status value.
-#[derive(Debug, Default)]
-pub struct Mapped {
-    pub events: Vec<(u64, Event)>,
-    pub rows: usize,
-    pub statuses: BTreeMap<String, usize>,
-}
-
-/// The final state a status value names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Booked,
+/// Where an appointment stands in one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Open,
     Cancelled,
     Attended,
     Missed,
 }
 
-/// A mapping checked once, with the columns found in the header.
-pub struct Mapper<'a> {
-    mapping: &'a Mapping,
-    zone: Zone,
-    channel: Channel,
-    /// Each mapped role's column: its index in the header and its name.
-    index: BTreeMap<&'static str, (usize, String)>,
+impl Stage {
+    fn transition(self) -> &'static str {
+        match self {
+            Stage::Open => "booked",
+            Stage::Cancelled => "cancelled",
+            Stage::Attended => "attended",
+            Stage::Missed => "missed",
+        }
+    }
 }
 
-impl<'a> Mapper<'a> {
-    /// Checks the mapping against the export's header line.
-    pub fn new(mapping: &'a Mapping, header: &[String]) -> Result<Mapper<'a>, String> {
-        if OfficeId::parse(&mapping.source.name).is_err() {
-            return Err(format!("[source] name {:?} is not an id like kl-export", mapping.source.name));
+/// One appointment as one row of an export shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The export among several (its index in the order given).
+    pub file: u32,
+    /// The line (or, for JSON, the list index from 1) the row came from.
+    pub line: u64,
+    /// The appointment id as the export writes it.
+    pub appointment: AppointmentId,
+    pub office: OfficeId,
+    pub service: ServiceId,
+    pub slot: Instant,
+    pub booked_at: Instant,
+    pub stage: Stage,
+    /// When the row's status (or slot) last changed, where the export says.
+    pub changed_at: Option<Instant>,
+    pub channel: Channel,
+}
+
+/// A citizen served without an appointment (ZMS lists them among its processes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkIn {
+    pub file: u32,
+    pub line: u64,
+    /// The source's id of the visit.
+    pub visit: String,
+    pub office: OfficeId,
+    pub service: ServiceId,
+    pub at: Instant,
+}
+
+/// Display names the export gave for ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub offices: BTreeMap<OfficeId, String>,
+    pub services: BTreeMap<ServiceId, String>,
+}
+
+impl Names {
+    /// Notes that `text` stands for `id`, unless the text is the id itself. Where two texts name one id, the one
+    /// first in sort order is kept, so that the outcome does not depend on the order of the rows.
+    pub fn note<I: Ord + Clone + AsRef<str>>(names: &mut BTreeMap<I, String>, id: &I, text: &str) {
+        if text == id.as_ref() || text.is_empty() {
+            return;
         }
-        let zone = Zone::parse(mapping.source.timezone.as_deref().unwrap_or("Europe/Berlin"))?;
-        let channel = match mapping.source.default_channel.as_deref() {
-            None => Channel::Online,
-            Some(c) => {
-                Channel::parse(c).ok_or_else(|| format!("[source] default_channel {c:?}: online, phone or counter"))?
+        match names.get(id) {
+            Some(kept) if kept.as_str() <= text => {}
+            _ => {
+                names.insert(id.clone(), text.to_owned());
             }
-        };
-        let c = &mapping.columns;
-        let wanted: [(&'static str, Option<&String>); 9] = [
-            ("appointment_id", Some(&c.appointment_id)),
-            ("office", Some(&c.office)),
-            ("service", Some(&c.service)),
-            ("slot", Some(&c.slot)),
-            ("slot_time", c.slot_time.as_ref()),
-            ("booked_at", Some(&c.booked_at)),
-            ("status", Some(&c.status)),
-            ("changed_at", c.changed_at.as_ref()),
-            ("channel", c.channel.as_ref()),
-        ];
-        let mut index = BTreeMap::new();
-        for (role, name) in wanted {
-            let Some(name) = name else { continue };
-            let at = header.iter().position(|h| h.trim() == name.trim()).ok_or_else(|| {
-                format!("[columns] {role} = {name:?} is not a column of the file; it has {}", header.join(", "))
-            })?;
-            index.insert(role, (at, name.trim().to_owned()));
-        }
-        Ok(Mapper { mapping, zone, channel, index })
-    }
-
-    fn cell<'r>(&self, row: &'r Row, role: &str) -> Option<&'r str> {
-        self.index.get(role).and_then(|(i, _)| row.cells.get(*i)).map(|s| s.trim())
-    }
-
-    /// The header of `role`'s column (the role itself where the mapping names none).
-    fn column(&self, role: &str) -> String {
-        self.index.get(role).map_or_else(|| role.to_owned(), |(_, name)| name.clone())
-    }
-
-    fn problem(&self, row: &Row, role: &str, value: &str, reason: impl Into<String>) -> RowError {
-        RowError {
-            line: row.line,
-            column: Some(self.column(role)),
-            value: Some(value.to_owned()),
-            reason: reason.into(),
         }
     }
+}
 
-    fn required<'r>(&self, row: &'r Row, role: &str) -> Result<&'r str, RowError> {
-        match self.cell(row, role) {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(self.problem(row, role, "", "is empty")),
+/// What an export became, before the log judges it.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub versions: Vec<Version>,
+    pub walk_ins: Vec<WalkIn>,
+    pub names: Names,
+    /// Rows read, skipped ones included.
+    pub rows: usize,
+    /// Rows per status value as the export writes it.
+    pub statuses: BTreeMap<String, usize>,
+    /// Rows that hold no appointment (a free slot, a reservation), with the reason; not errors.
+    pub skipped: Vec<RowError>,
+    /// Rows that could not be read; each names its appointment where it could be read, so that its other rows
+    /// can be set aside with it.
+    pub problems: Vec<(Option<String>, RowError)>,
+}
+
+/// Where an event came from: the export (its index) and the line; (0, 0) for a name.
+pub type Origin = (u32, u64);
+
+/// The events of an export, each with the row it came from.
+#[derive(Debug, Default)]
+pub struct Mapped {
+    pub events: Vec<(Origin, Event)>,
+}
+
+/// Turns versions, walk-ins and names into events: every appointment's history (see the module's doc), ordered by
+/// business time. Problems are every appointment whose rows contradict each other (a moved slot without a change
+/// time, another status after a final one), named at the row.
+pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>) {
+    let ids = Ids { source };
+    let mut by_appointment: BTreeMap<(&OfficeId, &AppointmentId), Vec<&Version>> = BTreeMap::new();
+    for version in &read.versions {
+        by_appointment.entry((&version.office, &version.appointment)).or_default().push(version);
+    }
+    let mut events: Vec<(Origin, Event)> = Vec::new();
+    let mut problems = Vec::new();
+    for ((office, appointment), mut versions) in by_appointment {
+        versions.sort_by_key(|v| order_key(v));
+        match history(&ids, office, appointment, &versions) {
+            Ok(found) => events.extend(found),
+            Err(problem) => problems.push((appointment.to_string(), problem)),
         }
     }
-
-    fn instant(&self, row: &Row, role: &str, text: &str) -> Result<Instant, RowError> {
-        let local = parse_local(text, self.mapping.source.datetime_format.as_deref())
-            .ok_or_else(|| self.problem(row, role, text, "is not a date and time (see [source] datetime_format)"))?;
-        self.zone
-            .tz()
-            .from_local_datetime(&local)
-            .earliest()
-            .map(|t| t.fixed_offset())
-            .ok_or_else(|| self.problem(row, role, text, "does not exist in the zone (a daylight-saving gap)"))
+    for walk_in in &read.walk_ins {
+        let id = ids.event(&walk_in.office, &walk_in.visit, "walk-in");
+        let kind = EventKind::WalkInServed { office: walk_in.office.clone(), service: walk_in.service.clone() };
+        events.push(((walk_in.file, walk_in.line), Event { id, at: walk_in.at, kind }));
     }
-
-    fn state(&self, status: &str) -> Option<State> {
-        let s = &self.mapping.status;
-        let is = |values: &[String]| values.iter().any(|v| v.trim().eq_ignore_ascii_case(status.trim()));
-        if is(&s.cancelled) {
-            Some(State::Cancelled)
-        } else if is(&s.attended) {
-            Some(State::Attended)
-        } else if is(&s.missed) {
-            Some(State::Missed)
-        } else if is(&s.booked) {
-            Some(State::Booked)
-        } else {
-            None
-        }
+    let named = first_instant();
+    for (office, name) in &read.names.offices {
+        let id = ids.name("office", office.as_str(), name);
+        let kind = EventKind::OfficeDescribed { office: office.clone(), name: name.clone(), state: None };
+        events.push(((0, 0), Event { id, at: named, kind }));
     }
+    for (service, name) in &read.names.services {
+        let id = ids.name("service", service.as_str(), name);
+        let kind = EventKind::ServiceDescribed { service: service.clone(), name: name.clone(), office: None };
+        events.push(((0, 0), Event { id, at: named, kind }));
+    }
+    events.sort_by(|(_, a), (_, b)| (a.at, rank(&a.kind), &a.id).cmp(&(b.at, rank(&b.kind), &b.id)));
+    (Mapped { events }, problems)
+}
 
-    /// The events of one row.
-    pub fn row(&self, row: &Row) -> Result<Vec<Event>, RowError> {
-        let appointment_text = self.required(row, "appointment_id")?;
-        let appointment = AppointmentId::parse(appointment_text)
-            .map_err(|e| self.problem(row, "appointment_id", appointment_text, e.to_string()))?;
-        let office_text = self.required(row, "office")?;
-        let office = self.mapped_id(row, "office", office_text, &self.mapping.offices, OfficeId::parse)?;
-        let service_text = self.required(row, "service")?;
-        let service = self.mapped_id(row, "service", service_text, &self.mapping.services, ServiceId::parse)?;
-        let slot_text = self.required(row, "slot")?;
-        let slot = match self.cell(row, "slot_time") {
-            Some(time) if self.index.contains_key("slot_time") => {
-                self.instant(row, "slot", &format!("{slot_text} {time}"))?
-            }
-            _ => self.instant(row, "slot", slot_text)?,
-        };
-        let booked_text = self.required(row, "booked_at")?;
-        let booked_at = self.instant(row, "booked_at", booked_text)?;
-        let status_text = self.cell(row, "status").unwrap_or_default();
-        let state = self.state(status_text).ok_or_else(|| {
-            self.problem(row, "status", status_text, "is none of the status values of [status] in the mapping")
-        })?;
-        let channel = match self.cell(row, "channel").filter(|c| !c.is_empty()) {
-            None => self.channel,
-            Some(c) => Channel::parse(&c.to_ascii_lowercase())
-                .ok_or_else(|| self.problem(row, "channel", c, "is not online, phone or counter"))?,
-        };
-        let id_office = office.clone();
-        let id = |transition: &str| self.event_id(&id_office, appointment_text, transition);
-        let mut events = vec![Event {
-            id: id("booked"),
-            at: booked_at,
+/// The order of one appointment's rows: by their own time; at the same time an open row before a final one, and
+/// the booking's own row (changed when booked) before a move; then by content, so that the file's order never
+/// matters.
+fn order_key(v: &Version) -> (Instant, Stage, bool, Instant, Instant, u32, u64) {
+    let time = v.changed_at.unwrap_or(v.booked_at);
+    (time, v.stage, time != v.booked_at, v.slot, v.booked_at, v.file, v.line)
+}
+
+/// Within one instant: names, bookings, reschedules, then ends, so that a batch never refers to what comes later.
+fn rank(kind: &EventKind) -> u8 {
+    match kind {
+        EventKind::OfficeDescribed { .. } | EventKind::ServiceDescribed { .. } => 0,
+        EventKind::AppointmentBooked { .. } => 1,
+        EventKind::AppointmentRescheduled { .. } => 2,
+        _ => 3,
+    }
+}
+
+fn history(
+    ids: &Ids<'_>,
+    office: &OfficeId,
+    appointment: &AppointmentId,
+    versions: &[&Version],
+) -> Result<Vec<(Origin, Event)>, RowError> {
+    let first = versions[0];
+    let mut events = vec![(
+        (first.file, first.line),
+        Event {
+            id: ids.event(office, appointment.as_str(), "booked"),
+            at: first.booked_at,
             kind: EventKind::AppointmentBooked {
                 office: office.clone(),
                 appointment: appointment.clone(),
-                service,
-                channel,
-                slot,
+                service: first.service.clone(),
+                channel: first.channel,
+                slot: first.slot,
             },
-        }];
-        if state == State::Booked {
-            return Ok(events);
+        },
+    )];
+    let mut slot = first.slot;
+    let mut ended: Option<&Version> = None;
+    for version in versions {
+        if let Some(end) = ended {
+            if version.stage == end.stage && version.slot == end.slot {
+                continue;
+            }
+            return Err(RowError {
+                file: version.file,
+                line: version.line,
+                column: None,
+                value: None,
+                reason: format!(
+                    "appointment {appointment} already ended as {} on line {}",
+                    end.stage.transition(),
+                    end.line
+                ),
+            });
         }
-        let changed = match self.cell(row, "changed_at").filter(|c| !c.is_empty()) {
-            Some(text) => Some(self.instant(row, "changed_at", text)?),
-            None => None,
-        };
-        let (transition, at, kind) = match state {
-            State::Cancelled => {
-                let at = changed.ok_or_else(|| self.problem(row, "changed_at", "", "a cancellation needs its time"))?;
-                ("cancelled", at, EventKind::AppointmentCancelled { office, appointment })
+        if version.slot != slot {
+            let at = version.changed_at.ok_or_else(|| RowError {
+                file: version.file,
+                line: version.line,
+                column: None,
+                value: None,
+                reason: format!("appointment {appointment} moved to another slot, but the row gives no change time"),
+            })?;
+            let transition = format!("rescheduled-{}", at.naive_utc().format("%Y%m%dT%H%M%SZ"));
+            let kind = EventKind::AppointmentRescheduled {
+                office: office.clone(),
+                appointment: appointment.clone(),
+                slot: version.slot,
+            };
+            let id = ids.event(office, appointment.as_str(), &transition);
+            events.push(((version.file, version.line), Event { id, at, kind }));
+            slot = version.slot;
+        }
+        if version.stage == Stage::Open {
+            continue;
+        }
+        let at = match (version.stage, version.changed_at) {
+            (_, Some(at)) => at,
+            (Stage::Cancelled, None) => {
+                return Err(RowError {
+                    file: version.file,
+                    line: version.line,
+                    column: None,
+                    value: None,
+                    reason: format!("appointment {appointment} is cancelled, but the row gives no change time"),
+                });
             }
-            State::Attended => {
-                ("attended", changed.unwrap_or(slot), EventKind::AppointmentAttended { office, appointment })
-            }
-            State::Missed => ("missed", changed.unwrap_or(slot), EventKind::AppointmentMissed { office, appointment }),
-            State::Booked => unreachable!("returned above"),
+            // A visit without a recorded time is stamped at its slot.
+            (_, None) => version.slot,
         };
-        events.push(Event { id: id(transition), at, kind });
-        Ok(events)
+        let office_id = office.clone();
+        let (office, appointment) = (office.clone(), appointment.clone());
+        let id = ids.event(&office_id, appointment.as_str(), version.stage.transition());
+        let kind = match version.stage {
+            Stage::Cancelled => EventKind::AppointmentCancelled { office, appointment },
+            Stage::Attended => EventKind::AppointmentAttended { office, appointment },
+            _ => EventKind::AppointmentMissed { office, appointment },
+        };
+        events.push(((version.file, version.line), Event { id, at, kind }));
+        ended = Some(version);
     }
+    Ok(events)
+}
 
-    fn mapped_id<T>(
-        &self,
-        row: &Row,
-        role: &str,
-        text: &str,
-        names: &BTreeMap<String, String>,
-        parse: impl Fn(&str) -> Result<T, crate::domain::id::IdError>,
-    ) -> Result<T, RowError> {
-        let id = names.get(text).map_or(text, String::as_str);
-        parse(id)
-            .map_err(|e| self.problem(row, role, text, format!("{e}; map it to an id in [{role}s] of the mapping")))
-    }
+/// The ids of a source's events.
+struct Ids<'a> {
+    source: &'a str,
+}
 
-    /// `source:office:appointment:transition`, or with a digest of the appointment id where that would be too long.
-    fn event_id(&self, office: &OfficeId, appointment: &str, transition: &str) -> EventId {
-        let plain = format!("{}:{office}:{appointment}:{transition}", self.mapping.source.name);
+impl Ids<'_> {
+    /// `source:office:appointment:transition`, or with a digest of the appointment id where that would be too long
+    /// or not printable ASCII.
+    fn event(&self, office: &OfficeId, appointment: &str, transition: &str) -> EventId {
+        let plain = format!("{}:{office}:{appointment}:{transition}", self.source);
         EventId::parse(&plain).unwrap_or_else(|_| {
             let digest = hex::encode(&Sha256::digest(appointment.as_bytes())[..12]);
-            EventId::parse(&format!("{}:{office}:{digest}:{transition}", self.mapping.source.name))
+            EventId::parse(&format!("{}:{office}:{digest}:{transition}", self.source))
                 .expect("a source id, an office id, hex and a word make an event id")
         })
     }
-}
 
-/// Maps every row; all problems, or every event in row order.
-pub fn map_rows(mapper: &Mapper<'_>, rows: impl IntoIterator<Item = Row>) -> Result<Mapped, Vec<RowError>> {
-    let mut mapped = Mapped::default();
-    let mut problems = Vec::new();
-    for row in rows {
-        mapped.rows += 1;
-        if let Some(status) = mapper.cell(&row, "status") {
-            *mapped.statuses.entry(status.to_owned()).or_default() += 1;
-        }
-        match mapper.row(&row) {
-            Ok(events) => mapped.events.extend(events.into_iter().map(|e| (row.line, e))),
-            Err(problem) => problems.push(problem),
-        }
+    /// `source:office-name:id:digest of the name`: a changed name is a new event.
+    fn name(&self, what: &str, id: &str, name: &str) -> EventId {
+        let digest = hex::encode(&Sha256::digest(name.as_bytes())[..6]);
+        EventId::parse(&format!("{}:{what}-name:{id}:{digest}", self.source))
+            .expect("a source id, an id and hex make an event id")
     }
-    if problems.is_empty() { Ok(mapped) } else { Err(problems) }
 }
 
-/// A local date and time in `format`, or in one of the ISO forms.
-fn parse_local(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
-    let formats = [
-        format.unwrap_or("%d.%m.%Y %H:%M"),
-        "%d.%m.%Y %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ];
-    formats.iter().find_map(|f| NaiveDateTime::parse_from_str(text, f).ok()).or_else(|| {
-        // A date alone (a list that gives no time) counts as its start of day.
-        ["%d.%m.%Y", "%Y-%m-%d"]
-            .iter()
-            .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
-            .map(|d| d.and_time(NaiveTime::MIN))
-    })
+/// The first instant the contract admits, when names taken from exports are stamped.
+pub fn first_instant() -> Instant {
+    DateTime::<FixedOffset>::from_naive_utc_and_offset(
+        crate::domain::wire::FIRST_DATE.and_time(chrono::NaiveTime::MIN),
+        FixedOffset::east_opt(0).expect("UTC"),
+    )
+}
+
+/// An id made from a name: lower case, umlauts spelled out (`ä` → `ae`, `ß` → `ss`), every run of other
+/// characters one `-`, at most 64 characters. `None` when nothing is left.
+pub fn slug(name: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let spelled: &str = match c {
+            'ä' => "ae",
+            'ö' => "oe",
+            'ü' => "ue",
+            'ß' => "ss",
+            'é' | 'è' | 'ê' => "e",
+            'á' | 'à' | 'â' => "a",
+            c if c.is_ascii_alphanumeric() => {
+                if dash && !out.is_empty() {
+                    out.push('-');
+                }
+                dash = false;
+                out.push(c);
+                continue;
+            }
+            _ => {
+                dash = true;
+                continue;
+            }
+        };
+        if dash && !out.is_empty() {
+            out.push('-');
+        }
+        dash = false;
+        out.push_str(spelled);
+    }
+    out.truncate(64);
+    let out = out.trim_end_matches('-').to_owned();
+    (!out.is_empty()).then_some(out)
+}
+
+/// The id a name stands for: the mapping's entry, the name itself if it is an id, else its [`slug`].
+pub fn id_of<T>(
+    text: &str,
+    table: &BTreeMap<String, String>,
+    parse: impl Fn(&str) -> Result<T, crate::domain::id::IdError>,
+) -> Result<T, String> {
+    if let Some(id) = table.get(text) {
+        return parse(id).map_err(|e| format!("the mapping's id {id:?} {e}"));
+    }
+    if let Ok(id) = parse(text) {
+        return Ok(id);
+    }
+    let slugged = slug(text).ok_or_else(|| "holds no letter or digit to make an id of".to_owned())?;
+    parse(&slugged).map_err(|e| format!("{e}; map it to an id in the mapping"))
+}
+
+/// Reads `rows` through `mapper` and makes their events: every problem, or the events.
+pub fn map_rows(mapper: &Mapper<'_>, rows: impl IntoIterator<Item = Row>) -> Result<Mapped, Vec<RowError>> {
+    let read = mapper.read(rows);
+    let mut problems: Vec<RowError> = read.problems.iter().map(|(_, p)| p.clone()).collect();
+    let (mapped, contradictions) = histories(mapper.source(), &read);
+    problems.extend(contradictions.into_iter().map(|(_, p)| p));
+    problems.sort_by_key(|p| (p.file, p.line));
+    if problems.is_empty() { Ok(mapped) } else { Err(problems) }
 }
 
 #[cfg(test)]

@@ -3,9 +3,13 @@
 
 mod support {
     pub mod cli;
+    pub mod exports;
 }
 
+use std::path::Path;
+
 use support::cli::{ok, run};
+use support::exports;
 
 const MAPPING: &str = r#"
 [source]
@@ -63,13 +67,14 @@ fn a_german_excel_list_becomes_events_once() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     let dry = ok(store.path(), &[&args[..], &["--dry-run"]].concat());
-    assert!(dry.contains("rows 3") && dry.contains("events 5"), "{dry}");
+    // Three bookings, an attendance, a cancellation, and the names of the office and the two services.
+    assert!(dry.contains("rows 3") && dry.contains("events 8"), "{dry}");
     assert!(dry.contains("dry run: nothing appended, log unchanged at position 0"), "{dry}");
 
     let first = ok(store.path(), &args);
-    assert!(first.contains("appended 5, duplicates 0"), "{first}");
+    assert!(first.contains("appended 8, duplicates 0"), "{first}");
     let again = ok(store.path(), &args);
-    assert!(again.contains("appended 0, duplicates 5"), "importing the same list again appends nothing: {again}");
+    assert!(again.contains("appended 0, duplicates 8"), "importing the same list again appends nothing: {again}");
 
     // 4711 attended, 4712 cancelled, 4713 open: one request open on 24 June.
     let summary: serde_json::Value =
@@ -97,4 +102,158 @@ fn a_row_that_cannot_be_mapped_is_named_and_nothing_is_appended() {
     assert!(stderr.contains("nothing appended"), "{stderr}");
     let offices = ok(store.path(), &["offices", "--format", "json"]);
     assert_eq!(offices.trim(), "[]", "the log stays empty");
+}
+
+const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A store holding `ndjson`.
+fn store_of(ndjson: &str) -> tempfile::TempDir {
+    let store = tempfile::tempdir().unwrap();
+    let file = store.path().join("events.ndjson");
+    std::fs::write(&file, ndjson).unwrap();
+    ok(store.path(), &["import", path(&file)]);
+    store
+}
+
+/// Every day's figures of 2020 (and the first half of 2021, when the last appointments end).
+fn year(store: &Path) -> serde_json::Value {
+    let series = ok(store, &["series", "--from", "2020-01-01", "--to", "2021-06-30", "--format", "json"]);
+    serde_json::from_str(&series).unwrap()
+}
+
+fn assert_same_figures(reference: &Path, imported: &Path) {
+    let (want, got) = (year(reference), year(imported));
+    let (want, got) = (want.as_array().unwrap(), got.as_array().unwrap());
+    assert_eq!(want.len(), got.len());
+    for (w, g) in want.iter().zip(got) {
+        assert_eq!(w, g, "the figures of {} differ", w["date"]);
+    }
+}
+
+#[test]
+fn the_2020_data_set_as_a_german_audit_list_gives_the_same_figures_on_every_day_once() {
+    let split = exports::split(DATA_SET);
+    let reference = store_of(DATA_SET);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("termine-2020.csv");
+    std::fs::write(&csv, exports::generic_de_csv(&split)).unwrap();
+    // The preset, printed and told which office the name in "Standort" is.
+    let preset = ok(dir.path(), &["import-appointments", "--print-preset", "generic-de"]);
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, format!("{preset}\n[offices]\n\"{}\" = \"kl-buergercenter\"\n", exports::OFFICE_NAME))
+        .unwrap();
+
+    let mut calendar: String = split.calendar.iter().map(|l| format!("{l}\n")).collect();
+    let walk_ins = DATA_SET.lines().filter(|l| l.contains("\"walk_in_served\"")).map(|l| format!("{l}\n"));
+    calendar.extend(walk_ins);
+    let imported = store_of(&calendar);
+    let args = ["import-appointments", "--mapping", path(&mapping), path(&csv)];
+    let first = ok(imported.path(), &args);
+    assert!(first.contains("appointment_rescheduled 296"), "every move becomes a reschedule: {first}");
+    assert_same_figures(reference.path(), imported.path());
+    let again = ok(imported.path(), &args);
+    assert!(again.contains("appended 0,"), "{again}");
+
+    // The same list as a workbook, on its second sheet, imported into the same store: nothing new.
+    let xlsx = dir.path().join("termine-2020.xlsx");
+    exports::generic_de_xlsx(&split, &xlsx);
+    let from_xlsx =
+        ok(imported.path(), &["import-appointments", "--mapping", path(&mapping), "--sheet", "Termine", path(&xlsx)]);
+    assert!(from_xlsx.contains("appended 0,") && from_xlsx.contains("new 0"), "{from_xlsx}");
+
+    // The rows in another order give the same log: a fresh store fed the reversed list holds the same export.
+    let mut reversed = exports::generic_de_rows(&split);
+    reversed.reverse();
+    let text: String = std::iter::once(exports::GENERIC_DE_HEADER.join(";"))
+        .chain(reversed.iter().map(|r| r.join(";")))
+        .map(|l| l + "\n")
+        .collect();
+    let reversed_csv = dir.path().join("rueckwaerts.csv");
+    std::fs::write(&reversed_csv, text).unwrap();
+    let other = store_of(&calendar);
+    ok(other.path(), &["import-appointments", "--mapping", path(&mapping), path(&reversed_csv)]);
+    assert_eq!(ok(other.path(), &["export"]), ok(imported.path(), &["export"]), "the same log, event for event");
+}
+
+#[test]
+fn the_2020_data_set_as_a_qmatic_report_gives_the_same_figures_for_what_it_holds() {
+    let split = exports::split(DATA_SET);
+    let unmoved = exports::without_moves(DATA_SET, &split);
+    let reference = store_of(&unmoved);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("appointments.csv");
+    std::fs::write(&report, exports::qmatic_csv(&split)).unwrap();
+    let rest: String = unmoved.lines().filter(|l| !l.contains("\"appointment_")).map(|l| format!("{l}\n")).collect();
+    let imported = store_of(&rest);
+    let out = ok(imported.path(), &["import-appointments", "--preset", "qmatic", path(&report)]);
+    assert!(out.contains("\"Complete\""), "{out}");
+    assert_same_figures(reference.path(), imported.path());
+}
+
+#[test]
+fn the_2020_data_set_as_zms_processes_gives_the_same_figures_for_what_they_hold() {
+    let split = exports::split(DATA_SET);
+    let unmoved = exports::without_moves(DATA_SET, &split);
+    let reference = store_of(&unmoved);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("processes.json");
+    std::fs::write(&json, exports::zms_json(&split)).unwrap();
+    let mapping = dir.path().join("zms.toml");
+    std::fs::write(&mapping, "[source]\nname = \"zms-kl\"\n\n[offices]\n\"141\" = \"kl-buergercenter\"\n").unwrap();
+    // Walk-ins come from ZMS too; the calendar from the data set.
+    let rest: String = unmoved
+        .lines()
+        .filter(|l| !l.contains("\"appointment_") && !l.contains("\"walk_in_served\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let imported = store_of(&rest);
+    let args = ["import-appointments", "--preset", "zms", "--mapping", path(&mapping), path(&json)];
+    let out = ok(imported.path(), &args);
+    assert!(out.contains("walk_in_served 5537"), "{out}");
+    assert_same_figures(reference.path(), imported.path());
+    assert!(ok(imported.path(), &args).contains("appended 0,"), "importing again appends nothing");
+    let offices = ok(imported.path(), &["offices"]);
+    assert!(offices.contains(exports::OFFICE_NAME), "the scope's contact name names the office: {offices}");
+}
+
+#[test]
+fn skip_invalid_appends_the_rest_and_sets_aside_the_bad_rows_with_their_appointments_other_rows() {
+    let store = tempfile::tempdir().unwrap();
+    let list = "Termin-Nr.;Standort;Dienstleistung;Termin;gebucht am;Status;geändert am\n\
+        1;kl;pass;24.06.2020 09:15;02.06.2020 08:01;gebucht;02.06.2020 08:01\n\
+        1;kl;pass;25.06.2020 09:15;02.06.2020 08:01;gebucht;kaputt\n\
+        2;kl;pass;24.06.2020 09:30;02.06.2020 08:05;verloren;\n\
+        3;kl;pass;24.06.2020 09:45;02.06.2020 08:10;erledigt;24.06.2020 10:00\n\
+        4;kl;pass;01.06.2020 09:45;02.06.2020 08:10;gebucht;\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("liste.csv");
+    std::fs::write(&file, list).unwrap();
+    let args = ["import-appointments", "--preset", "generic-de", path(&file)];
+
+    let refused = run(store.path(), &args, None);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(r#"liste.csv:3, column "geändert am", value "kaputt": is not a date and time"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains(r#"unknown status values: "verloren" (1 rows)"#), "{stderr}");
+    assert!(stderr.contains("nothing appended"), "{stderr}");
+
+    let rejected = dir.path().join("beiseite.csv");
+    let out = ok(store.path(), &[&args[..], &["--skip-invalid", "--rejected", path(&rejected)]].concat());
+    // Appointment 3 is appended; 1 (a bad row and the row that depends on it), 2 (unknown status) and 4 (a slot
+    // before its booking, which the rules refuse) are set aside.
+    assert!(out.contains("appended 2,"), "appointment 3's booking and attendance: {out}");
+    let aside = std::fs::read_to_string(&rejected).unwrap();
+    assert!(aside.starts_with("file,line,column,value,reason\n"), "{aside}");
+    for line in ["liste.csv,2,", "liste.csv,3,", "liste.csv,4,", "liste.csv,6,"] {
+        assert!(aside.contains(line), "row {line} set aside: {aside}");
+    }
+    assert!(aside.contains("another row of appointment 1 was set aside"), "{aside}");
+    assert!(aside.contains("slot"), "the rule's reason: {aside}");
 }

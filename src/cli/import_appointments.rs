@@ -1,9 +1,11 @@
-//! `wartezeit import-appointments --mapping MAPPING.toml [--dry-run] FILE...`: an appointment list exported by an
-//! appointment system (CSV, comma or semicolon, UTF-8 or Windows-1252) turned into events by a mapping
-//! ([`crate::mapping`]) and appended all or nothing, as `import` appends NDJSON.
+//! `wartezeit import-appointments (--preset NAME | --mapping MAPPING.toml) [--dry-run] [--skip-invalid] FILE...`:
+//! appointment exports (CSV, XLSX, ZMS JSON) turned into events ([`crate::mapping`]) and appended all or nothing,
+//! as `import` appends NDJSON. The report comes first: rows read, status values, events by type, what was skipped
+//! and why.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -12,111 +14,433 @@ use clap::Args;
 use crate::cli::GlobalArgs;
 use crate::domain::event::Event;
 use crate::domain::wire::{parse_event, to_json_line};
-use crate::mapping::{Mapper, Mapping, Row, map_rows};
+use crate::mapping::{self, Mapper, Mapping, Read, Row, RowError, presets, zms};
 use crate::rules::judge_batch;
 
 /// Arguments of `wartezeit import-appointments`.
 #[derive(Debug, Clone, Args)]
 pub struct ImportAppointmentsArgs {
-    /// The mapping (TOML): the source's name and encoding, the columns, the status values, office and service ids.
+    /// A mapping (TOML): the source's name and encoding, the columns, the status values, office and service ids.
+    /// With `--preset zms`, only `[source]`, `[offices]` (scope id → office id) and `[services]`.
+    #[arg(long, required_unless_present_any = ["preset", "print_preset"])]
+    pub mapping: Option<PathBuf>,
+    /// A mapping that ships with wartezeit: zms (ZMS/eappointment JSON), qmatic, generic-de.
     #[arg(long)]
-    pub mapping: std::path::PathBuf,
-    /// The exported lists (CSV).
-    #[arg(required = true)]
-    pub files: Vec<std::path::PathBuf>,
+    pub preset: Option<String>,
+    /// Print a list preset's mapping (to start a mapping of your own from it) and exit.
+    #[arg(long, exclusive = true)]
+    pub print_preset: Option<String>,
+    /// The exports: CSV (`,` or `;`), XLSX, or JSON (ZMS).
+    #[arg(required_unless_present = "print_preset")]
+    pub files: Vec<PathBuf>,
+    /// The sheet of XLSX files (default: the mapping's `[source] sheet`, else the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Map and check everything, print the report, append nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Append what can be appended: rows that cannot be, and the other rows of their appointments, are set aside
+    /// in the `--rejected` file with their reasons.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where `--skip-invalid` writes the rows it set aside (CSV: file, line, column, value, reason; default
+    /// `rejected.csv` next to the first export).
+    #[arg(long, requires = "skip_invalid")]
+    pub rejected: Option<PathBuf>,
 }
 
-/// Where an event came from: the file and its line.
-struct Origin {
-    file: usize,
-    line: u64,
+/// How the exports are read.
+enum Reader {
+    List(Box<Mapping>),
+    Zms(zms::Options),
+}
+
+impl Reader {
+    fn source(&self) -> &str {
+        match self {
+            Reader::List(mapping) => &mapping.source.name,
+            Reader::Zms(options) => &options.source,
+        }
+    }
+}
+
+/// A file's place among the inputs and its read rows.
+struct Input<'a> {
+    name: String,
+    path: &'a Path,
 }
 
 /// Runs `wartezeit import-appointments`.
 pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.mapping)
-        .with_context(|| format!("cannot read the mapping {}", args.mapping.display()))?;
-    let mapping: Mapping =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("mapping {}: {e}", args.mapping.display()))?;
-    let mut events: Vec<Event> = Vec::new();
-    let mut origins: Vec<Origin> = Vec::new();
-    let mut rows = 0;
-    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
-    let mut problems = 0;
-    let mut err = std::io::stderr().lock();
-    for (file, path) in args.files.iter().enumerate() {
-        let name = path.display();
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-        let text = decode(&bytes, mapping.source.encoding.as_deref()).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let delimiter = mapping.source.delimiter.unwrap_or_else(|| sniff(&text));
-        let delimiter = u8::try_from(delimiter).map_err(|_| anyhow::anyhow!("mapping: the delimiter must be ASCII"))?;
-        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-        let header: Vec<String> =
-            reader.headers().with_context(|| format!("{name}: no header line"))?.iter().map(str::to_owned).collect();
-        let mapper = Mapper::new(&mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let mut list = Vec::new();
-        for record in reader.records() {
-            let record = record.with_context(|| format!("{name}: not CSV"))?;
-            let line = line_of(&text, record.position().map_or(0, csv::Position::byte));
-            list.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
-        }
-        match map_rows(&mapper, list) {
-            Ok(mapped) => {
-                rows += mapped.rows;
-                for (status, n) in mapped.statuses {
-                    *statuses.entry(status).or_default() += n;
-                }
-                for (line, event) in mapped.events {
-                    origins.push(Origin { file, line });
-                    events.push(event);
-                }
-            }
-            Err(found) => {
-                for problem in &found {
-                    let _ = writeln!(err, "{name}:{}", problem.to_string().trim_start_matches("line "));
-                }
-                problems += found.len();
-            }
-        }
+    if let Some(name) = &args.print_preset {
+        let preset = presets::find(name).map_err(anyhow::Error::msg)?;
+        let text = preset.mapping.ok_or_else(|| {
+            anyhow::anyhow!("the {name} preset reads JSON with fixed field names; it has no mapping to print")
+        })?;
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
     }
-    if problems > 0 {
-        let _ = writeln!(err, "import rejected: {problems} row(s) cannot be mapped, nothing appended");
-        return Ok(ExitCode::FAILURE);
+    let reader = reader(args)?;
+    let inputs: Vec<Input> =
+        args.files.iter().map(|path| Input { name: path.display().to_string(), path: path.as_path() }).collect();
+    let progress = progress(inputs.len() as u64);
+    let mut read = Read::default();
+    for (file, input) in inputs.iter().enumerate() {
+        progress.set_message(input.name.clone());
+        let mut one = read_file(&reader, input, args.sheet.as_deref())?;
+        for version in &mut one.versions {
+            version.file = file as u32;
+        }
+        for walk_in in &mut one.walk_ins {
+            walk_in.file = file as u32;
+        }
+        for (_, problem) in &mut one.problems {
+            problem.file = file as u32;
+        }
+        for skipped in &mut one.skipped {
+            skipped.file = file as u32;
+        }
+        merge(&mut read, one);
+        progress.inc(1);
     }
-    // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's.
-    let parsed: Vec<_> = events.iter().map(|e| parse_event(&to_json_line(e))).collect();
+    progress.finish_and_clear();
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+
+    let mut set_aside: Vec<RowError> = Vec::new();
+    let (mut mapped, contradictions) = mapping::histories(reader.source(), &read);
+    let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
+    problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
+    if !problems.is_empty() {
+        if !args.skip_invalid {
+            return refuse(&names, &problems, &read);
+        }
+        let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
+        set_aside.extend(problems.into_iter().map(|(_, p)| p));
+        set_aside.extend(without(&mut read, &rejected));
+        mapped = mapping::histories(reader.source(), &read).0;
+    }
+
+    // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's; then
+    // the rules judge the batch against the log. With --skip-invalid, an appointment whose events break a rule is
+    // set aside whole and the rest judged again (each round removes at least one appointment).
     let log = global.open_log().context("cannot import")?;
-    let judged = judge_batch(parsed, true, |batch| log.check(batch)).context("cannot read the log")?;
-    let (events, outcomes) = match judged {
-        Ok((events, outcomes)) => (events, outcomes.unwrap_or_default()),
-        Err(rejection) => {
-            for violation in &rejection.listed {
-                let origin = &origins[violation.index];
-                let name = args.files[origin.file].display();
-                let _ = writeln!(err, "{name}:{}: {violation} ({})", origin.line, violation.status.code());
+    let (events, outcomes) = loop {
+        let parsed: Vec<_> = mapped.events.iter().map(|(_, e)| parse_event(&to_json_line(e))).collect();
+        let judged = judge_batch(parsed, true, |batch| log.check(batch)).context("cannot read the log")?;
+        match judged {
+            Ok((events, outcomes)) => break (events, outcomes.unwrap_or_default()),
+            Err(rejection) if args.skip_invalid && !rejection.listed.is_empty() => {
+                let mut rejected = BTreeSet::new();
+                for violation in &rejection.listed {
+                    let (origin, event) = &mapped.events[violation.index];
+                    if let Some(appointment) = appointment_of(event) {
+                        rejected.insert(appointment);
+                    }
+                    set_aside.push(RowError {
+                        file: origin.0,
+                        line: origin.1,
+                        column: violation.field.clone(),
+                        value: None,
+                        reason: format!("{} ({})", violation.reason, violation.status.code()),
+                    });
+                }
+                if rejected.is_empty() {
+                    anyhow::bail!("the log rejects events that belong to no appointment; nothing appended");
+                }
+                set_aside.extend(without(&mut read, &rejected));
+                mapped = mapping::histories(reader.source(), &read).0;
             }
-            let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", rejection.total);
-            return Ok(ExitCode::FAILURE);
+            Err(rejection) => {
+                let mut err = std::io::stderr().lock();
+                for violation in &rejection.listed {
+                    let ((file, line), _) = &mapped.events[violation.index];
+                    let _ =
+                        writeln!(err, "{}:{line}: {violation} ({})", names[*file as usize], violation.status.code());
+                }
+                let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", rejection.total);
+                return Ok(ExitCode::FAILURE);
+            }
         }
     };
-    drop(err);
     let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for event in &events {
-        *by_type.entry(event.kind.type_name()).or_default() += 1;
+    print!("{}", report(&read, &events, new, &set_aside));
+    if !set_aside.is_empty() {
+        let path = args
+            .rejected
+            .clone()
+            .unwrap_or_else(|| args.files[0].parent().unwrap_or(Path::new(".")).join("rejected.csv"));
+        write_rejected(&path, &names, &set_aside)?;
+        println!("set aside {} row(s) with their reasons in {}", set_aside.len(), path.display());
     }
-    let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
-    let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s:?} {n}")).collect();
-    println!("rows {rows}; status values: {}", statuses.join(", "));
-    println!("events {}: {}; new {new}, already stored {}", events.len(), types.join(", "), events.len() - new);
     if args.dry_run {
         println!("dry run: nothing appended, log unchanged at position {}", log.head().position);
         return Ok(ExitCode::SUCCESS);
     }
     crate::cli::import::append_all(&log, events, 10_000, false)
+}
+
+fn reader(args: &ImportAppointmentsArgs) -> anyhow::Result<Reader> {
+    let text = match &args.mapping {
+        Some(path) => Some((
+            path.display(),
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the mapping {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let preset = args.preset.as_deref().map(presets::find).transpose().map_err(anyhow::Error::msg)?;
+    match (preset, text) {
+        (Some(preset), None) => Ok(match presets::mapping(&preset) {
+            Some(mapping) => Reader::List(Box::new(mapping)),
+            None => Reader::Zms(zms::Options::default()),
+        }),
+        (Some(preset), Some((path, text))) if preset.mapping.is_none() => {
+            Ok(Reader::Zms(zms::Options::from_mapping(&text).map_err(|e| anyhow::anyhow!("mapping {path}: {e}"))?))
+        }
+        (Some(preset), Some(_)) => anyhow::bail!(
+            "--preset {} is a mapping itself: give it or --mapping, not both (--print-preset {} prints it to start              your own)",
+            preset.name,
+            preset.name
+        ),
+        (None, Some((path, text))) => {
+            let mapping: Mapping = toml::from_str(&text).map_err(|e| anyhow::anyhow!("mapping {path}: {e}"))?;
+            Ok(Reader::List(Box::new(mapping)))
+        }
+        (None, None) => anyhow::bail!("give --preset or --mapping"),
+    }
+}
+
+fn progress(files: u64) -> indicatif::ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(files);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("reading {pos}/{len} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+/// Reads one export by its kind: JSON (ZMS), XLSX, else CSV.
+fn read_file(reader: &Reader, input: &Input<'_>, sheet: Option<&str>) -> anyhow::Result<Read> {
+    let name = &input.name;
+    let extension = input.path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    match (reader, extension.as_str()) {
+        (Reader::Zms(options), _) => {
+            let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
+            let document: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{name}:{}: not JSON: {e}", e.line()))?;
+            let processes = zms::processes(document).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            Ok(zms::read(&processes, options))
+        }
+        (Reader::List(_), "json") => {
+            anyhow::bail!("{name}: a JSON export is read with --preset zms; a mapping reads CSV and XLSX lists")
+        }
+        (Reader::List(mapping), "xlsx" | "xlsm") => {
+            let (header, rows) = xlsx_rows(input.path, sheet.or(mapping.source.sheet.as_deref()))
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let mapper = Mapper::new(mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            Ok(mapper.read(rows))
+        }
+        (Reader::List(mapping), _) => {
+            let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
+            let text =
+                decode(&bytes, mapping.source.encoding.as_deref()).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let (header, rows) =
+                csv_rows(&text, mapping.source.delimiter).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let mapper = Mapper::new(mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            Ok(mapper.read(rows))
+        }
+    }
+}
+
+/// The header and rows of a CSV text.
+fn csv_rows(text: &str, delimiter: Option<char>) -> Result<(Vec<String>, Vec<Row>), String> {
+    let delimiter = delimiter.unwrap_or_else(|| sniff(text));
+    let delimiter = u8::try_from(delimiter).map_err(|_| "the mapping's delimiter must be one ASCII character")?;
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> =
+        reader.headers().map_err(|e| format!("no header line: {e}"))?.iter().map(str::to_owned).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| line_of(text, p.byte()));
+            format!("{line}: not CSV: {e}")
+        })?;
+        let line = line_of(text, record.position().map_or(0, csv::Position::byte));
+        rows.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
+    }
+    Ok((header, rows))
+}
+
+/// The header and rows of a sheet of an XLSX workbook, every cell as text (dates as `YYYY-MM-DD HH:MM:SS`, whole
+/// numbers without a fraction), with the sheet's row numbers as lines.
+fn xlsx_rows(path: &Path, sheet: Option<&str>) -> Result<(Vec<String>, Vec<Row>), String> {
+    use calamine::{Data, Reader as _};
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e| format!("not an XLSX file: {e}"))?;
+    let names = workbook.sheet_names();
+    let chosen = match sheet {
+        Some(wanted) => names
+            .iter()
+            .find(|n| n.as_str() == wanted)
+            .ok_or_else(|| format!("has no sheet {wanted:?}; it has {}", names.join(", ")))?
+            .clone(),
+        None => names.first().ok_or("has no sheet")?.clone(),
+    };
+    let range = workbook.worksheet_range(&chosen).map_err(|e| format!("sheet {chosen:?}: {e}"))?;
+    let first_row = range.start().map_or(0, |(row, _)| row);
+    let text = |cell: &Data| -> String {
+        match cell {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(d) => {
+                d.as_datetime().map_or_else(|| d.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            }
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    let mut rows = range.rows().enumerate();
+    let header = rows.next().map(|(_, cells)| cells.iter().map(text).collect()).ok_or("the sheet is empty")?;
+    let rows = rows
+        .filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty))
+        .map(|(i, cells)| Row { line: u64::from(first_row) + i as u64 + 1, cells: cells.iter().map(text).collect() })
+        .collect();
+    Ok((header, rows))
+}
+
+/// Adds one file's reading to all of them.
+fn merge(all: &mut Read, one: Read) {
+    all.versions.extend(one.versions);
+    all.walk_ins.extend(one.walk_ins);
+    for (office, name) in one.names.offices {
+        mapping::Names::note(&mut all.names.offices, &office, &name);
+    }
+    for (service, name) in one.names.services {
+        mapping::Names::note(&mut all.names.services, &service, &name);
+    }
+    all.rows += one.rows;
+    for (status, n) in one.statuses {
+        *all.statuses.entry(status).or_default() += n;
+    }
+    all.skipped.extend(one.skipped);
+    all.problems.extend(one.problems);
+}
+
+/// Removes the rows of `appointments` from `read`, returning them as set aside.
+fn without(read: &mut Read, appointments: &BTreeSet<String>) -> Vec<RowError> {
+    let (gone, kept): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut read.versions).into_iter().partition(|v| appointments.contains(v.appointment.as_str()));
+    read.versions = kept;
+    gone.into_iter()
+        .map(|v| RowError {
+            file: v.file,
+            line: v.line,
+            column: None,
+            value: None,
+            reason: format!("another row of appointment {} was set aside", v.appointment),
+        })
+        .collect()
+}
+
+fn appointment_of(event: &Event) -> Option<String> {
+    use crate::domain::event::EventKind::*;
+    match &event.kind {
+        AppointmentBooked { appointment, .. }
+        | AppointmentRescheduled { appointment, .. }
+        | AppointmentCancelled { appointment, .. }
+        | AppointmentAttended { appointment, .. }
+        | AppointmentMissed { appointment, .. } => Some(appointment.to_string()),
+        _ => None,
+    }
+}
+
+/// Names every problem, then the unknown status values with their counts; nothing is appended.
+fn refuse(names: &[&str], problems: &[(Option<String>, RowError)], read: &Read) -> anyhow::Result<ExitCode> {
+    let mut err = std::io::stderr().lock();
+    let mut sorted: Vec<&RowError> = problems.iter().map(|(_, p)| p).collect();
+    sorted.sort_by_key(|p| (p.file, p.line));
+    for problem in sorted.iter().take(100) {
+        let _ = writeln!(err, "{}:{}", names[problem.file as usize], problem.to_string().trim_start_matches("line "));
+    }
+    if sorted.len() > 100 {
+        let _ = writeln!(err, "... and {} more", sorted.len() - 100);
+    }
+    let unknown: BTreeSet<&str> = problems
+        .iter()
+        .filter(|(_, p)| p.column.as_deref().is_some_and(|c| c == "status" || c.contains("Status")))
+        .filter(|(_, p)| p.reason.contains("status"))
+        .filter_map(|(_, p)| p.value.as_deref())
+        .collect();
+    if !unknown.is_empty() {
+        let listed: Vec<String> = unknown
+            .iter()
+            .map(|value| format!("{value:?} ({} rows)", read.statuses.get(*value).unwrap_or(&0)))
+            .collect();
+        let _ = writeln!(err, "unknown status values: {}; add them to [status] in the mapping", listed.join(", "));
+    }
+    let _ = writeln!(
+        err,
+        "import rejected: {} row(s) cannot be imported, nothing appended (--skip-invalid appends the rest)",
+        problems.len()
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// The report: rows, status values, what was skipped, events by type, and how many are new.
+fn report(read: &Read, events: &[Event], new: usize, set_aside: &[RowError]) -> String {
+    let statuses: Vec<String> = read.statuses.iter().map(|(s, n)| format!("{s:?} {n}")).collect();
+    let mut out = format!("rows {}; status values: {}\n", read.rows, statuses.join(", "));
+    if !read.skipped.is_empty() {
+        let mut reasons: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for s in &read.skipped {
+            *reasons.entry((s.value.as_deref().unwrap_or_default(), s.reason.as_str())).or_default() += 1;
+        }
+        let listed: Vec<String> = reasons.iter().map(|((v, r), n)| format!("{v:?} {n} ({r})")).collect();
+        out.push_str(&format!(
+            "skipped {} row(s) that hold no appointment: {}\n",
+            read.skipped.len(),
+            listed.join(", ")
+        ));
+    }
+    if !set_aside.is_empty() {
+        out.push_str(&format!("set aside {} row(s) that cannot be imported\n", set_aside.len()));
+    }
+    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for event in events {
+        *by_type.entry(event.kind.type_name()).or_default() += 1;
+    }
+    let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    out.push_str(&format!(
+        "events {}: {}; new {new}, already stored {}\n",
+        events.len(),
+        types.join(", "),
+        events.len() - new
+    ));
+    out
+}
+
+/// Writes the rows set aside as CSV: file, line, column, value, reason.
+fn write_rejected(path: &Path, names: &[&str], rows: &[RowError]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writer.write_record(["file", "line", "column", "value", "reason"])?;
+    let mut sorted: Vec<&RowError> = rows.iter().collect();
+    sorted.sort_by_key(|r| (r.file, r.line));
+    for row in sorted {
+        writer.write_record([
+            names[row.file as usize],
+            &row.line.to_string(),
+            row.column.as_deref().unwrap_or_default(),
+            row.value.as_deref().unwrap_or_default(),
+            &row.reason,
+        ])?;
+    }
+    writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// The line (from 1) of the record starting at byte `at`. csv's own line count lags by one after a CRLF (it reads
@@ -127,20 +451,26 @@ fn line_of(text: &str, at: u64) -> u64 {
     text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
-/// The text of an export in `encoding` (UTF-8 by default, with or without a byte order mark).
+/// The text of an export in `encoding`: `auto` (the default) is UTF-8 where the bytes are UTF-8 (with or without a
+/// byte order mark), else Windows-1252, as German Excel saves "CSV (Trennzeichen-getrennt)".
 fn decode(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
+    let utf8 = |bytes: &[u8]| {
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        String::from_utf8(bytes.to_vec())
+    };
     match encoding.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("utf-8") | Some("utf8") => {
-            let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-            String::from_utf8(bytes.to_vec()).map_err(|e| {
-                let line = bytes[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-                format!("line {line}: not UTF-8; set [source] encoding = \"windows-1252\" for a German Excel export")
-            })
+        None | Some("auto") => {
+            Ok(utf8(bytes)
+                .unwrap_or_else(|_| encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()))
         }
+        Some("utf-8") | Some("utf8") => utf8(bytes).map_err(|e| {
+            let line = bytes[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            format!("line {line}: not UTF-8; set [source] encoding = \"windows-1252\" for a German Excel export")
+        }),
         Some("windows-1252") | Some("cp1252") | Some("latin1") | Some("iso-8859-1") => {
             Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned())
         }
-        Some(other) => Err(format!("encoding {other:?} is not known; use utf-8 or windows-1252")),
+        Some(other) => Err(format!("encoding {other:?} is not known; use auto, utf-8 or windows-1252")),
     }
 }
 
