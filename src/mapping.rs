@@ -19,6 +19,7 @@
 //!   described by hand (any later `at`) always wins over one taken from an export.
 
 pub mod presets;
+pub mod snapshot;
 pub mod table;
 pub mod zms;
 
@@ -154,7 +155,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    fn transition(self) -> &'static str {
+    pub(crate) fn transition(self) -> &'static str {
         match self {
             Stage::Open => "booked",
             Stage::Cancelled => "cancelled",
@@ -262,6 +263,16 @@ pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>)
             Err(problem) => problems.push((appointment.to_string(), problem)),
         }
     }
+    events.extend(extras(source, read));
+    sort(&mut events);
+    (Mapped { events }, problems)
+}
+
+/// The events of an export besides appointments: its walk-ins, and the names it gives for ids (stamped at the
+/// contract's first instant).
+pub fn extras(source: &str, read: &Read) -> Vec<(Origin, Event)> {
+    let ids = Ids { source };
+    let mut events = Vec::new();
     for walk_in in &read.walk_ins {
         let id = ids.event(&walk_in.office, &walk_in.visit, "walk-in");
         let kind = EventKind::WalkInServed { office: walk_in.office.clone(), service: walk_in.service.clone() };
@@ -278,8 +289,13 @@ pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>)
         let kind = EventKind::ServiceDescribed { service: service.clone(), name: name.clone(), office: None };
         events.push(((0, 0), Event { id, at: named, kind }));
     }
+    events
+}
+
+/// Orders events by business time; within one instant names, bookings, reschedules, then ends (so that a batch
+/// never refers to what comes later); then by id, so that the log does not depend on the order of the rows.
+pub fn sort(events: &mut [(Origin, Event)]) {
     events.sort_by(|(_, a), (_, b)| (a.at, rank(&a.kind), &a.id).cmp(&(b.at, rank(&b.kind), &b.id)));
-    (Mapped { events }, problems)
 }
 
 /// The order of one appointment's rows: by their own time; at the same time an open row before a final one, and
@@ -290,7 +306,7 @@ fn order_key(v: &Version) -> (Instant, Stage, bool, Instant, Instant, u32, u64) 
     (time, v.stage, time != v.booked_at, v.slot, v.booked_at, v.file, v.line)
 }
 
-/// Within one instant: names, bookings, reschedules, then ends, so that a batch never refers to what comes later.
+/// Within one instant: names, bookings, reschedules, then ends.
 fn rank(kind: &EventKind) -> u8 {
     match kind {
         EventKind::OfficeDescribed { .. } | EventKind::ServiceDescribed { .. } => 0,
@@ -390,14 +406,14 @@ fn history(
 }
 
 /// The ids of a source's events.
-struct Ids<'a> {
-    source: &'a str,
+pub(crate) struct Ids<'a> {
+    pub(crate) source: &'a str,
 }
 
 impl Ids<'_> {
     /// `source:office:appointment:transition`, or with a digest of the appointment id where that would be too long
     /// or not printable ASCII.
-    fn event(&self, office: &OfficeId, appointment: &str, transition: &str) -> EventId {
+    pub(crate) fn event(&self, office: &OfficeId, appointment: &str, transition: &str) -> EventId {
         let plain = format!("{}:{office}:{appointment}:{transition}", self.source);
         EventId::parse(&plain).unwrap_or_else(|_| {
             let digest = hex::encode(&Sha256::digest(appointment.as_bytes())[..12]);

@@ -257,3 +257,50 @@ fn skip_invalid_appends_the_rest_and_sets_aside_the_bad_rows_with_their_appointm
     assert!(aside.contains("another row of appointment 1 was set aside"), "{aside}");
     assert!(aside.contains("slot"), "the rule's reason: {aside}");
 }
+
+#[test]
+fn nightly_snapshots_give_the_figures_of_what_they_can_see_and_a_later_one_appends_only_the_difference() {
+    // The data set up to the end of June: the log holds May; June comes as 30 nightly exports of the list.
+    let upto: String = DATA_SET
+        .lines()
+        .filter(|l| !l.contains("\"appointment_id\"") || l.split("\"at\":\"").nth(1).unwrap()[..10] <= *"2020-06-30")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let reference = store_of(&exports::snapshot_reference(&upto, "2020-06-01"));
+    let before: String = upto
+        .lines()
+        .filter(|l| !l.contains("\"appointment_id\"") || l.split("\"at\":\"").nth(1).unwrap()[..10] < *"2020-06-01")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let imported = store_of(&before);
+
+    let dir = tempfile::tempdir().unwrap();
+    let preset = ok(dir.path(), &["import-appointments", "--print-preset", "generic-de"]);
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, format!("{preset}\n[offices]\n\"{}\" = \"kl-buergercenter\"\n", exports::OFFICE_NAME))
+        .unwrap();
+    let mut files = Vec::new();
+    for (name, text) in exports::nightly_snapshots(&upto, "2020-06-01", "2020-06-30") {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        files.push(path(&file).to_owned());
+    }
+    let import = |files: &[String]| {
+        let mut args = vec!["import-appointments", "--mapping", path(&mapping), "--snapshot"];
+        args.extend(files.iter().map(String::as_str));
+        ok(imported.path(), &args)
+    };
+    let first = import(&files[..20]);
+    assert!(!first.contains("vanished"), "every open appointment is listed every night: {first}");
+    let later = import(&files[20..]);
+    let (new_first, new_later) = (appended(&first), appended(&later));
+    assert!(new_first > 0 && new_later > 0, "{first}\n{later}");
+    assert_same_figures(reference.path(), imported.path());
+    assert_eq!(appended(&import(&files)), 0, "the same snapshots again append nothing");
+}
+
+/// The number a run of the importer appended.
+fn appended(out: &str) -> u64 {
+    let at = out.find("appended ").unwrap_or_else(|| panic!("{out}")) + "appended ".len();
+    out[at..].split(',').next().unwrap().parse().unwrap()
+}

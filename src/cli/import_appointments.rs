@@ -12,9 +12,10 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
-use crate::domain::event::Event;
+use crate::domain::event::{Event, Instant};
+use crate::domain::id::{AppointmentId, OfficeId};
 use crate::domain::wire::{parse_event, to_json_line};
-use crate::mapping::{self, Mapper, Mapping, Read, Row, RowError, presets, zms};
+use crate::mapping::{self, Mapper, Mapping, Read, Row, RowError, presets, snapshot, zms};
 use crate::rules::judge_batch;
 
 /// Arguments of `wartezeit import-appointments`.
@@ -36,6 +37,14 @@ pub struct ImportAppointmentsArgs {
     /// The sheet of XLSX files (default: the mapping's `[source] sheet`, else the first).
     #[arg(long)]
     pub sheet: Option<String>,
+    /// Read the files as snapshots of the current list (e.g. nightly exports), compared with what the log holds,
+    /// instead of as histories whose rows carry their own times.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// When the snapshot was exported (local time, e.g. `2020-06-24T22:00`); without it, each file's name must
+    /// hold its export time (`termine-2020-06-24T2200.csv`; a date alone means the end of that day).
+    #[arg(long, requires = "snapshot")]
+    pub exported_at: Option<String>,
     /// Map and check everything, print the report, append nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -62,6 +71,91 @@ impl Reader {
             Reader::Zms(options) => &options.source,
         }
     }
+}
+
+/// How rows become events: each row carries its own times, or each file is a snapshot compared with the log.
+enum Mode {
+    History,
+    Snapshot {
+        /// The appointments the log holds before the import.
+        book: snapshot::Book,
+        /// Each file's export time, by file index.
+        exported: Vec<Instant>,
+    },
+}
+
+type Events = (mapping::Mapped, Vec<(String, RowError)>, Vec<(OfficeId, AppointmentId)>);
+
+impl Mode {
+    /// The events of `read`, the appointments whose rows contradict each other (or the log), and those that
+    /// vanished from a snapshot.
+    fn events(&self, source: &str, read: &Read) -> Events {
+        match self {
+            Mode::History => {
+                let (mapped, problems) = mapping::histories(source, read);
+                (mapped, problems, Vec::new())
+            }
+            Mode::Snapshot { book, exported } => {
+                let mut book = book.clone();
+                let mut order: Vec<usize> = (0..exported.len()).collect();
+                order.sort_by_key(|file| exported[*file]);
+                let (mut events, mut problems, mut vanished) = (Vec::new(), Vec::new(), BTreeSet::new());
+                for file in order {
+                    let versions: Vec<_> = read.versions.iter().filter(|v| v.file as usize == file).cloned().collect();
+                    let difference = snapshot::compare(source, &mut book, &versions, exported[file]);
+                    events.extend(difference.events);
+                    problems.extend(difference.problems.into_iter().map(|p| (String::new(), p)));
+                    // What a later snapshot lists again has not vanished after all.
+                    for v in &versions {
+                        vanished.remove(&(v.office.clone(), v.appointment.clone()));
+                    }
+                    vanished.extend(difference.vanished);
+                }
+                events.extend(mapping::extras(source, read));
+                mapping::sort(&mut events);
+                (mapping::Mapped { events }, problems, vanished.into_iter().collect())
+            }
+        }
+    }
+}
+
+/// Snapshot mode: the log's appointments, and each file's export time.
+fn snapshots(args: &ImportAppointmentsArgs, reader: &Reader, log: &crate::log::Log) -> anyhow::Result<Mode> {
+    let zone = match reader {
+        Reader::List(mapping) => {
+            crate::domain::time::Zone::parse(mapping.source.timezone.as_deref().unwrap_or("Europe/Berlin"))
+                .map_err(anyhow::Error::msg)?
+        }
+        Reader::Zms(options) => options.zone,
+    };
+    if args.exported_at.is_some() && args.files.len() > 1 {
+        anyhow::bail!("--exported-at names the time of one snapshot; with several, each file's name holds its time");
+    }
+    let mut exported = Vec::new();
+    for path in &args.files {
+        let local = match &args.exported_at {
+            Some(text) => mapping::table::parse_local(text, None).ok_or_else(|| {
+                anyhow::anyhow!("--exported-at {text:?} is not a date and time like 2020-06-24T22:00")
+            })?,
+            None => {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                mapping::snapshot::exported_at_in_name(name).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: its name holds no export time (like termine-2020-06-24T2200.csv); give --exported-at",
+                        path.display()
+                    )
+                })?
+            }
+        };
+        let at = mapping::table::local_instant(zone, local)
+            .ok_or_else(|| anyhow::anyhow!("{}: the export time {local} does not exist in the zone", path.display()))?;
+        exported.push(at);
+    }
+    let mut book = snapshot::Book::new();
+    for entry in log.scan(1) {
+        snapshot::note(&mut book, &entry.context("cannot read the log")?.event);
+    }
+    Ok(Mode::Snapshot { book, exported })
 }
 
 /// A file's place among the inputs and its read rows.
@@ -106,8 +200,10 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
     progress.finish_and_clear();
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
 
+    let log = global.open_log().context("cannot import")?;
+    let mode = if args.snapshot { snapshots(args, &reader, &log)? } else { Mode::History };
     let mut set_aside: Vec<RowError> = Vec::new();
-    let (mut mapped, contradictions) = mapping::histories(reader.source(), &read);
+    let (mut mapped, contradictions, mut vanished) = mode.events(reader.source(), &read);
     let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
     problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
     if !problems.is_empty() {
@@ -117,13 +213,12 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
         set_aside.extend(problems.into_iter().map(|(_, p)| p));
         set_aside.extend(without(&mut read, &rejected));
-        mapped = mapping::histories(reader.source(), &read).0;
+        (mapped, _, vanished) = mode.events(reader.source(), &read);
     }
 
     // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's; then
     // the rules judge the batch against the log. With --skip-invalid, an appointment whose events break a rule is
     // set aside whole and the rest judged again (each round removes at least one appointment).
-    let log = global.open_log().context("cannot import")?;
     let (events, outcomes) = loop {
         let parsed: Vec<_> = mapped.events.iter().map(|(_, e)| parse_event(&to_json_line(e))).collect();
         let judged = judge_batch(parsed, true, |batch| log.check(batch)).context("cannot read the log")?;
@@ -148,7 +243,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
                     anyhow::bail!("the log rejects events that belong to no appointment; nothing appended");
                 }
                 set_aside.extend(without(&mut read, &rejected));
-                mapped = mapping::histories(reader.source(), &read).0;
+                (mapped, _, vanished) = mode.events(reader.source(), &read);
             }
             Err(rejection) => {
                 let mut err = std::io::stderr().lock();
@@ -164,6 +259,16 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
     };
     let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
     print!("{}", report(&read, &events, new, &set_aside));
+    if !vanished.is_empty() {
+        let shown: Vec<String> = vanished.iter().take(10).map(|(o, a)| format!("{o}/{a}")).collect();
+        println!(
+            "vanished: {} appointment(s) open in the log are no longer listed, without a final status; nothing is \
+             assumed about them: {}{}",
+            vanished.len(),
+            shown.join(", "),
+            if vanished.len() > 10 { ", …" } else { "" }
+        );
+    }
     if !set_aside.is_empty() {
         let path = args
             .rejected

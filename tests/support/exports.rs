@@ -257,3 +257,154 @@ pub fn zms_json(split: &Split) -> String {
     }
     serde_json::to_string(&json!({"meta": {"error": false}, "data": processes})).unwrap()
 }
+
+/// One event of the data set, as the snapshot renderings need it.
+struct Logged {
+    line: String,
+    kind: String,
+    at: String,
+    appointment: Option<String>,
+    slot: Option<String>,
+}
+
+fn logged(ndjson: &str) -> Vec<Logged> {
+    ndjson
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let e: Value = serde_json::from_str(line).expect("JSON");
+            let s = |k: &str| e[k].as_str().map(str::to_owned);
+            Logged {
+                line: line.to_owned(),
+                kind: s("type").unwrap(),
+                at: s("at").unwrap(),
+                appointment: s("appointment_id"),
+                slot: s("slot"),
+            }
+        })
+        .collect()
+}
+
+/// The local date of an instant of the data set.
+fn day(at: &str) -> &str {
+    &at[..10]
+}
+
+/// Nightly snapshots of the German list from `from` to `to` (dates `YYYY-MM-DD`): each night's file lists the
+/// appointments open at its end and those that ended that day, each with its slot, status and latest change time.
+/// Named `termine-<date>.csv`, so that the name holds the export time (the end of the day).
+pub fn nightly_snapshots(ndjson: &str, from: &str, to: &str) -> Vec<(String, String)> {
+    let split = split(ndjson);
+    let events = logged(ndjson);
+    let mut files = Vec::new();
+    let mut date = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+    let last = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+    while date <= last {
+        let d = date.to_string();
+        // Each appointment's state at the end of `d`: slot, status, latest change.
+        let mut state: BTreeMap<&str, (String, &str, String, Option<String>)> = BTreeMap::new();
+        for e in events.iter().filter(|e| day(&e.at) <= d.as_str()) {
+            let Some(id) = e.appointment.as_deref() else { continue };
+            let entry = state.entry(id).or_insert((String::new(), "gebucht", e.at.clone(), None));
+            match e.kind.as_str() {
+                "appointment_booked" | "appointment_rescheduled" => entry.0 = e.slot.clone().unwrap(),
+                "appointment_cancelled" => (entry.1, entry.3) = ("storniert", Some(day(&e.at).to_owned())),
+                "appointment_attended" => (entry.1, entry.3) = ("erschienen", Some(day(&e.at).to_owned())),
+                _ => (entry.1, entry.3) = ("nicht erschienen", Some(day(&e.at).to_owned())),
+            }
+            entry.2 = e.at.clone();
+        }
+        let mut text = GENERIC_DE_HEADER.join(";") + "\n";
+        for (id, (slot, status, changed, ended)) in &state {
+            if ended.as_deref().is_some_and(|e| e != d) {
+                continue;
+            }
+            let a = &split.appointments[*id];
+            let row = [
+                a.id.as_str(),
+                OFFICE_NAME,
+                &a.service,
+                &german(slot),
+                &german(&a.booked_at),
+                status,
+                &german(changed),
+                match a.channel.as_str() {
+                    "phone" => "Telefon",
+                    "counter" => "Schalter",
+                    _ => "Internet",
+                },
+            ];
+            text.push_str(&row.join(";"));
+            text.push('\n');
+        }
+        files.push((format!("termine-{d}.csv"), text));
+        date = date.succ_opt().unwrap();
+    }
+    files
+}
+
+/// What nightly snapshots from `from` on can see of the data set, as events: everything before `from` and every
+/// event that is no appointment's as they are; of each appointment's day from `from` on, its booking with the slot
+/// it has at the end of that day, one move to the slot it has at the end of the day (if another), stamped at its
+/// latest change that day, and its end.
+pub fn snapshot_reference(ndjson: &str, from: &str) -> String {
+    let events = logged(ndjson);
+    let mut out: Vec<String> = Vec::new();
+    let mut by_day: BTreeMap<(&str, &str), Vec<&Logged>> = BTreeMap::new();
+    let mut first_day: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in &events {
+        match e.appointment.as_deref() {
+            Some(id) if day(&e.at) >= from => {
+                if e.kind == "appointment_booked" {
+                    first_day.insert(id, day(&e.at));
+                }
+                by_day.entry((id, day(&e.at))).or_default().push(e);
+            }
+            _ => out.push(e.line.clone()),
+        }
+    }
+    let mut slot_before: BTreeMap<&str, String> = BTreeMap::new();
+    for e in events.iter().filter(|e| day(&e.at) < from) {
+        if let (Some(id), Some(slot)) = (e.appointment.as_deref(), &e.slot) {
+            slot_before.insert(id, slot.clone());
+        }
+    }
+    for ((id, d), day_events) in &by_day {
+        let end_slot = day_events.iter().filter_map(|e| e.slot.clone()).last();
+        let latest = day_events.iter().map(|e| &e.at).max().unwrap().clone();
+        let booked_today = first_day.get(id) == Some(d);
+        for e in day_events.iter().filter(|e| e.kind == "appointment_booked") {
+            let mut v: Value = serde_json::from_str(&e.line).unwrap();
+            v["slot"] = json!(end_slot.clone().unwrap());
+            out.push(v.to_string());
+        }
+        if let (false, Some(slot)) = (booked_today, &end_slot) {
+            if slot_before.get(id) != Some(slot) {
+                out.push(
+                    json!({"event_id": format!("move-{id}-{d}"), "type": "appointment_rescheduled", "at": latest,
+                           "office": "kl-buergercenter", "appointment_id": id, "slot": slot})
+                    .to_string(),
+                );
+            }
+        }
+        for e in day_events.iter().filter(|e| e.kind != "appointment_booked" && e.kind != "appointment_rescheduled") {
+            out.push(e.line.clone());
+        }
+        if let Some(slot) = end_slot {
+            slot_before.insert(id, slot);
+        }
+    }
+    // The store orders by business time; so does the importer.
+    let mut lines: Vec<(String, String)> = out
+        .into_iter()
+        .map(|l| {
+            let at = serde_json::from_str::<Value>(&l).unwrap()["at"].as_str().unwrap().to_owned();
+            (at, l)
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        let key = |(at, _): &(String, String)| chrono::DateTime::parse_from_rfc3339(at).unwrap();
+        key(a).cmp(&key(b))
+    });
+    lines.into_iter().map(|(_, l)| l + "\n").collect()
+}
