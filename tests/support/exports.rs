@@ -370,7 +370,7 @@ pub fn snapshot_reference(ndjson: &str, from: &str) -> String {
         }
     }
     for ((id, d), day_events) in &by_day {
-        let end_slot = day_events.iter().filter_map(|e| e.slot.clone()).last();
+        let end_slot = day_events.iter().rev().find_map(|e| e.slot.clone());
         let latest = day_events.iter().map(|e| &e.at).max().unwrap().clone();
         let booked_today = first_day.get(id) == Some(d);
         for e in day_events.iter().filter(|e| e.kind == "appointment_booked") {
@@ -378,14 +378,14 @@ pub fn snapshot_reference(ndjson: &str, from: &str) -> String {
             v["slot"] = json!(end_slot.clone().unwrap());
             out.push(v.to_string());
         }
-        if let (false, Some(slot)) = (booked_today, &end_slot) {
-            if slot_before.get(id) != Some(slot) {
-                out.push(
-                    json!({"event_id": format!("move-{id}-{d}"), "type": "appointment_rescheduled", "at": latest,
-                           "office": "kl-buergercenter", "appointment_id": id, "slot": slot})
-                    .to_string(),
-                );
-            }
+        if let (false, Some(slot)) = (booked_today, &end_slot)
+            && slot_before.get(id) != Some(slot)
+        {
+            out.push(
+                json!({"event_id": format!("move-{id}-{d}"), "type": "appointment_rescheduled", "at": latest,
+                       "office": "kl-buergercenter", "appointment_id": id, "slot": slot})
+                .to_string(),
+            );
         }
         for e in day_events.iter().filter(|e| e.kind != "appointment_booked" && e.kind != "appointment_rescheduled") {
             out.push(e.line.clone());
