@@ -18,6 +18,7 @@
 //!   `office_described` and `service_described` events, stamped at the contract's first instant so that a name
 //!   described by hand (any later `at`) always wins over one taken from an export.
 
+pub mod calendar;
 pub mod presets;
 pub mod snapshot;
 pub mod table;

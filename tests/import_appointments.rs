@@ -304,3 +304,56 @@ fn appended(out: &str) -> u64 {
     let at = out.find("appended ").unwrap_or_else(|| panic!("{out}")) + "appended ".len();
     out[at..].split(',').next().unwrap().parse().unwrap()
 }
+
+#[test]
+fn the_2020_plans_and_closures_as_opening_hours_and_closures_lists_give_the_same_figures() {
+    let reference = store_of(DATA_SET);
+    let (mut hours, mut closures) = (
+        String::from("Standort;gültig ab;Wochentag;von;bis;Taktung (Minuten);Plätze;beschlossen am\n"),
+        String::from("Standort;Kennung;von;bis;Grund;Bemerkung;beschlossen am\n"),
+    );
+    let mut rest = String::new();
+    let german_day = |d: &str| format!("{}.{}.{}", &d[8..10], &d[5..7], &d[0..4]);
+    for line in DATA_SET.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+        match e["type"].as_str().unwrap() {
+            "capacity_planned" => {
+                for (day, slots) in
+                    ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"].iter().zip(e["slots_per_weekday"].as_array().unwrap())
+                {
+                    if slots.as_u64().unwrap() > 0 {
+                        // One ten-minute slot with as many desks as the plan has slots.
+                        hours.push_str(&format!(
+                            "{};{};{day};08:00;08:10;10;{slots};{}\n",
+                            s("office"),
+                            german_day(&s("effective_from")),
+                            exports::german(&s("at"))
+                        ));
+                    }
+                }
+            }
+            "closure_declared" => closures.push_str(&format!(
+                "{};{};{};{};{};\"{}\";{}\n",
+                s("office"),
+                s("closure_id"),
+                german_day(&s("first_day")),
+                german_day(&s("last_day")),
+                if s("cause") == "lockdown" { "Lockdown" } else { "Systemumstellung" },
+                s("reason").replace('"', "\"\""),
+                exports::german(&s("at"))
+            )),
+            _ => rest.push_str(&format!("{line}\n")),
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (hours_file, closures_file) = (dir.path().join("oeffnungszeiten.csv"), dir.path().join("schliessungen.csv"));
+    std::fs::write(&hours_file, hours).unwrap();
+    std::fs::write(&closures_file, closures).unwrap();
+    let imported = store_of(&rest);
+    let args = ["import-appointments", "--opening-hours", path(&hours_file), "--closures", path(&closures_file)];
+    let out = ok(imported.path(), &args);
+    assert!(out.contains("capacity_planned 3") && out.contains("closure_declared 3"), "{out}");
+    assert_same_figures(reference.path(), imported.path());
+    assert_eq!(appended(&ok(imported.path(), &args)), 0, "the same lists again append nothing");
+}

@@ -23,7 +23,7 @@ use crate::rules::judge_batch;
 pub struct ImportAppointmentsArgs {
     /// A mapping (TOML): the source's name and encoding, the columns, the status values, office and service ids.
     /// With `--preset zms`, only `[source]`, `[offices]` (scope id → office id) and `[services]`.
-    #[arg(long, required_unless_present_any = ["preset", "print_preset"])]
+    #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// A mapping that ships with wartezeit: zms (ZMS/eappointment JSON), qmatic, generic-de.
     #[arg(long)]
@@ -32,8 +32,21 @@ pub struct ImportAppointmentsArgs {
     #[arg(long, exclusive = true)]
     pub print_preset: Option<String>,
     /// The exports: CSV (`,` or `;`), XLSX, or JSON (ZMS).
-    #[arg(required_unless_present = "print_preset")]
+    #[arg(required_unless_present_any = ["print_preset", "opening_hours", "closures"])]
     pub files: Vec<PathBuf>,
+    /// Opening hours that become `capacity_planned`: a list (CSV or XLSX: office, valid_from, weekday, start, end,
+    /// slot_minutes, desks; or Standort, gültig ab, Wochentag, von, bis, Taktung, Plätze) or ZMS availability
+    /// entities (JSON).
+    #[arg(long)]
+    pub opening_hours: Vec<PathBuf>,
+    /// Closures that become `closure_declared`: a list (CSV or XLSX: office, closure_id, first_day, last_day, cause,
+    /// reason; or Standort, Kennung, von, bis, Grund, Bemerkung).
+    #[arg(long)]
+    pub closures: Vec<PathBuf>,
+    /// When the plans and closures were decided (local time, e.g. `2020-05-20T12:00`); default: the start of the
+    /// first day each applies to.
+    #[arg(long)]
+    pub planned_at: Option<String>,
     /// The sheet of XLSX files (default: the mapping's `[source] sheet`, else the first).
     #[arg(long)]
     pub sheet: Option<String>,
@@ -62,6 +75,8 @@ pub struct ImportAppointmentsArgs {
 enum Reader {
     List(Box<Mapping>),
     Zms(zms::Options),
+    /// Only opening hours and closures, without a mapping.
+    Calendar,
 }
 
 impl Reader {
@@ -69,6 +84,26 @@ impl Reader {
         match self {
             Reader::List(mapping) => &mapping.source.name,
             Reader::Zms(options) => &options.source,
+            Reader::Calendar => "calendar",
+        }
+    }
+
+    fn zone(&self) -> anyhow::Result<crate::domain::time::Zone> {
+        match self {
+            Reader::List(mapping) => {
+                crate::domain::time::Zone::parse(mapping.source.timezone.as_deref().unwrap_or("Europe/Berlin"))
+                    .map_err(anyhow::Error::msg)
+            }
+            Reader::Zms(options) => Ok(options.zone),
+            Reader::Calendar => Ok(crate::domain::time::Zone::default()),
+        }
+    }
+
+    fn offices(&self) -> BTreeMap<String, String> {
+        match self {
+            Reader::List(mapping) => mapping.offices.clone(),
+            Reader::Zms(options) => options.offices.clone(),
+            Reader::Calendar => BTreeMap::new(),
         }
     }
 }
@@ -121,13 +156,7 @@ impl Mode {
 
 /// Snapshot mode: the log's appointments, and each file's export time.
 fn snapshots(args: &ImportAppointmentsArgs, reader: &Reader, log: &crate::log::Log) -> anyhow::Result<Mode> {
-    let zone = match reader {
-        Reader::List(mapping) => {
-            crate::domain::time::Zone::parse(mapping.source.timezone.as_deref().unwrap_or("Europe/Berlin"))
-                .map_err(anyhow::Error::msg)?
-        }
-        Reader::Zms(options) => options.zone,
-    };
+    let zone = reader.zone()?;
     if args.exported_at.is_some() && args.files.len() > 1 {
         anyhow::bail!("--exported-at names the time of one snapshot; with several, each file's name holds its time");
     }
@@ -198,12 +227,22 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+    let calendar_files: Vec<String> =
+        args.opening_hours.iter().chain(&args.closures).map(|p| p.display().to_string()).collect();
+    let names: Vec<&str> =
+        inputs.iter().map(|i| i.name.as_str()).chain(calendar_files.iter().map(String::as_str)).collect();
+    let calendar = calendar_events(args, &reader, inputs.len(), &mut read)?;
 
     let log = global.open_log().context("cannot import")?;
     let mode = if args.snapshot { snapshots(args, &reader, &log)? } else { Mode::History };
+    let events_of = |read: &Read| {
+        let (mut mapped, contradictions, vanished) = mode.events(reader.source(), read);
+        mapped.events.extend(calendar.iter().cloned());
+        mapping::sort(&mut mapped.events);
+        (mapped, contradictions, vanished)
+    };
     let mut set_aside: Vec<RowError> = Vec::new();
-    let (mut mapped, contradictions, mut vanished) = mode.events(reader.source(), &read);
+    let (mut mapped, contradictions, mut vanished) = events_of(&read);
     let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
     problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
     if !problems.is_empty() {
@@ -213,7 +252,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
         set_aside.extend(problems.into_iter().map(|(_, p)| p));
         set_aside.extend(without(&mut read, &rejected));
-        (mapped, _, vanished) = mode.events(reader.source(), &read);
+        (mapped, _, vanished) = events_of(&read);
     }
 
     // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's; then
@@ -243,7 +282,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
                     anyhow::bail!("the log rejects events that belong to no appointment; nothing appended");
                 }
                 set_aside.extend(without(&mut read, &rejected));
-                (mapped, _, vanished) = mode.events(reader.source(), &read);
+                (mapped, _, vanished) = events_of(&read);
             }
             Err(rejection) => {
                 let mut err = std::io::stderr().lock();
@@ -310,7 +349,8 @@ fn reader(args: &ImportAppointmentsArgs) -> anyhow::Result<Reader> {
             let mapping: Mapping = toml::from_str(&text).map_err(|e| anyhow::anyhow!("mapping {path}: {e}"))?;
             Ok(Reader::List(Box::new(mapping)))
         }
-        (None, None) => anyhow::bail!("give --preset or --mapping"),
+        (None, None) if args.files.is_empty() => Ok(Reader::Calendar),
+        (None, None) => anyhow::bail!("give --preset or --mapping to say how the exports read"),
     }
 }
 
@@ -326,11 +366,66 @@ fn progress(files: u64) -> indicatif::ProgressBar {
     }
 }
 
+/// The plans and closures of `--opening-hours` and `--closures`; their problems go to `read.problems`. Their
+/// files are numbered after the exports' (`first_file` on).
+fn calendar_events(
+    args: &ImportAppointmentsArgs,
+    reader: &Reader,
+    first_file: usize,
+    read: &mut Read,
+) -> anyhow::Result<Vec<(mapping::Origin, Event)>> {
+    use mapping::calendar;
+    let zone = reader.zone()?;
+    let planned_at = match &args.planned_at {
+        None => None,
+        Some(text) => {
+            let local = mapping::table::parse_local(text, None)
+                .ok_or_else(|| anyhow::anyhow!("--planned-at {text:?} is not a date and time like 2020-05-20T12:00"))?;
+            Some(mapping::table::local_instant(zone, local).ok_or_else(|| {
+                anyhow::anyhow!("--planned-at {text:?} does not exist in the zone (a daylight-saving gap)")
+            })?)
+        }
+    };
+    let options = calendar::Options { source: reader.source().to_owned(), zone, offices: reader.offices(), planned_at };
+    let mut events = Vec::new();
+    let files = args.opening_hours.iter().map(|p| (p, true)).chain(args.closures.iter().map(|p| (p, false)));
+    for (index, (path, hours)) in files.enumerate() {
+        let file = (first_file + index) as u32;
+        let name = path.display();
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        let found = if extension == "json" {
+            anyhow::ensure!(hours, "{name}: closures are read from a list (CSV or XLSX), not JSON");
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+            let document: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{name}:{}: not JSON: {e}", e.line()))?;
+            calendar::plans_from_zms(document, &options)
+        } else {
+            let (header, rows) = if matches!(extension.as_str(), "xlsx" | "xlsm") {
+                xlsx_rows(path, None)
+            } else {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+                csv_rows(&decode(&bytes, None).map_err(|e| anyhow::anyhow!("{name}: {e}"))?, None)
+            }
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            if hours {
+                calendar::plans_from_hours(&header, &rows, &options)
+            } else {
+                calendar::closures(&header, &rows, &options)
+            }
+        };
+        let (found, problems) = found.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        events.extend(found.into_iter().map(|((_, line), event)| ((file, line), event)));
+        read.problems.extend(problems.into_iter().map(|p| (None, RowError { file, ..p })));
+    }
+    Ok(events)
+}
+
 /// Reads one export by its kind: JSON (ZMS), XLSX, else CSV.
 fn read_file(reader: &Reader, input: &Input<'_>, sheet: Option<&str>) -> anyhow::Result<Read> {
     let name = &input.name;
     let extension = input.path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match (reader, extension.as_str()) {
+        (Reader::Calendar, _) => anyhow::bail!("{name}: give --preset or --mapping to say how the exports read"),
         (Reader::Zms(options), _) => {
             let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
             let document: serde_json::Value =
