@@ -15,6 +15,7 @@ pub mod import_appointments;
 pub mod load;
 pub mod offices;
 pub mod press;
+pub mod push;
 pub mod sample;
 pub mod scenario;
 pub mod series;
@@ -86,6 +87,13 @@ pub enum Command {
     /// (TOML) of its columns, status values and ids: every row's booking and final status become events with ids
     /// derived from the source, so importing the same list again appends nothing. All or nothing; --dry-run reports.
     ImportAppointments(import_appointments::ImportAppointmentsArgs),
+    /// Send NDJSON event files to a running service (`POST /api/v1/events`) in batches, resumable and retried.
+    ///
+    /// Every line is parsed first: a bad one is named and nothing is sent. Progress is recorded after every
+    /// acknowledged batch in a state file (default FILE.push-state), so the same command run again continues after
+    /// it; a changed input starts over (duplicates are harmless). Failed connections and the answers 408, 429, 500,
+    /// 502, 503, 504 and 507 are retried for --retry-for; a refused batch names its events by file and line.
+    Push(push::PushArgs),
     /// Write the log as NDJSON to stdout, in log order, or the daily figures as OpenMetrics history.
     Export(export::ExportArgs),
     /// Recompute the digest chain and check every stored entry.
@@ -123,6 +131,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Import(args) => import::run(&cli.global, args),
         Command::ImportAppointments(args) => import_appointments::run(&cli.global, args),
+        Command::Push(args) => push::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
         Command::Series(args) => series::run(&cli.global, args),

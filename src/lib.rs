@@ -54,6 +54,8 @@
 //!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
+//!   [`cli::push`] is the crate's one HTTP client: validated events sent to a running service in batches, resumed
+//!   from a state file and retried; it speaks the API's JSON with types of its own, not the service's.
 //!
 //! # Architecture invariants
 //!
