@@ -24,6 +24,10 @@ use crate::domain::time::Zone;
 use crate::mapping::table::{Row, local_instant};
 use crate::mapping::{Origin, RowError, id_of, slug};
 
+/// The events of a list, each with its row, and the rows that could not be read; or why the list as a whole
+/// cannot be read.
+pub type Found = (Vec<(Origin, Event)>, Vec<RowError>);
+
 /// How calendar rows become events.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -165,7 +169,7 @@ pub fn plans_from_hours(
     header: &[String],
     rows: &[Row],
     options: &Options,
-) -> Result<(Vec<(Origin, Event)>, Vec<RowError>), String> {
+) -> Result<Found, String> {
     let columns = Columns::new(header, &HOURS, &["declared_at"])?;
     let mut plans: BTreeMap<(OfficeId, NaiveDate), (WeeklySlots, u64, Instant)> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -229,7 +233,7 @@ pub fn closures(
     header: &[String],
     rows: &[Row],
     options: &Options,
-) -> Result<(Vec<(Origin, Event)>, Vec<RowError>), String> {
+) -> Result<Found, String> {
     let columns = Columns::new(header, &CLOSURES, &["closure_id", "reason", "declared_at"])?;
     let mut events = Vec::new();
     let mut problems = Vec::new();
@@ -298,7 +302,7 @@ struct Rule {
 }
 
 /// Plans from ZMS availability entities (a JSON list, or the API's `{"data": [...]}`).
-pub fn plans_from_zms(document: Value, options: &Options) -> Result<(Vec<(Origin, Event)>, Vec<RowError>), String> {
+pub fn plans_from_zms(document: Value, options: &Options) -> Result<Found, String> {
     let list = crate::mapping::zms::processes(document)
         .map_err(|_| "expected a JSON list of availability entities, or an object with one in \"data\"".to_owned())?;
     let mut rules = Vec::new();
