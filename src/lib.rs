@@ -14,13 +14,17 @@
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
 //!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
-//! - [`mapping`] — an appointment list (rows of cells) turned into events by a mapping of its columns, status values
-//!   and ids, with ids derived from the source so that importing twice appends nothing; every bad cell named. Pure:
-//!   `import-appointments` reads the files and their encodings.
+//! - [`mapping`] — appointment systems' exports turned into events: list rows through a mapping of columns, status
+//!   values and ids ([`mapping::table`], with the [`mapping::presets`]), ZMS process entities ([`mapping::zms`]),
+//!   each appointment's rows into its history ([`mapping::histories`]) or snapshots compared with the log's book
+//!   ([`mapping::snapshot`]), opening hours, ZMS availabilities and closures ([`mapping::calendar`]); ids derived
+//!   from the source so that importing twice appends nothing; every bad cell named. Pure: `import-appointments`
+//!   reads the files (CSV, XLSX, JSON) and their encodings.
 //! - [`projection`] — the figures of docs/events.md as a pure fold over the log: per office, events in business-time
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
-//!   snapshots. Pure.
+//!   snapshots; the display names of `office_described` and `service_described`, kept apart from the figures.
+//!   Pure.
 //! - [`read`] — the read side: a question (office, day or period, forecast parameters) resolved and checked once,
 //!   with one typed error, and answered from one place; the CLI, the routes, the page, the press statement and the
 //!   charts render its answers. Pure.

@@ -552,8 +552,25 @@ fn cut_back_to(engine: &dyn Engine, head: Head, tail: Option<&Tail>) -> Result<u
     Ok(removed)
 }
 
-/// Opens the engine, telling apart a directory in use and a disk that cannot be written from other failures.
+/// How long opening waits for a directory lock to be released: sled's background threads let go of the lock a
+/// moment after the log that held it was dropped (a restart in the same process, a process just exiting).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Opens the engine, telling apart a directory in use and a disk that cannot be written from other failures. A
+/// directory in use is tried again for up to [`LOCK_WAIT`].
 fn open_engine(storage: &dyn Storage) -> Result<Arc<dyn Engine>, OpenError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match open_engine_once(storage) {
+            Err(OpenError::InUse(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
+fn open_engine_once(storage: &dyn Storage) -> Result<Arc<dyn Engine>, OpenError> {
     let path = storage.path().to_path_buf();
     storage.open().map_err(|source| match &source {
         // sled locks its database file; another process holding it is the one failure a user can fix by themselves.

@@ -221,7 +221,7 @@ impl Names {
 }
 
 /// What an export became, before the log judges it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Read {
     pub versions: Vec<Version>,
     pub walk_ins: Vec<WalkIn>,

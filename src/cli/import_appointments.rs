@@ -61,6 +61,13 @@ pub struct ImportAppointmentsArgs {
     /// Map and check everything, print the report, append nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send the events to a running service (its address, e.g. `https://wartezeit.stadt.example`) as `push`
+    /// does — in batches, resumable, retried — instead of appending to `--data-dir`. The service judges the rules.
+    #[arg(long, value_name = "URL", requires = "token_file", conflicts_with_all = ["snapshot", "dry_run"])]
+    pub to: Option<String>,
+    /// The write token for `--to`, read from this file.
+    #[arg(long, value_name = "FILE", requires = "to")]
+    pub token_file: Option<PathBuf>,
     /// Append what can be appended: rows that cannot be, and the other rows of their appointments, are set aside
     /// in the `--rejected` file with their reasons.
     #[arg(long)]
@@ -233,6 +240,9 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         inputs.iter().map(|i| i.name.as_str()).chain(calendar_files.iter().map(String::as_str)).collect();
     let calendar = calendar_events(args, &reader, inputs.len(), &mut read)?;
 
+    if let Some(to) = &args.to {
+        return send(args, to, &reader, &read, &names, calendar);
+    }
     let log = global.open_log().context("cannot import")?;
     let mode = if args.snapshot { snapshots(args, &reader, &log)? } else { Mode::History };
     let events_of = |read: &Read| {
@@ -366,6 +376,75 @@ fn progress(files: u64) -> indicatif::ProgressBar {
     }
 }
 
+/// `--to`: the events of every row (all of them, or the rest with `--skip-invalid`) sent through the service's API
+/// by `push`'s sender. Its state file (beside the first input, `.push-state` added) records the progress, and the
+/// mapping is one of its inputs, so that a changed mapping starts the sending over rather than resuming it.
+fn send(
+    args: &ImportAppointmentsArgs,
+    to: &str,
+    reader: &Reader,
+    read: &Read,
+    names: &[&str],
+    calendar: Vec<(mapping::Origin, Event)>,
+) -> anyhow::Result<ExitCode> {
+    use crate::cli::push;
+    let mut read = read.clone();
+    let (mut mapped, contradictions, _) = Mode::History.events(reader.source(), &read);
+    let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
+    problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
+    let mut set_aside = Vec::new();
+    if !problems.is_empty() {
+        if !args.skip_invalid {
+            return refuse(names, &problems, &read);
+        }
+        let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
+        set_aside.extend(problems.into_iter().map(|(_, p)| p));
+        set_aside.extend(without(&mut read, &rejected));
+        mapped = Mode::History.events(reader.source(), &read).0;
+    }
+    mapped.events.extend(calendar);
+    mapping::sort(&mut mapped.events);
+    let events: Vec<Event> = mapped.events.iter().map(|(_, e)| e.clone()).collect();
+    print!("{}", report(&read, &events, events.len(), &set_aside));
+    if !set_aside.is_empty() {
+        let path = args
+            .rejected
+            .clone()
+            .unwrap_or_else(|| args.files[0].parent().unwrap_or(Path::new(".")).join("rejected.csv"));
+        write_rejected(&path, names, &set_aside)?;
+        println!("set aside {} row(s) with their reasons in {}", set_aside.len(), path.display());
+    }
+    let target = push::remote::Target::parse(to).map_err(anyhow::Error::msg)?;
+    let token_file = args.token_file.as_deref().context("--to needs --token-file")?;
+    let token = push::remote::Token::read(token_file).map_err(anyhow::Error::msg)?;
+    let mut paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    paths.extend(args.opening_hours.iter().chain(&args.closures).map(PathBuf::as_path));
+    paths.extend(args.mapping.as_deref());
+    let mut sources = Vec::new();
+    for path in &paths {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        sources.push(push::Source {
+            name: path.display().to_string(),
+            fingerprint: push::state::Fingerprint::of(path, &bytes),
+        });
+    }
+    let events = mapped
+        .events
+        .into_iter()
+        .map(|((file, line), event)| (push::Origin { source: file as usize, line, end: 0 }, event))
+        .collect();
+    let mut state_path = paths[0].as_os_str().to_os_string();
+    state_path.push(".push-state");
+    let settings = push::Settings {
+        target,
+        token,
+        limits: push::batches::Limits { events: 5_000, bytes: push::BATCH_BYTES },
+        retry_for: std::time::Duration::from_secs(120),
+        state_path: PathBuf::from(state_path),
+    };
+    push::send(&settings, &sources, events)
+}
+
 /// The plans and closures of `--opening-hours` and `--closures`; their problems go to `read.problems`. Their
 /// files are numbered after the exports' (`first_file` on).
 fn calendar_events(
@@ -462,12 +541,13 @@ fn csv_rows(text: &str, delimiter: Option<char>) -> Result<(Vec<String>, Vec<Row
     let header: Vec<String> =
         reader.headers().map_err(|e| format!("no header line: {e}"))?.iter().map(str::to_owned).collect();
     let mut rows = Vec::new();
+    let mut lines = Lines::default();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| line_of(text, p.byte()));
+            let line = e.position().map_or(0, |p| Lines::default().at(text, p.byte()));
             format!("{line}: not CSV: {e}")
         })?;
-        let line = line_of(text, record.position().map_or(0, csv::Position::byte));
+        let line = lines.at(text, record.position().map_or(0, csv::Position::byte));
         rows.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
     }
     Ok((header, rows))
@@ -643,12 +723,28 @@ fn write_rejected(path: &Path, names: &[&str], rows: &[RowError]) -> anyhow::Res
     Ok(())
 }
 
-/// The line (from 1) of the record starting at byte `at`. csv's own line count lags by one after a CRLF (it reads
-/// the LF of the line before as part of the next record), so it is counted here from the byte offset.
-fn line_of(text: &str, at: u64) -> u64 {
-    let at = usize::try_from(at).unwrap_or(usize::MAX).min(text.len());
-    let start = at + text[at..].bytes().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-    text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() as u64 + 1
+/// Line numbers from byte offsets, counted on from the last offset asked (records come in order, so a whole file
+/// is counted once). csv's own line count lags by one after a CRLF (it reads the LF of the line before as part of
+/// the next record), so lines are counted here.
+#[derive(Default)]
+struct Lines {
+    /// The offset counted up to, and the newlines before it.
+    counted: usize,
+    newlines: u64,
+}
+
+impl Lines {
+    /// The line (from 1) of the record starting at byte `at` (line breaks before it skipped).
+    fn at(&mut self, text: &str, at: u64) -> u64 {
+        let at = usize::try_from(at).unwrap_or(usize::MAX).min(text.len());
+        let start = at + text[at..].bytes().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        if start < self.counted {
+            *self = Lines::default();
+        }
+        self.newlines += text.as_bytes()[self.counted..start].iter().filter(|b| **b == b'\n').count() as u64;
+        self.counted = start;
+        self.newlines + 1
+    }
 }
 
 /// The text of an export in `encoding`: `auto` (the default) is UTF-8 where the bytes are UTF-8 (with or without a

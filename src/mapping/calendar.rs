@@ -165,11 +165,7 @@ fn stamp(columns: &Columns, row: &Row, options: &Options, first_day: NaiveDate) 
 }
 
 /// Plans from an opening-hours list: one per (office, valid from).
-pub fn plans_from_hours(
-    header: &[String],
-    rows: &[Row],
-    options: &Options,
-) -> Result<Found, String> {
+pub fn plans_from_hours(header: &[String], rows: &[Row], options: &Options) -> Result<Found, String> {
     let columns = Columns::new(header, &HOURS, &["declared_at"])?;
     let mut plans: BTreeMap<(OfficeId, NaiveDate), (WeeklySlots, u64, Instant)> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -229,11 +225,7 @@ fn plan_event(options: &Options, office: OfficeId, from: NaiveDate, slots: Weekl
 }
 
 /// Closures from a closures list.
-pub fn closures(
-    header: &[String],
-    rows: &[Row],
-    options: &Options,
-) -> Result<Found, String> {
+pub fn closures(header: &[String], rows: &[Row], options: &Options) -> Result<Found, String> {
     let columns = Columns::new(header, &CLOSURES, &["closure_id", "reason", "declared_at"])?;
     let mut events = Vec::new();
     let mut problems = Vec::new();
