@@ -269,7 +269,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
     // the rules judge the batch against the log. With --skip-invalid, an appointment whose events break a rule is
     // set aside whole and the rest judged again (each round removes at least one appointment).
     let (events, outcomes) = loop {
-        let parsed: Vec<_> = mapped.events.iter().map(|(_, e)| parse_event(&to_json_line(e))).collect();
+        let parsed = round_trip(&mapped.events);
         let judged = judge_batch(parsed, true, |batch| log.check(batch)).context("cannot read the log")?;
         match judged {
             Ok((events, outcomes)) => break (events, outcomes.unwrap_or_default()),
@@ -374,6 +374,22 @@ fn progress(files: u64) -> indicatif::ProgressBar {
     } else {
         indicatif::ProgressBar::hidden()
     }
+}
+
+/// Every event written and parsed again, as the wire gives it to any reader (the same bounds on dates as any event
+/// meets), on as many threads as there are cores; in order.
+fn round_trip(events: &[(mapping::Origin, Event)]) -> Vec<Result<Event, Vec<crate::domain::wire::WireError>>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = events.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = events
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|(_, e)| parse_event(&to_json_line(e))).collect::<Vec<_>>())
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a parser thread does not panic")).collect()
+    })
 }
 
 /// `--to`: the events of every row (all of them, or the rest with `--skip-invalid`) sent through the service's API

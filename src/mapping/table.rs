@@ -23,6 +23,13 @@ pub struct Mapper<'a> {
     channel: Channel,
     /// Each mapped role's column: its index in the header and its name.
     index: BTreeMap<&'static str, (usize, String)>,
+    /// Status values in lower case → their stage (a value named twice counts for the first of cancelled,
+    /// attended, missed, booked).
+    stages: std::collections::HashMap<String, Stage>,
+    /// Channel values in lower case → their channel.
+    channels: std::collections::HashMap<String, Channel>,
+    /// The date-and-time formats tried, parsed once.
+    formats: Vec<Vec<chrono::format::Item<'static>>>,
 }
 
 impl<'a> Mapper<'a> {
@@ -68,7 +75,31 @@ impl<'a> Mapper<'a> {
             })?;
             index.insert(role, (at, name.trim().to_owned()));
         }
-        Ok(Mapper { mapping, zone, channel, index })
+        let st = &mapping.status;
+        let mut stages = std::collections::HashMap::new();
+        for (values, stage) in [
+            (&st.booked, Stage::Open),
+            (&st.missed, Stage::Missed),
+            (&st.attended, Stage::Attended),
+            (&st.cancelled, Stage::Cancelled),
+        ] {
+            for value in values {
+                stages.insert(value.trim().to_lowercase(), stage);
+            }
+        }
+        let mut channels: std::collections::HashMap<String, Channel> =
+            Channel::ALL.into_iter().map(|c| (c.as_str().to_owned(), c)).collect();
+        for (value, name) in &mapping.channels {
+            channels.insert(value.trim().to_lowercase(), Channel::parse(name).unwrap_or(Channel::Online));
+        }
+        let formats = datetime_formats(mapping.source.datetime_format.as_deref())
+            .iter()
+            .map(|f| chrono::format::StrftimeItems::new(f).parse_to_owned())
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                format!("[source] datetime_format {:?} is not a chrono format", mapping.source.datetime_format)
+            })?;
+        Ok(Mapper { mapping, zone, channel, index, stages, channels, formats })
     }
 
     /// The source's name, which every event id starts with.
@@ -103,33 +134,19 @@ impl<'a> Mapper<'a> {
     }
 
     fn instant(&self, row: &Row, role: &str, text: &str) -> Result<Instant, RowError> {
-        let local = parse_local(text, self.mapping.source.datetime_format.as_deref())
+        let local = parse_with(text, &self.formats)
             .ok_or_else(|| self.problem(row, role, text, "is not a date and time (see [source] datetime_format)"))?;
         local_instant(self.zone, local)
             .ok_or_else(|| self.problem(row, role, text, "does not exist in the zone (a daylight-saving gap)"))
     }
 
     fn stage(&self, status: &str) -> Option<Stage> {
-        let s = &self.mapping.status;
-        let is = |values: &[String]| values.iter().any(|v| v.trim().to_lowercase() == status.trim().to_lowercase());
-        if is(&s.cancelled) {
-            Some(Stage::Cancelled)
-        } else if is(&s.attended) {
-            Some(Stage::Attended)
-        } else if is(&s.missed) {
-            Some(Stage::Missed)
-        } else if is(&s.booked) {
-            Some(Stage::Open)
-        } else {
-            None
-        }
+        self.stages.get(&status.trim().to_lowercase()).copied()
     }
 
     fn channel(&self, row: &Row) -> Result<Channel, RowError> {
         let Some(text) = self.cell(row, "channel").filter(|c| !c.is_empty()) else { return Ok(self.channel) };
-        let mapped = self.mapping.channels.iter().find(|(value, _)| value.to_lowercase() == text.to_lowercase());
-        let name = mapped.map_or_else(|| text.to_lowercase(), |(_, channel)| channel.clone());
-        Channel::parse(&name).ok_or_else(|| {
+        self.channels.get(&text.to_lowercase()).copied().ok_or_else(|| {
             self.problem(row, "channel", text, "is not online, phone or counter; map it in [channels] of the mapping")
         })
     }
@@ -209,7 +226,32 @@ pub(crate) fn local_instant(zone: Zone, local: NaiveDateTime) -> Option<Instant>
 
 /// A local date and time in `format`, or in one of the ISO forms.
 pub(crate) fn parse_local(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
-    let formats = [
+    let formats: Vec<Vec<chrono::format::Item<'static>>> = datetime_formats(format)
+        .iter()
+        .filter_map(|f| chrono::format::StrftimeItems::new(f).parse_to_owned().ok())
+        .collect();
+    parse_with(text, &formats)
+}
+
+/// A local date and time in the first of `formats` that reads it, else a date alone (its start of day).
+fn parse_with(text: &str, formats: &[Vec<chrono::format::Item<'static>>]) -> Option<NaiveDateTime> {
+    let read = |items: &[chrono::format::Item<'static>]| {
+        let mut parsed = chrono::format::Parsed::new();
+        chrono::format::parse(&mut parsed, text, items.iter()).ok()?;
+        parsed.to_naive_datetime_with_offset(0).ok()
+    };
+    formats.iter().find_map(|items| read(items)).or_else(|| {
+        // A date alone (a list that gives no time) counts as its start of day.
+        ["%d.%m.%Y", "%Y-%m-%d"]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+            .map(|d| d.and_time(NaiveTime::MIN))
+    })
+}
+
+/// The date-and-time formats tried, the mapping's first.
+fn datetime_formats(format: Option<&str>) -> [&str; 9] {
+    [
         format.unwrap_or("%d.%m.%Y %H:%M"),
         "%d.%m.%Y %H:%M:%S",
         "%d.%m.%Y %H:%M",
@@ -219,12 +261,5 @@ pub(crate) fn parse_local(text: &str, format: Option<&str>) -> Option<NaiveDateT
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
-    ];
-    formats.iter().find_map(|f| NaiveDateTime::parse_from_str(text, f).ok()).or_else(|| {
-        // A date alone (a list that gives no time) counts as its start of day.
-        ["%d.%m.%Y", "%Y-%m-%d"]
-            .iter()
-            .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
-            .map(|d| d.and_time(NaiveTime::MIN))
-    })
+    ]
 }
