@@ -67,9 +67,22 @@ impl GlobalArgs {
         self.tz.date_of(&chrono::Utc::now().fixed_offset())
     }
 
-    /// Opens the log in the data directory with these options.
+    /// Opens the log in the data directory with these options, creating the store if there is none: for the
+    /// commands that write (`import`, `import-appointments`, `serve`).
     pub fn open_log(&self) -> Result<crate::log::Log, crate::log::OpenError> {
         crate::log::Log::open_with(&self.data_dir, self.log_options())
+    }
+
+    /// Opens the log for a command that only reads: a data directory that does not exist is an error naming it
+    /// (a mistyped `--data-dir` must not quietly answer from a new, empty store).
+    pub fn open_existing_log(&self) -> anyhow::Result<crate::log::Log> {
+        if !self.data_dir.is_dir() {
+            anyhow::bail!(
+                "data directory {} does not exist (a mistyped --data-dir?); `import` or `serve` creates a store",
+                self.data_dir.display()
+            );
+        }
+        Ok(self.open_log()?)
     }
 }
 

@@ -1,14 +1,20 @@
 //! The `wartezeit` binary: parse the command line, set up logging to stderr, dispatch.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = wartezeit::cli::Cli::parse();
+    // By default warnings of everything and wartezeit's own information (one line per request, start and stop);
+    // `RUST_LOG` chooses otherwise. Colours only on a terminal, so that log files hold plain text.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,wartezeit=info".into()),
+        )
         .init();
     match wartezeit::cli::dispatch(&cli) {
         Ok(code) => code,

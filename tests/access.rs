@@ -157,6 +157,58 @@ async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
     assert!(!logged.contains(TOKEN), "the token reached the log:\n{logged}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and_duration() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args(["--insecure-no-auth", "--as-of", "2020-03-01"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
+        seen.push(line.clone());
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    for path in ["/api/v1/summary?as_of=2020-03-01&secret=x", "/api/v1/no-such-route", "/api/v1/offices"] {
+        client.get(format!("{base}{path}")).send().await.unwrap();
+    }
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    assert!(child.0.wait().unwrap().success());
+    reader.join().unwrap();
+    seen.extend(received.try_iter());
+    let logged = seen.join("\n");
+    let access: Vec<&String> = seen.iter().filter(|l| l.contains("wartezeit::access")).collect();
+    assert_eq!(access.len(), 3, "one line per request:\n{logged}");
+    assert!(access[0].contains("method=GET") && access[0].contains("route=/api/v1/summary"), "{}", access[0]);
+    assert!(access[0].contains("duration_ms=") && access[0].contains("bytes_out="), "{}", access[0]);
+    assert!(
+        access[2].contains("route=/api/v1/offices status=200") && access[2].contains("bytes_out=2"),
+        "{}",
+        access[2]
+    );
+    assert!(access[1].contains("route=unmatched") && access[1].contains("status=404"), "{}", access[1]);
+    assert!(!logged.contains("secret") && !logged.contains("as_of=2020"), "no query values in the log:\n{logged}");
+    assert!(!logged.contains('\u{1b}'), "no colour codes when stderr is not a terminal:\n{logged}");
+    assert!(logged.contains("started") && logged.contains(concat!("version=", env!("CARGO_PKG_VERSION"))), "{logged}");
+}
+
 /// A child process killed when the test ends, however it ends.
 struct KillOnDrop(std::process::Child);
 

@@ -207,3 +207,22 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     assert!(out.status.success(), "{:?}: {}", out.status, text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
+
+#[test]
+fn a_read_command_on_a_missing_data_directory_names_it_and_creates_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("wartezeit-dta");
+    for args in [
+        &["summary"][..],
+        &["offices"],
+        &["export"],
+        &["verify"],
+        &["series", "--from", "2020-06-01", "--to", "2020-06-02"],
+    ] {
+        let out = wartezeit(&typo, args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("data directory {} does not exist", typo.display())), "{args:?}: {stderr}");
+        assert!(!typo.exists(), "{args:?} created the directory");
+    }
+}

@@ -5,6 +5,8 @@
 //!   data, and `promtool check metrics` has nothing to say about `/metrics`;
 //! - the OpenMetrics history of 2020 becomes TSDB blocks through `promtool`, and a Prometheus started on them
 //!   answers a range query over June 2020 with the backlog the CLI (the API's figures) reports;
+//! - the alert rules of `dashboards/prometheus/alerts.yml` pass `promtool check rules`, every alert fires and
+//!   resolves in `promtool test rules alerts_test.yml`, and every metric they name is one `/metrics` serves;
 //! - headless Chromium loads the management page `/`: the screenshot has the window's size and is not blank, and
 //!   every chart image on the page loaded.
 //!
@@ -514,4 +516,40 @@ async fn headless_chromium_shows_the_management_page_with_every_chart() {
     let charts = images.iter().filter(|i| i[0].as_str().is_some_and(|p| p.starts_with("/charts/"))).count();
     assert!(charts >= 4, "{charts} chart images on the page, expected the four charts: {images:?}");
     webdriver(&client, reqwest::Method::DELETE, format!("{wd}/session/{session}"), None).await;
+}
+
+/// The alert rules: valid, each alert tested firing and resolving by promtool, and naming only metrics that exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_rules_pass_promtool_and_name_only_metrics_the_service_serves() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards/prometheus");
+    for args in [&["check", "rules", "alerts.yml"][..], &["test", "rules", "alerts_test.yml"][..]] {
+        let output = Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot start promtool ({e}); install it (apt-get install prometheus)"));
+        assert!(
+            output.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // Every wartezeit_ name in the rules (recorded ones, with a colon, aside) is a family of /metrics.
+    let rules = std::fs::read_to_string(dir.join("alerts.yml")).expect("alerts.yml");
+    let (mut demo, base) = start_demo();
+    let client = client();
+    let metrics = until("the demo's /metrics", &mut [&mut demo], || async {
+        client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()
+    })
+    .await;
+    let names: std::collections::BTreeSet<&str> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter(|w| w.starts_with("wartezeit_") && !w.contains(':'))
+        .map(|w| w.trim_end_matches("_total"))
+        .collect();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
+        assert!(metrics.contains(&format!("# TYPE {name}")), "alerts.yml names {name}, which /metrics does not serve");
+    }
 }

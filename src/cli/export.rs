@@ -116,7 +116,7 @@ fn ndjson(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     if args.to.is_some() || args.office.is_some() {
         anyhow::bail!("--to and --office: only the openmetrics format takes them");
     }
-    let log = global.open_log().context("cannot export")?;
+    let log = global.open_existing_log().context("cannot export")?;
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     for entry in log.scan(from) {

@@ -18,7 +18,7 @@ pub struct Loaded {
 
 /// Folds the log in `global.data_dir`, only positions up to `known_at` when given.
 pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u32>) -> anyhow::Result<Loaded> {
-    let log = global.open_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let log = global.open_existing_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let head = log.head();
     let until = match known_at {
         Some(p) if p > head.position => bail!("--known-at {p}: the log holds only {} events", head.position),

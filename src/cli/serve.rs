@@ -83,8 +83,16 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
     };
+    let head = log.head();
     serve(config, log, args.listen, |addr| {
         eprintln!("wartezeit serving http://{addr}/ (data directory {})", global.data_dir.display());
+        tracing::info!(
+            version = %env!("CARGO_PKG_VERSION"),
+            data_dir = %global.data_dir.display(),
+            log_head = head.position,
+            listen = %addr,
+            "started"
+        );
     })
 }
 

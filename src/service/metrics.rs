@@ -213,7 +213,20 @@ pub async fn track(AxumState(state): AxumState<std::sync::Arc<State>>, request: 
     let started = Instant::now();
     let response = next.run(request).await;
     let metrics = &state.metrics;
-    metrics.http_seconds.with_label_values(&[&route, &method]).observe(started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed();
+    metrics.http_seconds.with_label_values(&[&route, &method]).observe(elapsed.as_secs_f64());
     metrics.http_requests.with_label_values(&[&route, &method, response.status().as_str()]).inc();
+    // One line per request: the route's pattern, never the path's values or the query (which may carry a token
+    // sent by mistake); bytes out where the body's length is known.
+    let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
+    tracing::info!(
+        target: "wartezeit::access",
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        duration_ms = format_args!("{:.1}", elapsed.as_secs_f64() * 1000.0),
+        bytes_out = %bytes.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        "request"
+    );
     response
 }
