@@ -96,9 +96,10 @@ pub enum Command {
     /// input, never part of a batch; running the same import again appends the rest exactly once (what is stored
     /// comes back as duplicates).
     Import(import::ImportArgs),
-    /// Import an appointment list exported by an appointment system (CSV, UTF-8 or Windows-1252) through a mapping
-    /// (TOML) of its columns, status values and ids: every row's booking and final status become events with ids
-    /// derived from the source, so importing the same list again appends nothing. All or nothing; --dry-run reports.
+    /// Import appointment systems' exports (CSV, XLSX, ZMS JSON) through a preset or a mapping (TOML), and opening
+    /// hours and closures lists: each appointment's rows become its booking, reschedules and end (or, with
+    /// --snapshot, what changed since the log last saw it), with ids derived from the source, so importing the same
+    /// rows again appends nothing. The report first; all or nothing, or the rest with --skip-invalid.
     ImportAppointments(import_appointments::ImportAppointmentsArgs),
     /// Send NDJSON event files to a running service (`POST /api/v1/events`) in batches, resumable and retried.
     ///
