@@ -54,6 +54,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "WARTEZEIT_MIN_FREE_MB", default_value_t = 64, value_name = "MIB",
           value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
     pub min_free_mb: u64,
+    /// How log lines on stderr are written: `text` for people, `json` (one object a line) for a log collector.
+    #[arg(long, global = true, env = "WARTEZEIT_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// The form of the log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl GlobalArgs {

@@ -9,13 +9,12 @@ fn main() -> ExitCode {
     let cli = wartezeit::cli::Cli::parse();
     // By default warnings of everything and wartezeit's own information (one line per request, start and stop);
     // `RUST_LOG` chooses otherwise. Colours only on a terminal, so that log files hold plain text.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,wartezeit=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,wartezeit=info".into());
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    match cli.global.log_format {
+        wartezeit::cli::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        wartezeit::cli::LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     match wartezeit::cli::dispatch(&cli) {
         Ok(code) => code,
         // The reader of stdout went away (`wartezeit export | head`): nothing left to tell anyone, as other tools.

@@ -186,6 +186,11 @@ async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and
         }
     };
     let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+        assert!(std::time::Instant::now() < deadline, "the server never became ready");
+        tokio::task::yield_now().await;
+    }
     for path in ["/api/v1/summary?as_of=2020-03-01&secret=x", "/api/v1/no-such-route", "/api/v1/offices"] {
         client.get(format!("{base}{path}")).send().await.unwrap();
     }
@@ -194,7 +199,8 @@ async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and
     reader.join().unwrap();
     seen.extend(received.try_iter());
     let logged = seen.join("\n");
-    let access: Vec<&String> = seen.iter().filter(|l| l.contains("wartezeit::access")).collect();
+    let access: Vec<&String> =
+        seen.iter().filter(|l| l.contains("wartezeit::access") && !l.contains("route=/readyz")).collect();
     assert_eq!(access.len(), 3, "one line per request:\n{logged}");
     assert!(access[0].contains("method=GET") && access[0].contains("route=/api/v1/summary"), "{}", access[0]);
     assert!(access[0].contains("duration_ms=") && access[0].contains("bytes_out="), "{}", access[0]);
@@ -207,6 +213,55 @@ async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and
     assert!(!logged.contains("secret") && !logged.contains("as_of=2020"), "no query values in the log:\n{logged}");
     assert!(!logged.contains('\u{1b}'), "no colour codes when stderr is not a terminal:\n{logged}");
     assert!(logged.contains("started") && logged.contains(concat!("version=", env!("CARGO_PKG_VERSION"))), "{logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_log_format_json_every_line_is_a_json_object() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "--log-format", "json", "serve"])
+        .args(["--listen", "127.0.0.1:0", "--insecure-no-auth", "--as-of", "2020-03-01"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
+        seen.push(line.clone());
+        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if object["message"] == "started" {
+            break object["url"].as_str().unwrap().trim_end_matches('/').to_owned();
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == StatusCode::OK) {
+        assert!(std::time::Instant::now() < deadline, "the server never became ready");
+        tokio::task::yield_now().await;
+    }
+    reqwest::get(format!("{base}/api/v1/offices")).await.unwrap();
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
+    assert!(child.0.wait().unwrap().success());
+    reader.join().unwrap();
+    seen.extend(received.try_iter());
+    let objects: Vec<serde_json::Value> =
+        seen.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let access = objects
+        .iter()
+        .find(|o| o["target"] == "wartezeit::access" && o["route"] == "/api/v1/offices")
+        .expect("the request's line");
+    assert_eq!((access["route"].as_str(), access["status"].as_u64()), (Some("/api/v1/offices"), Some(200)), "{access}");
+    assert_eq!(access["level"], "INFO");
 }
 
 /// A child process killed when the test ends, however it ends.

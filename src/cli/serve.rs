@@ -85,12 +85,16 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let head = log.head();
     serve(config, log, args.listen, |addr| {
-        eprintln!("wartezeit serving http://{addr}/ (data directory {})", global.data_dir.display());
+        // For people, the address on a line of its own; a log collector reading JSON gets JSON lines only.
+        if global.log_format == crate::cli::LogFormat::Text {
+            eprintln!("wartezeit serving http://{addr}/ (data directory {})", global.data_dir.display());
+        }
         tracing::info!(
             version = %env!("CARGO_PKG_VERSION"),
             data_dir = %global.data_dir.display(),
             log_head = head.position,
             listen = %addr,
+            url = %format_args!("http://{addr}/"),
             "started"
         );
     })
