@@ -7,6 +7,8 @@
 //!   answers a range query over June 2020 with the backlog the CLI (the API's figures) reports;
 //! - the alert rules of `dashboards/prometheus/alerts.yml` pass `promtool check rules`, every alert fires and
 //!   resolves in `promtool test rules alerts_test.yml`, and every metric they name is one `/metrics` serves;
+//! - `deploy/wartezeit.service` passes `systemd-analyze verify` without a word (its ExecStart pointed at the built
+//!   binary);
 //! - headless Chromium loads the management page `/`: the screenshot has the window's size and is not blank, and
 //!   every chart image on the page loaded.
 //!
@@ -552,4 +554,23 @@ async fn the_alert_rules_pass_promtool_and_name_only_metrics_the_service_serves(
     for name in names {
         assert!(metrics.contains(&format!("# TYPE {name}")), "alerts.yml names {name}, which /metrics does not serve");
     }
+}
+
+/// The systemd unit: `systemd-analyze verify` accepts it and has nothing to say (an unknown key would be a
+/// warning), with its ExecStart pointed at the binary under test.
+#[test]
+fn the_systemd_unit_verifies_without_a_word() {
+    let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/wartezeit.service"))
+        .expect("deploy/wartezeit.service");
+    assert!(unit.contains("ExecStart=/usr/bin/wartezeit "), "the unit runs the packaged binary");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("wartezeit.service");
+    std::fs::write(&path, unit.replace("/usr/bin/wartezeit", env!("CARGO_BIN_EXE_wartezeit"))).expect("written");
+    let output = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start systemd-analyze ({e}); install it (apt-get install systemd)"));
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && said.trim().is_empty(), "systemd-analyze verify: {:?} {said}", output.status);
 }
