@@ -110,34 +110,14 @@ async fn a_refused_large_body_is_read_to_its_end_so_the_client_sees_the_status()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .args(["--token-file", token_file.to_str().unwrap(), "--as-of", "2020-03-01"])
-        .env("RUST_LOG", "trace")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let (lines, received) = std::sync::mpsc::channel::<String>();
-    let stderr = child.0.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    let base = loop {
-        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
-        seen.push(line.clone());
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-        }
-    };
+    let data = dir.path().join("data");
+    let args = ["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"];
+    let args = [&args[..], &["--token-file", token_file.to_str().unwrap(), "--as-of", "2020-03-01"]].concat();
+    let mut server = Logging::start(&args, Some("trace"));
+    let base = server.base(text_base);
     let client = reqwest::Client::new();
     let by_query = client.get(format!("{base}/api/v1/events?token={TOKEN}")).send().await.unwrap();
     assert_eq!(by_query.status(), StatusCode::UNAUTHORIZED, "a token in the query string is not taken");
@@ -147,57 +127,25 @@ async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
     assert!(body.contains("\"parameter\":\"token\"") && !body.contains(TOKEN), "{body}");
     let with_header = client.get(format!("{base}/api/v1/events")).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(with_header.status(), StatusCode::OK);
-    // Stop it (SIGTERM finishes in-flight requests) and read everything it logged at trace level.
-    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
-    assert!(child.0.wait().unwrap().success());
-    reader.join().unwrap();
-    seen.extend(received.try_iter());
-    let logged = seen.join("\n");
+    // Everything it logged at trace level, up to its graceful end.
+    let logged = server.stop().join("\n");
     assert!(logged.contains("/api/v1/events"), "the requests are logged: {logged}");
     assert!(!logged.contains(TOKEN), "the token reached the log:\n{logged}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and_duration() {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .args(["--insecure-no-auth", "--as-of", "2020-03-01"])
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let (lines, received) = std::sync::mpsc::channel::<String>();
-    let stderr = child.0.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    let base = loop {
-        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
-        seen.push(line.clone());
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-        }
-    };
+    let data = dir.path().join("data");
+    let args = ["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0", "--insecure-no-auth"];
+    let mut server = Logging::start(&[&args[..], &["--as-of", "2020-03-01"]].concat(), None);
+    let base = server.base(text_base);
+    ready(&base).await;
     let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
-        assert!(std::time::Instant::now() < deadline, "the server never became ready");
-        tokio::task::yield_now().await;
-    }
     for path in ["/api/v1/summary?as_of=2020-03-01&secret=x", "/api/v1/no-such-route", "/api/v1/offices"] {
         client.get(format!("{base}{path}")).send().await.unwrap();
     }
-    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
-    assert!(child.0.wait().unwrap().success());
-    reader.join().unwrap();
-    seen.extend(received.try_iter());
+    let seen = server.stop();
     let logged = seen.join("\n");
     let access: Vec<&String> =
         seen.iter().filter(|l| l.contains("wartezeit::access") && !l.contains("route=/readyz")).collect();
@@ -217,51 +165,94 @@ async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_log_format_json_every_line_is_a_json_object() {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-        .args(["--data-dir", dir.path().join("data").to_str().unwrap(), "--log-format", "json", "serve"])
-        .args(["--listen", "127.0.0.1:0", "--insecure-no-auth", "--as-of", "2020-03-01"])
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let (lines, received) = std::sync::mpsc::channel::<String>();
-    let stderr = child.0.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
+    let data = dir.path().join("data");
+    let args = ["--data-dir", data.to_str().unwrap(), "--log-format", "json", "serve", "--listen", "127.0.0.1:0"];
+    let mut server = Logging::start(&[&args[..], &["--insecure-no-auth", "--as-of", "2020-03-01"]].concat(), None);
+    let base = server.base(|line| {
+        let object: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        (object["message"] == "started").then(|| object["url"].as_str().unwrap().trim_end_matches('/').to_owned())
     });
-    let mut seen = Vec::new();
-    let base = loop {
-        let line = received.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
-        seen.push(line.clone());
-        let object: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        if object["message"] == "started" {
-            break object["url"].as_str().unwrap().trim_end_matches('/').to_owned();
+    ready(&base).await;
+    reqwest::get(format!("{base}/api/v1/offices")).await.unwrap();
+    let objects: Vec<serde_json::Value> = server
+        .stop()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let access = objects
+        .iter()
+        .find(|o| o["target"] == "wartezeit::access" && o["route"] == "/api/v1/offices")
+        .expect("the request's line");
+    assert_eq!(access["status"], 200, "{access}");
+    assert_eq!(access["level"], "INFO");
+}
+
+/// `wartezeit serve` as a child process whose stderr is read line by line on a thread of its own.
+struct Logging {
+    child: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+    /// Every line read so far.
+    seen: Vec<String>,
+}
+
+impl Logging {
+    /// Starts the binary with `args` (and `RUST_LOG` set to `log`, or unset).
+    fn start(args: &[&str], log: Option<&str>) -> Logging {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wartezeit"));
+        command.args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+        match log {
+            Some(level) => command.env("RUST_LOG", level),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let mut child = KillOnDrop(command.spawn().unwrap());
+        let (send, lines) = std::sync::mpsc::channel::<String>();
+        let stderr = child.0.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        Logging { child, lines, reader, seen: Vec::new() }
+    }
+
+    /// Reads lines until `base` finds the server's address in one.
+    fn base(&mut self, base: impl Fn(&str) -> Option<String>) -> String {
+        loop {
+            let line = self.lines.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
+            self.seen.push(line.clone());
+            if let Some(found) = base(&line) {
+                return found;
+            }
         }
-    };
+    }
+
+    /// Stops the server with SIGTERM (in-flight requests finish) and returns every line it wrote.
+    fn stop(mut self) -> Vec<String> {
+        // SAFETY: kill(2) with a pid of our own child and a valid signal has no memory effects.
+        unsafe { libc::kill(self.child.0.id() as i32, libc::SIGTERM) };
+        assert!(self.child.0.wait().unwrap().success());
+        self.reader.join().unwrap();
+        self.seen.extend(self.lines.try_iter());
+        self.seen
+    }
+}
+
+/// The address in the line `wartezeit serving http://…/ (…)`.
+fn text_base(line: &str) -> Option<String> {
+    let at = line.find("http://")?;
+    Some(line[at..].split_whitespace().next()?.trim_end_matches('/').to_owned())
+}
+
+/// Waits until the server answers `/readyz` with 200.
+async fn ready(base: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == StatusCode::OK) {
         assert!(std::time::Instant::now() < deadline, "the server never became ready");
         tokio::task::yield_now().await;
     }
-    reqwest::get(format!("{base}/api/v1/offices")).await.unwrap();
-    unsafe { libc::kill(child.0.id() as i32, libc::SIGTERM) };
-    assert!(child.0.wait().unwrap().success());
-    reader.join().unwrap();
-    seen.extend(received.try_iter());
-    let objects: Vec<serde_json::Value> =
-        seen.iter().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
-    let access = objects
-        .iter()
-        .find(|o| o["target"] == "wartezeit::access" && o["route"] == "/api/v1/offices")
-        .expect("the request's line");
-    assert_eq!((access["route"].as_str(), access["status"].as_u64()), (Some("/api/v1/offices"), Some(200)), "{access}");
-    assert_eq!(access["level"], "INFO");
 }
 
 /// A child process killed when the test ends, however it ends.
