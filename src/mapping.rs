@@ -230,6 +230,8 @@ pub struct Read {
     pub rows: usize,
     /// Rows per status value as the export writes it.
     pub statuses: BTreeMap<String, usize>,
+    /// The status values that mean nothing to the mapping (their rows are among the problems).
+    pub unknown_statuses: std::collections::BTreeSet<String>,
     /// Rows that hold no appointment (a free slot, a reservation), with the reason; not errors.
     pub skipped: Vec<RowError>,
     /// Rows that could not be read; each names its appointment where it could be read, so that its other rows
@@ -257,9 +259,9 @@ pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>)
     }
     let mut events: Vec<(Origin, Event)> = Vec::new();
     let mut problems = Vec::new();
-    for ((office, appointment), mut versions) in by_appointment {
+    for ((_, appointment), mut versions) in by_appointment {
         versions.sort_by_key(|v| order_key(v));
-        match history(&ids, office, appointment, &versions) {
+        match history(&ids, appointment, &versions) {
             Ok(found) => events.extend(found),
             Err(problem) => problems.push((appointment.to_string(), problem)),
         }
@@ -317,27 +319,14 @@ fn rank(kind: &EventKind) -> u8 {
     }
 }
 
+/// One appointment's events from its rows, in their order (see [`order_key`]).
 fn history(
     ids: &Ids<'_>,
-    office: &OfficeId,
     appointment: &AppointmentId,
     versions: &[&Version],
 ) -> Result<Vec<(Origin, Event)>, RowError> {
     let first = versions[0];
-    let mut events = vec![(
-        (first.file, first.line),
-        Event {
-            id: ids.event(office, appointment.as_str(), "booked"),
-            at: first.booked_at,
-            kind: EventKind::AppointmentBooked {
-                office: office.clone(),
-                appointment: appointment.clone(),
-                service: first.service.clone(),
-                channel: first.channel,
-                slot: first.slot,
-            },
-        },
-    )];
+    let mut events = vec![((first.file, first.line), ids.booked(first))];
     let mut slot = first.slot;
     let mut ended: Option<&Version> = None;
     for version in versions {
@@ -365,14 +354,7 @@ fn history(
                 value: None,
                 reason: format!("appointment {appointment} moved to another slot, but the row gives no change time"),
             })?;
-            let transition = format!("rescheduled-{}", at.naive_utc().format("%Y%m%dT%H%M%SZ"));
-            let kind = EventKind::AppointmentRescheduled {
-                office: office.clone(),
-                appointment: appointment.clone(),
-                slot: version.slot,
-            };
-            let id = ids.event(office, appointment.as_str(), &transition);
-            events.push(((version.file, version.line), Event { id, at, kind }));
+            events.push(((version.file, version.line), ids.moved(version, at)));
             slot = version.slot;
         }
         if version.stage == Stage::Open {
@@ -392,15 +374,7 @@ fn history(
             // A visit without a recorded time is stamped at its slot.
             (_, None) => version.slot,
         };
-        let office_id = office.clone();
-        let (office, appointment) = (office.clone(), appointment.clone());
-        let id = ids.event(&office_id, appointment.as_str(), version.stage.transition());
-        let kind = match version.stage {
-            Stage::Cancelled => EventKind::AppointmentCancelled { office, appointment },
-            Stage::Attended => EventKind::AppointmentAttended { office, appointment },
-            _ => EventKind::AppointmentMissed { office, appointment },
-        };
-        events.push(((version.file, version.line), Event { id, at, kind }));
+        events.push(((version.file, version.line), ids.ended(version, at)));
         ended = Some(version);
     }
     Ok(events)
@@ -421,6 +395,40 @@ impl Ids<'_> {
             EventId::parse(&format!("{}:{office}:{digest}:{transition}", self.source))
                 .expect("a source id, an office id, hex and a word make an event id")
         })
+    }
+
+    /// The booking of the appointment `v` shows, with its slot, at its booking time.
+    pub(crate) fn booked(&self, v: &Version) -> Event {
+        let kind = EventKind::AppointmentBooked {
+            office: v.office.clone(),
+            appointment: v.appointment.clone(),
+            service: v.service.clone(),
+            channel: v.channel,
+            slot: v.slot,
+        };
+        Event { id: self.event(&v.office, v.appointment.as_str(), "booked"), at: v.booked_at, kind }
+    }
+
+    /// `v`'s appointment moved to `v`'s slot at `at` (one id per move, by its time).
+    pub(crate) fn moved(&self, v: &Version, at: Instant) -> Event {
+        let transition = format!("rescheduled-{}", at.naive_utc().format("%Y%m%dT%H%M%SZ"));
+        let kind = EventKind::AppointmentRescheduled {
+            office: v.office.clone(),
+            appointment: v.appointment.clone(),
+            slot: v.slot,
+        };
+        Event { id: self.event(&v.office, v.appointment.as_str(), &transition), at, kind }
+    }
+
+    /// `v`'s appointment ended as `v.stage` (a final stage) at `at`.
+    pub(crate) fn ended(&self, v: &Version, at: Instant) -> Event {
+        let (office, appointment) = (v.office.clone(), v.appointment.clone());
+        let kind = match v.stage {
+            Stage::Cancelled => EventKind::AppointmentCancelled { office, appointment },
+            Stage::Attended => EventKind::AppointmentAttended { office, appointment },
+            _ => EventKind::AppointmentMissed { office, appointment },
+        };
+        Event { id: self.event(&v.office, v.appointment.as_str(), v.stage.transition()), at, kind }
     }
 
     /// `source:office-name:id:digest of the name`: a changed name is a new event.

@@ -240,15 +240,22 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         inputs.iter().map(|i| i.name.as_str()).chain(calendar_files.iter().map(String::as_str)).collect();
     let calendar = calendar_events(args, &reader, inputs.len(), &mut read)?;
 
-    if let Some(to) = &args.to {
-        return send(args, to, &reader, &read, &names, calendar);
-    }
-    let log = global.open_log().context("cannot import")?;
-    let mode = if args.snapshot { snapshots(args, &reader, &log)? } else { Mode::History };
+    // With --to the service judges and stores; there is no local log (and no snapshot mode, which needs one).
+    let log = match &args.to {
+        Some(_) => None,
+        None => Some(global.open_log().context("cannot import")?),
+    };
+    let mode = match &log {
+        Some(log) if args.snapshot => snapshots(args, &reader, log)?,
+        _ => Mode::History,
+    };
     let events_of = |read: &Read| {
         let (mut mapped, contradictions, vanished) = mode.events(reader.source(), read);
-        mapped.events.extend(calendar.iter().cloned());
-        mapping::sort(&mut mapped.events);
+        // The appointments' events come sorted; only plans and closures need merging in.
+        if !calendar.is_empty() {
+            mapped.events.extend(calendar.iter().cloned());
+            mapping::sort(&mut mapped.events);
+        }
         (mapped, contradictions, vanished)
     };
     let mut set_aside: Vec<RowError> = Vec::new();
@@ -264,6 +271,10 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         set_aside.extend(without(&mut read, &rejected));
         (mapped, _, vanished) = events_of(&read);
     }
+    let Some(log) = log else {
+        let to = args.to.as_deref().unwrap_or_default();
+        return send(args, to, &read, &names, mapped, &set_aside);
+    };
 
     // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's; then
     // the rules judge the batch against the log. With --skip-invalid, an appointment whose events break a rule is
@@ -307,7 +318,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         }
     };
     let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
-    print!("{}", report(&read, &events, new, &set_aside));
+    tell(args, &names, &read, &events, new, &set_aside)?;
     if !vanished.is_empty() {
         let shown: Vec<String> = vanished.iter().take(10).map(|(o, a)| format!("{o}/{a}")).collect();
         println!(
@@ -317,14 +328,6 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
             shown.join(", "),
             if vanished.len() > 10 { ", …" } else { "" }
         );
-    }
-    if !set_aside.is_empty() {
-        let path = args
-            .rejected
-            .clone()
-            .unwrap_or_else(|| args.files[0].parent().unwrap_or(Path::new(".")).join("rejected.csv"));
-        write_rejected(&path, &names, &set_aside)?;
-        println!("set aside {} row(s) with their reasons in {}", set_aside.len(), path.display());
     }
     if args.dry_run {
         println!("dry run: nothing appended, log unchanged at position {}", log.head().position);
@@ -392,44 +395,42 @@ fn round_trip(events: &[(mapping::Origin, Event)]) -> Vec<Result<Event, Vec<crat
     })
 }
 
+/// Prints the report, and writes the rows set aside (if any) to the `--rejected` file.
+fn tell(
+    args: &ImportAppointmentsArgs,
+    names: &[&str],
+    read: &Read,
+    events: &[Event],
+    new: usize,
+    set_aside: &[RowError],
+) -> anyhow::Result<()> {
+    print!("{}", report(read, events, new, set_aside));
+    if !set_aside.is_empty() {
+        let first = args.files.iter().chain(&args.opening_hours).chain(&args.closures).next();
+        let path = args
+            .rejected
+            .clone()
+            .unwrap_or_else(|| first.and_then(|f| f.parent()).unwrap_or(Path::new(".")).join("rejected.csv"));
+        write_rejected(&path, names, set_aside)?;
+        println!("set aside {} row(s) with their reasons in {}", set_aside.len(), path.display());
+    }
+    Ok(())
+}
+
 /// `--to`: the events of every row (all of them, or the rest with `--skip-invalid`) sent through the service's API
 /// by `push`'s sender. Its state file (beside the first input, `.push-state` added) records the progress, and the
 /// mapping is one of its inputs, so that a changed mapping starts the sending over rather than resuming it.
 fn send(
     args: &ImportAppointmentsArgs,
     to: &str,
-    reader: &Reader,
     read: &Read,
     names: &[&str],
-    calendar: Vec<(mapping::Origin, Event)>,
+    mapped: mapping::Mapped,
+    set_aside: &[RowError],
 ) -> anyhow::Result<ExitCode> {
     use crate::cli::push;
-    let mut read = read.clone();
-    let (mut mapped, contradictions, _) = Mode::History.events(reader.source(), &read);
-    let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
-    problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
-    let mut set_aside = Vec::new();
-    if !problems.is_empty() {
-        if !args.skip_invalid {
-            return refuse(names, &problems, &read);
-        }
-        let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
-        set_aside.extend(problems.into_iter().map(|(_, p)| p));
-        set_aside.extend(without(&mut read, &rejected));
-        mapped = Mode::History.events(reader.source(), &read).0;
-    }
-    mapped.events.extend(calendar);
-    mapping::sort(&mut mapped.events);
     let events: Vec<Event> = mapped.events.iter().map(|(_, e)| e.clone()).collect();
-    print!("{}", report(&read, &events, events.len(), &set_aside));
-    if !set_aside.is_empty() {
-        let path = args
-            .rejected
-            .clone()
-            .unwrap_or_else(|| args.files[0].parent().unwrap_or(Path::new(".")).join("rejected.csv"));
-        write_rejected(&path, names, &set_aside)?;
-        println!("set aside {} row(s) with their reasons in {}", set_aside.len(), path.display());
-    }
+    tell(args, names, read, &events, events.len(), set_aside)?;
     let target = push::remote::Target::parse(to).map_err(anyhow::Error::msg)?;
     let token_file = args.token_file.as_deref().context("--to needs --token-file")?;
     let token = push::remote::Token::read(token_file).map_err(anyhow::Error::msg)?;
@@ -623,6 +624,7 @@ fn merge(all: &mut Read, one: Read) {
     for (status, n) in one.statuses {
         *all.statuses.entry(status).or_default() += n;
     }
+    all.unknown_statuses.extend(one.unknown_statuses);
     all.skipped.extend(one.skipped);
     all.problems.extend(one.problems);
 }
@@ -666,16 +668,11 @@ fn refuse(names: &[&str], problems: &[(Option<String>, RowError)], read: &Read) 
     if sorted.len() > 100 {
         let _ = writeln!(err, "... and {} more", sorted.len() - 100);
     }
-    let unknown: BTreeSet<&str> = problems
-        .iter()
-        .filter(|(_, p)| p.column.as_deref().is_some_and(|c| c == "status" || c.contains("Status")))
-        .filter(|(_, p)| p.reason.contains("status"))
-        .filter_map(|(_, p)| p.value.as_deref())
-        .collect();
+    let unknown = &read.unknown_statuses;
     if !unknown.is_empty() {
         let listed: Vec<String> = unknown
             .iter()
-            .map(|value| format!("{value:?} ({} rows)", read.statuses.get(*value).unwrap_or(&0)))
+            .map(|value| format!("{value:?} ({} rows)", read.statuses.get(value).unwrap_or(&0)))
             .collect();
         let _ = writeln!(err, "unknown status values: {}; add them to [status] in the mapping", listed.join(", "));
     }

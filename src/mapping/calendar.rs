@@ -158,10 +158,16 @@ fn stamp(columns: &Columns, row: &Row, options: &Options, first_day: NaiveDate) 
         return local_instant(options.zone, local)
             .ok_or_else(|| columns.problem(row, "declared_at", "does not exist in the zone (a daylight-saving gap)"));
     }
-    Ok(options
+    Ok(decided(options, first_day))
+}
+
+/// When a plan or closure without a `declared_at` of its own was decided: the run's `planned_at`, else the start
+/// of its first day.
+fn decided(options: &Options, first_day: NaiveDate) -> Instant {
+    options
         .planned_at
         .or_else(|| local_instant(options.zone, first_day.and_time(NaiveTime::MIN)))
-        .unwrap_or_else(crate::mapping::first_instant))
+        .unwrap_or_else(crate::mapping::first_instant)
 }
 
 /// Plans from an opening-hours list: one per (office, valid from).
@@ -340,10 +346,7 @@ pub fn plans_from_zms(document: Value, options: &Options) -> Result<Found, Strin
                 continue;
             };
             if previous != Some(plan) {
-                let at = options
-                    .planned_at
-                    .or_else(|| local_instant(options.zone, day.and_time(NaiveTime::MIN)))
-                    .unwrap_or_else(crate::mapping::first_instant);
+                let at = decided(options, day);
                 events.push(((0, line), plan_event(options, office.clone(), day, plan, at)));
                 previous = Some(plan);
             }

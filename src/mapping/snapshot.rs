@@ -89,15 +89,7 @@ pub fn compare(source: &str, book: &mut Book, versions: &[Version], exported_at:
         let mut known = match book.get(&key) {
             Some(known) => *known,
             None => {
-                let kind = EventKind::AppointmentBooked {
-                    office: v.office.clone(),
-                    appointment: v.appointment.clone(),
-                    service: v.service.clone(),
-                    channel: v.channel,
-                    slot: v.slot,
-                };
-                let id = ids.event(&v.office, v.appointment.as_str(), "booked");
-                out.events.push((origin, Event { id, at: v.booked_at, kind }));
+                out.events.push((origin, ids.booked(v)));
                 Known { slot: v.slot, stage: Stage::Open, changed: v.booked_at }
             }
         };
@@ -118,26 +110,12 @@ pub fn compare(source: &str, book: &mut Book, versions: &[Version], exported_at:
             continue;
         }
         if v.slot != known.slot {
-            let transition = format!("rescheduled-{}", at.naive_utc().format("%Y%m%dT%H%M%SZ"));
-            let kind = EventKind::AppointmentRescheduled {
-                office: v.office.clone(),
-                appointment: v.appointment.clone(),
-                slot: v.slot,
-            };
-            out.events
-                .push((origin, Event { id: ids.event(&v.office, v.appointment.as_str(), &transition), at, kind }));
+            out.events.push((origin, ids.moved(v, at)));
             known.slot = v.slot;
             known.changed = at;
         }
         if v.stage != Stage::Open {
-            let (office, appointment) = (v.office.clone(), v.appointment.clone());
-            let kind = match v.stage {
-                Stage::Cancelled => EventKind::AppointmentCancelled { office, appointment },
-                Stage::Attended => EventKind::AppointmentAttended { office, appointment },
-                _ => EventKind::AppointmentMissed { office, appointment },
-            };
-            let id = ids.event(&v.office, v.appointment.as_str(), v.stage.transition());
-            out.events.push((origin, Event { id, at, kind }));
+            out.events.push((origin, ids.ended(v, at)));
             known.stage = v.stage;
             known.changed = at;
         }

@@ -206,6 +206,9 @@ impl<'a> Mapper<'a> {
             read.rows += 1;
             if let Some(status) = self.cell(&row, "status") {
                 *read.statuses.entry(status.to_owned()).or_default() += 1;
+                if self.stage(status).is_none() {
+                    read.unknown_statuses.insert(status.to_owned());
+                }
             }
             match self.version(&row, &mut read.names) {
                 Ok(version) => read.versions.push(version),

@@ -160,6 +160,7 @@ fn one(process: &Value, line: u64, status: &str, options: &Options, read: &mut R
             return Ok(());
         }
         _ => {
+            read.unknown_statuses.insert(status.to_owned());
             return Err(problem(line, "status", &process["status"], "is not a ZMS process status"));
         }
     };
