@@ -6,6 +6,7 @@
 pub mod attribution;
 pub mod backtest;
 pub mod chart;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod forecast;
@@ -43,16 +44,23 @@ pub struct Cli {
 /// Options every subcommand shares.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
+    /// A configuration file (TOML) with the global options and every setting of `serve`; the command line and
+    /// the environment override it (`serve --print-config` shows the result).
+    #[arg(long, global = true, env = "WARTEZEIT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where each setting came from (filled by [`config::apply`]).
+    #[arg(skip)]
+    pub sources: config::Sources,
     /// The data directory of the event log.
     #[arg(long, global = true, env = "WARTEZEIT_DATA_DIR", default_value = "./wartezeit-data")]
     pub data_dir: PathBuf,
     /// The time zone in which local dates are taken (an IANA name).
-    #[arg(long, global = true, default_value = "Europe/Berlin", value_parser = Zone::parse)]
+    #[arg(long, global = true, env = "WARTEZEIT_TZ", default_value = "Europe/Berlin", value_parser = Zone::parse)]
     pub tz: Zone,
     /// Appends are refused (as on a full disk, 507) while less than this many MiB are free on the data
     /// directory's filesystem, so that the store never runs out of space halfway through a write.
     #[arg(long, global = true, env = "WARTEZEIT_MIN_FREE_MB", default_value_t = 64, value_name = "MIB",
-          value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
+          value_parser = clap::value_parser!(u64).range(config::MIN_FREE_MB))]
     pub min_free_mb: u64,
     /// How log lines on stderr are written: `text` for people, `json` (one object a line) for a log collector.
     #[arg(long, global = true, env = "WARTEZEIT_LOG_FORMAT", value_enum, default_value = "text")]
@@ -78,21 +86,32 @@ impl GlobalArgs {
     }
 
     /// Opens the log in the data directory with these options, creating the store if there is none: for the
-    /// commands that write (`import`, `import-appointments`, `serve`).
+    /// commands that make one (`import`, `import-appointments`, `serve --init`).
     pub fn open_log(&self) -> Result<crate::log::Log, crate::log::OpenError> {
         crate::log::Log::open_with(&self.data_dir, self.log_options())
     }
 
-    /// Opens the log for a command that only reads: a data directory that does not exist is an error naming it
-    /// (a mistyped `--data-dir` must not quietly answer from a new, empty store).
+    /// Opens the log for a command that must find a store (every reader, and `serve` without `--init`): a data
+    /// directory without one is an error naming it, and nothing is created (a mistyped `--data-dir` must not
+    /// quietly answer from a new, empty store).
     pub fn open_existing_log(&self) -> anyhow::Result<crate::log::Log> {
-        if !self.data_dir.is_dir() {
-            anyhow::bail!(
-                "data directory {} does not exist (a mistyped --data-dir?); `import` or `serve` creates a store",
-                self.data_dir.display()
-            );
+        let options = crate::log::Options { create: false, ..self.log_options() };
+        crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))
+    }
+
+    /// An open error in the words of the command line: a missing store says how one is made.
+    pub fn explain(&self, error: crate::log::OpenError) -> anyhow::Error {
+        match error {
+            crate::log::OpenError::NoStore(dir) => {
+                let what = if dir.is_dir() { "holds no store" } else { "does not exist" };
+                anyhow::anyhow!(
+                    "data directory {} {what} (a mistyped --data-dir?); `import` makes a store with events, \
+                     `serve --init` an empty one",
+                    dir.display()
+                )
+            }
+            error => error.into(),
         }
-        Ok(self.open_log()?)
     }
 }
 
@@ -148,6 +167,16 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Serve the Kaiserslautern 2020 data set from a temporary store, as of 2020-06-24.
     Demo(demo::DemoArgs),
+}
+
+/// Parses the command line and fills what it leaves at the defaults from the configuration file, if one is named.
+/// `--help`, `--version` and a malformed command line end the process here, as clap does.
+pub fn parse() -> anyhow::Result<Cli> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    config::apply(&mut cli, &matches)?;
+    Ok(cli)
 }
 
 /// Runs the parsed command line; the exit code says whether it succeeded.

@@ -13,7 +13,8 @@
 //!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
-//!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`].
+//!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`], and the
+//!   data directory records its stored format ([`log::STORE_FORMAT`]), checked before anything is opened.
 //! - [`mapping`] — appointment systems' exports turned into events: list rows through a mapping of columns, status
 //!   values and ids ([`mapping::table`], with the [`mapping::presets`]), ZMS process entities ([`mapping::zms`]),
 //!   each appointment's rows into its history ([`mapping::histories`]) or snapshots compared with the log's book
@@ -58,6 +59,7 @@
 //!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
+//!   [`cli::config`] is the configuration file (TOML) below flags and environment, and `serve --print-config`.
 //!   [`cli::push`] is the crate's one HTTP client: validated events sent to a running service in batches, resumed
 //!   from a state file and retried; it speaks the API's JSON with types of its own, not the service's.
 //!

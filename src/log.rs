@@ -40,8 +40,19 @@ use crate::domain::id::EventId;
 use crate::rules::{KnownEvents, Outcome, RuleBook, Violation};
 
 use codec::{DecodeError, Digest};
-use engine::{Engine, SledStorage, Storage};
+use engine::{Engine, Found, SledStorage, Storage};
 use index::IdIndex;
+
+/// The stored format this version writes and reads, recorded in the data directory ([`engine::FORMAT_FILE`]).
+///
+/// | format | layout | read by this version |
+/// | --- | --- | --- |
+/// | 1 | one sled value per entry under `e` ‖ position, an id index on disk | no: refused, naming the way over (`export` with the version that wrote it, `import` with this one) |
+/// | 2 | chunks of entries under `c` ‖ first position ([`codec`]) | yes; a store made before the format was recorded is format 2 and gets its record on first open |
+///
+/// A store of a later format is refused, never opened: an older version must not append in a layout it does not
+/// know.
+pub const STORE_FORMAT: u32 = 2;
 
 /// The name of the sled tree that holds the log.
 const TREE: &str = "ledger";
@@ -106,6 +117,12 @@ pub struct AppendReceipt {
 pub enum OpenError {
     #[error("data directory {} is in use by another process", .0.display())]
     InUse(PathBuf),
+    /// The directory holds no store, and the caller did not ask for one to be made ([`Options::create`]).
+    #[error("data directory {} holds no store", .0.display())]
+    NoStore(PathBuf),
+    /// The store is of a format this version does not read.
+    #[error("{}", format_refusal(path, *found))]
+    Format { path: PathBuf, found: u32 },
     /// The disk cannot take the few writes that opening makes (the storage engine writes a snapshot); nothing of
     /// the store was changed.
     #[error("cannot open data directory {}: {fault}; nothing was changed, open it again once it can be written", path.display())]
@@ -121,6 +138,27 @@ pub enum OpenError {
         path.display()
     )]
     AcknowledgedLost { path: PathBuf, head: u64, source: ReadError },
+}
+
+/// What an operator reads when a store's format is not this version's, with the way over.
+fn format_refusal(path: &Path, found: u32) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let dir = path.display();
+    if found > STORE_FORMAT {
+        format!(
+            "data directory {dir} holds stored format {found}, written by a newer wartezeit; this version ({version}) \
+             reads stored format {STORE_FORMAT} and changes nothing in it. Run the newer version, or move the events \
+             over: `wartezeit export > events.ndjson` with the newer version, then `wartezeit import events.ndjson` \
+             into an empty directory with this one (the digests stay the same)"
+        )
+    } else {
+        format!(
+            "data directory {dir} holds stored format {found}, which this version ({version}) no longer reads (it \
+             reads stored format {STORE_FORMAT}); nothing was changed. Move the events over: `wartezeit export > \
+             events.ndjson` with the version that wrote it, then `wartezeit import events.ndjson` into an empty \
+             directory with this one (the digests stay the same)"
+        )
+    }
 }
 
 /// Why stored entries could not be read.
@@ -227,11 +265,14 @@ pub struct Options {
     /// How often a store that cannot write is probed again while no append comes (an append also probes, at most
     /// this often).
     pub retry_every: Duration,
+    /// Whether opening a directory without a store makes one (the directory too). Without it such a directory is
+    /// [`OpenError::NoStore`] and nothing is written.
+    pub create: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2) }
+        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2), create: true }
     }
 }
 
@@ -375,9 +416,24 @@ impl Log {
         Log::open_with(dir, Options::default())
     }
 
-    /// Opens (or creates) the log in `dir`.
+    /// Opens the log in `dir`, or creates it if there is none and [`Options::create`] says so. The stored format
+    /// is checked first ([`STORE_FORMAT`]): another one is refused before anything in the directory is touched.
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Log, OpenError> {
-        Log::open_on(Box::new(SledStorage::new(dir.as_ref())), options)
+        let path = dir.as_ref();
+        let found = check_format(path, options.create)?;
+        let log = Log::open_on(Box::new(SledStorage::new(path)), options).map_err(|error| match error {
+            // Stored format 1 kept entries under `e` ‖ position; such a store never had its format recorded.
+            OpenError::Unreadable { path, source: ReadError::ForeignKey(key) }
+                if found == Found::Unrecorded && key.len() == 9 && key[0] == b'e' =>
+            {
+                OpenError::Format { path, found: 1 }
+            }
+            error => error,
+        })?;
+        if found != Found::Format(STORE_FORMAT) {
+            engine::record_format(path, STORE_FORMAT).map_err(|e| storage_error(path, e))?;
+        }
+        Ok(log)
     }
 
     /// Opens the log on any storage (the tests' faulty one among them).
@@ -483,10 +539,23 @@ pub struct Ignored {
 /// [`Log::open`] is still located by position. Also says what it found and ignored in the directory.
 pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyError>, Ignored), OpenError> {
     let path = dir.as_ref();
-    let unfinished_snapshots = engine::clear_unfinished_snapshots(path)
-        .map_err(|e| OpenError::Storage { path: path.to_path_buf(), source: sled::Error::Io(e) })?;
+    check_format(path, false)?;
+    let unfinished_snapshots = engine::clear_unfinished_snapshots(path).map_err(|e| storage_error(path, e))?;
     let engine = open_engine(&SledStorage::new(path))?;
     Ok((verify(&*engine), Ignored { unfinished_snapshots }))
+}
+
+/// What `dir` holds: refused when it is a store of another format, or no store where none may be made.
+fn check_format(path: &Path, create: bool) -> Result<Found, OpenError> {
+    match engine::found_in(path).map_err(|e| storage_error(path, e))? {
+        Found::Nothing if !create => Err(OpenError::NoStore(path.to_path_buf())),
+        Found::Format(found) if found != STORE_FORMAT => Err(OpenError::Format { path: path.to_path_buf(), found }),
+        found => Ok(found),
+    }
+}
+
+fn storage_error(path: &Path, error: std::io::Error) -> OpenError {
+    OpenError::Storage { path: path.to_path_buf(), source: sled::Error::Io(error) }
 }
 
 /// Cuts the store back to the acknowledged head recorded when a write failed in a process that ended before it

@@ -3,10 +3,14 @@
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = wartezeit::cli::Cli::parse();
+    let cli = match wartezeit::cli::parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     // By default warnings of everything and wartezeit's own information (one line per request, start and stop);
     // `RUST_LOG` chooses otherwise. Colours only on a terminal, so that log files hold plain text.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,wartezeit=info".into());

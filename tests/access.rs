@@ -114,7 +114,7 @@ async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
     let data = dir.path().join("data");
-    let args = ["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"];
+    let args = ["--data-dir", data.to_str().unwrap(), "serve", "--init", "--listen", "127.0.0.1:0"];
     let args = [&args[..], &["--token-file", token_file.to_str().unwrap(), "--as-of", "2020-03-01"]].concat();
     let mut server = Logging::start(&args, Some("trace"));
     let base = server.base(text_base);
@@ -137,7 +137,8 @@ async fn a_token_in_the_query_string_is_refused_and_never_reaches_the_log() {
 async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and_duration() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let args = ["--data-dir", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0", "--insecure-no-auth"];
+    let args =
+        ["--data-dir", data.to_str().unwrap(), "serve", "--init", "--listen", "127.0.0.1:0", "--insecure-no-auth"];
     let mut server = Logging::start(&[&args[..], &["--as-of", "2020-03-01"]].concat(), None);
     let base = server.base(text_base);
     ready(&base).await;
@@ -167,7 +168,8 @@ async fn by_default_each_request_is_one_plain_log_line_with_its_route_status_and
 async fn with_log_format_json_every_line_is_a_json_object() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let args = ["--data-dir", data.to_str().unwrap(), "--log-format", "json", "serve", "--listen", "127.0.0.1:0"];
+    let args =
+        ["--data-dir", data.to_str().unwrap(), "--log-format", "json", "serve", "--init", "--listen", "127.0.0.1:0"];
     let mut server = Logging::start(&[&args[..], &["--insecure-no-auth", "--as-of", "2020-03-01"]].concat(), None);
     let base = server.base(|line| {
         let object: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));

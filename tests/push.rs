@@ -92,7 +92,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wartezeit"))
             .arg("--data-dir")
             .arg(work.data())
-            .args(["serve", "--listen", listen, "--as-of", "2020-06-24", "--token-file"])
+            .args(["serve", "--init", "--listen", listen, "--as-of", "2020-06-24", "--token-file"])
             .arg(work.path("token"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

@@ -8,29 +8,29 @@ use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::cli::load::parse_date;
+use crate::cli::{GlobalArgs, config};
 use crate::log::Log;
 use crate::service::{self, Token};
 
-/// Arguments of `wartezeit serve`.
+/// Arguments of `wartezeit serve`. Each has a key of the same name in the configuration file (`--config`).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "WARTEZEIT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Fix the evaluation day ("today") instead of taking the wall-clock date (for replays and demos).
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// A file holding the bearer token that writes need (surrounding whitespace is ignored).
-    #[arg(long, conflicts_with = "insecure_no_auth")]
+    #[arg(long, env = "WARTEZEIT_TOKEN_FILE", conflicts_with = "insecure_no_auth")]
     pub token_file: Option<PathBuf>,
     /// Let anyone write, without a token. Only for a service no one else can reach.
     #[arg(long)]
     pub insecure_no_auth: bool,
     /// A file holding a token that reads the raw event feed (`GET /api/v1/events`, for backups and replicas)
     /// but cannot write; the write token reads it too.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "WARTEZEIT_READ_TOKEN_FILE", value_name = "FILE")]
     pub read_token_file: Option<PathBuf>,
     /// Require the read or the write token on every route but /healthz and /readyz: the page, the charts, the API
     /// and /metrics. Browsers ask for it as a password (any user name); Prometheus sends it as a bearer token.
@@ -38,11 +38,21 @@ pub struct ServeArgs {
     pub require_read_token: bool,
     /// Connections open at once; more are answered 503 and closed (never more than the file descriptor limit
     /// leaves room for).
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, env = "WARTEZEIT_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(config::MAX_CONNECTIONS))]
     pub max_connections: u64,
     /// Seconds a connection may take to send a request head; silent, idle and slow connections are closed then.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "WARTEZEIT_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(config::HEADER_TIMEOUT_SECS))]
     pub header_timeout_secs: u64,
+    /// Make an empty store when the data directory holds none (it is made too). Without it, `serve` refuses a
+    /// directory without a store, so that a mistyped path never starts an empty service.
+    #[arg(long)]
+    pub init: bool,
+    /// Print the effective settings (command line over environment over config file over defaults, each with
+    /// where it came from; secrets masked) as a config file, and exit without starting.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// The token from `--token-file` or `WARTEZEIT_TOKEN`; an error when neither is given without
@@ -66,8 +76,14 @@ fn token(args: &ServeArgs) -> anyhow::Result<Option<Token>> {
 
 /// Runs `wartezeit serve`.
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.print_config {
+        let token_in_env = std::env::var_os("WARTEZEIT_TOKEN").is_some_and(|t| !t.is_empty());
+        print!("{}", config::render(global, args, token_in_env));
+        return Ok(ExitCode::SUCCESS);
+    }
     let token = token(args)?;
-    let log = global.open_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let log = if args.init { global.open_log().map_err(|e| global.explain(e)) } else { global.open_existing_log() };
+    let log = log.with_context(|| format!("cannot serve {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;
     if let Some(path) = &args.read_token_file {
@@ -92,6 +108,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(
             version = %env!("CARGO_PKG_VERSION"),
             data_dir = %global.data_dir.display(),
+            store_format = crate::log::STORE_FORMAT,
             log_head = head.position,
             listen = %addr,
             url = %format_args!("http://{addr}/"),

@@ -14,10 +14,8 @@ pub struct VerifyArgs {}
 
 /// Prints `ok: position P, digest D` and exits 0, or names the first bad position on stderr and exits 1.
 pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    if !global.data_dir.is_dir() {
-        anyhow::bail!("data directory {} does not exist (a mistyped --data-dir?)", global.data_dir.display());
-    }
-    let (verdict, ignored) = verify_directory(&global.data_dir).context("cannot verify")?;
+    let (verdict, ignored) =
+        verify_directory(&global.data_dir).map_err(|e| global.explain(e)).context("cannot verify")?;
     for (name, bytes) in &ignored.unfinished_snapshots {
         eprintln!(
             "ignored: {name} ({bytes} bytes), the leftover of an interrupted snapshot of the storage engine \

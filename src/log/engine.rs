@@ -82,6 +82,51 @@ fn marker_bytes(pending: Option<(u64, Digest)>) -> [u8; 64] {
     bytes
 }
 
+/// The file that records the stored format of a data directory: one line, `wartezeit store format N`. Written when
+/// the store is made (and, for a store made before it was recorded, on its first open), never changed after.
+pub const FORMAT_FILE: &str = "store-format";
+
+/// What a data directory holds, as far as its files tell before the storage engine opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No store: the directory is missing, or holds no database file.
+    Nothing,
+    /// A database without a recorded format: made by a version from before the format was recorded.
+    Unrecorded,
+    /// A store of this format.
+    Format(u32),
+}
+
+/// Reads what `dir` holds. A format file that is not one line `wartezeit store format N` is an error naming it.
+pub fn found_in(dir: &Path) -> std::io::Result<Found> {
+    match std::fs::read_to_string(dir.join(FORMAT_FILE)) {
+        Ok(text) => {
+            let number = text.trim().strip_prefix("wartezeit store format ").and_then(|n| n.parse().ok());
+            number.map(Found::Format).ok_or_else(|| {
+                let shown: String = text.chars().take(60).collect();
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{FORMAT_FILE} holds {shown:?}, not a line `wartezeit store format N`"),
+                )
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(if dir.join("db").is_file() { Found::Unrecorded } else { Found::Nothing })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Records `format` as the stored format of `dir`, durably: written beside, synced, renamed into place, the
+/// directory synced.
+pub fn record_format(dir: &Path, format: u32) -> std::io::Result<()> {
+    let fresh = dir.join(format!("{FORMAT_FILE}.new"));
+    std::fs::write(&fresh, format!("wartezeit store format {format}\n"))?;
+    sync_file(&fresh)?;
+    std::fs::rename(&fresh, dir.join(FORMAT_FILE))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// sled in a data directory.
 pub struct SledStorage {
     path: PathBuf,

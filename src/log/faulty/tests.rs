@@ -89,7 +89,7 @@ impl World {
                 Client { batches, acked: 0 }
             })
             .collect();
-        let options = Options { min_free_bytes, retry_every: std::time::Duration::ZERO };
+        let options = Options { min_free_bytes, retry_every: std::time::Duration::ZERO, ..Options::default() };
         let mut world = World { disk: Disk::new(seed), options, log: None, clients };
         world.start();
         world
