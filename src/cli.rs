@@ -16,6 +16,7 @@ pub mod load;
 pub mod offices;
 pub mod press;
 pub mod push;
+pub mod remote;
 pub mod sample;
 pub mod scenario;
 pub mod series;
