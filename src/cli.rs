@@ -5,6 +5,7 @@
 
 pub mod attribution;
 pub mod backtest;
+pub mod backup;
 pub mod chart;
 pub mod config;
 pub mod demo;
@@ -17,6 +18,7 @@ pub mod load;
 pub mod offices;
 pub mod press;
 pub mod push;
+pub mod remote;
 pub mod sample;
 pub mod scenario;
 pub mod series;
@@ -139,6 +141,15 @@ pub enum Command {
     Push(push::PushArgs),
     /// Write the log as NDJSON to stdout, in log order, or the daily figures as OpenMetrics history.
     Export(export::ExportArgs),
+    /// Back up a running service's log from its event feed (`GET /api/v1/events`) into a file identical to `export`.
+    ///
+    /// The backup is the log up to the head the service reports when it begins (appends made meanwhile are left to
+    /// the next one), every entry checked against the digest chain. It is written to FILE.partial, synced after every
+    /// page, and renamed to FILE once complete; --resume continues an interrupted one, --from-position P makes an
+    /// incremental one. Failed connections and the answers 408, 429, 500, 502, 503, 504 and 507 are retried for
+    /// --retry-for. The summary on stderr ends with the last position and its digest, as `verify` of a restore
+    /// (`import` of the file into an empty directory) prints them.
+    Backup(backup::BackupArgs),
     /// Recompute the digest chain and check every stored entry.
     Verify(verify::VerifyArgs),
     /// One row of figures per day for an office.
@@ -186,6 +197,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::ImportAppointments(args) => import_appointments::run(&cli.global, args),
         Command::Push(args) => push::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
+        Command::Backup(args) => backup::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
         Command::Series(args) => series::run(&cli.global, args),
         Command::Summary(args) => summary::run(&cli.global, args),

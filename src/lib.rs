@@ -60,8 +60,10 @@
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!   [`cli::config`] is the configuration file (TOML) below flags and environment, and `serve --print-config`.
-//!   [`cli::push`] is the crate's one HTTP client: validated events sent to a running service in batches, resumed
-//!   from a state file and retried; it speaks the API's JSON with types of its own, not the service's.
+//!   [`cli::remote`] is the crate's one HTTP client (a service's events endpoint, the token file, the policy of
+//!   retries); it speaks the API's JSON with types of its own, not the service's. [`cli::push`] sends validated
+//!   events through it in batches, resumed from a state file; [`cli::backup`] reads the event feed through it into
+//!   the file `export` writes, every digest checked, resumable from its partial file.
 //!
 //! # Architecture invariants
 //!

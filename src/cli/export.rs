@@ -5,12 +5,14 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use crate::cli::GlobalArgs;
 use crate::cli::load::{self, parse_date, parse_office};
+use crate::domain::event::Event;
 use crate::domain::id::OfficeId;
+use crate::log::codec::Digest;
 
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,17 +123,7 @@ fn ndjson(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     for entry in log.scan(from) {
         let entry = entry.context("cannot read the log")?;
-        let line = if args.with_meta {
-            serde_json::json!({
-                "position": entry.position,
-                "recorded_at": entry.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "digest": hex::encode(entry.digest),
-                "event": entry.event,
-            })
-            .to_string()
-        } else {
-            crate::domain::wire::to_json_line(&entry.event)
-        };
+        let line = entry_line(entry.position, entry.recorded_at, &entry.digest, &entry.event, args.with_meta);
         match writeln!(out, "{line}") {
             // A closed pipe (`export | head`) is the reader's choice, not an error.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
@@ -141,5 +133,32 @@ fn ndjson(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     match out.flush() {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         other => other.context("cannot write to stdout").map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// The line (without its newline) that `export` writes for the entry at `position`: the event's canonical wire form
+/// ([`to_json_line`](crate::domain::wire::to_json_line)), or with `with_meta` the entry as one JSON object with its
+/// `position`, `recorded_at` (UTC, microseconds), `digest` (hex) and `event`, keys sorted (serde_json's map without
+/// its `preserve_order` feature).
+///
+/// `backup` writes its lines with this very function from what the event feed says, so that a backup is byte for byte
+/// the `export` (`--with-meta`) of the same positions.
+pub fn entry_line(
+    position: u64,
+    recorded_at: DateTime<Utc>,
+    digest: &Digest,
+    event: &Event,
+    with_meta: bool,
+) -> String {
+    if with_meta {
+        serde_json::json!({
+            "position": position,
+            "recorded_at": recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "digest": hex::encode(digest),
+            "event": event,
+        })
+        .to_string()
+    } else {
+        crate::domain::wire::to_json_line(event)
     }
 }

@@ -431,9 +431,9 @@ fn send(
     use crate::cli::push;
     let events: Vec<Event> = mapped.events.iter().map(|(_, e)| e.clone()).collect();
     tell(args, names, read, &events, events.len(), set_aside)?;
-    let target = push::remote::Target::parse(to).map_err(anyhow::Error::msg)?;
+    let target = crate::cli::remote::Target::parse("--to", to).map_err(anyhow::Error::msg)?;
     let token_file = args.token_file.as_deref().context("--to needs --token-file")?;
-    let token = push::remote::Token::read(token_file).map_err(anyhow::Error::msg)?;
+    let token = crate::cli::remote::Token::read(token_file).map_err(anyhow::Error::msg)?;
     let mut paths: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     paths.extend(args.opening_hours.iter().chain(&args.closures).map(PathBuf::as_path));
     paths.extend(args.mapping.as_deref());

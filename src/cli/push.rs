@@ -8,12 +8,12 @@
 //! refuses it (the violations it lists by index are named by file and line). After every acknowledged batch the
 //! progress is written to a state file, so that the same command run again continues after it.
 //!
-//! The parts: [`batches`] (the arithmetic, pure), [`state`] (the state file), [`remote`] (HTTP and the retry policy).
+//! The parts: [`batches`] (the arithmetic, pure), [`state`] (the state file); HTTP and the retry policy are the
+//! crate's one client, [`crate::cli::remote`], which `backup` shares.
 //! [`send`] takes events already validated, each with its [`Origin`], so that another reader (an appointment list's
 //! importer) can push what it produces the same way.
 
 pub mod batches;
-pub mod remote;
 pub mod state;
 
 use std::io::{IsTerminal as _, Write as _};
@@ -25,10 +25,10 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
+use crate::cli::remote::{self, Failure, Remote, Target, Token};
 use crate::domain::event::Event;
 use crate::domain::wire::{WireError, is_blank_line, parse_event, to_json_line};
 use batches::{Limits, Progress};
-use remote::{Failure, Remote, Target, Token};
 use state::{Fingerprint, Prefix, Resume, State};
 
 /// The service's largest request body (`service::MAX_BODY_BYTES`, which `tests/push.rs` holds equal to this).
@@ -104,7 +104,7 @@ pub struct Settings {
 
 /// Runs `wartezeit push`: reads and parses every file, then sends (exit 1 naming every bad line, with nothing sent).
 pub fn run(_global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<ExitCode> {
-    let target = Target::parse(&args.to).map_err(anyhow::Error::msg)?;
+    let target = Target::parse("--to", &args.to).map_err(anyhow::Error::msg)?;
     let token = Token::read(&args.token_file).map_err(anyhow::Error::msg)?;
     let mut sources = Vec::new();
     let mut texts = Vec::new();

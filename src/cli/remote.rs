@@ -1,12 +1,13 @@
-//! The service's side of a push: its events endpoint, one batch sent until it is acknowledged or refused, and the
-//! policy of retries.
+//! The crate's one HTTP client: a running service's events endpoint (`/api/v1/events`), the token that opens it, and
+//! the policy of retries. `push` sends batches to it (`POST`), `backup` reads the event feed from it (`GET`); both
+//! speak the API's JSON with types of their own, never the service's (`cli` does not import `service`).
 //!
 //! What is retried is what may pass by itself: a connection that failed or broke, and the answers 408 (timed out),
 //! 429 (too many requests), 500, 502, 503, 504 (the service or a proxy in front of it in trouble) and 507 (the
-//! service's store below its reserve of free space, which it recovers from by itself). A resend is safe: an event
-//! whose id is stored with the same content counts as a duplicate, so a batch that was stored before its answer was
-//! lost is acknowledged again, not appended twice. Everything else (400, 401, 403, 409, 413, 415, 422, a redirect)
-//! would be answered the same way again and ends the push.
+//! service's store below its reserve of free space, which it recovers from by itself). A resend is safe: a page of
+//! the feed reads the same again, and an event whose id is stored with the same content counts as a duplicate, so a
+//! batch that was stored before its answer was lost is acknowledged again, not appended twice. Everything else (400,
+//! 401, 403, 409, 413, 415, 422, a redirect) would be answered the same way again and ends the command.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ use serde::Deserialize;
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// The longest wait between two attempts that the backoff itself chooses.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// The longest `Retry-After` honoured: a longer one is taken as this, so that a push does not sleep for hours.
+/// The longest `Retry-After` honoured: a longer one is taken as this, so that a command does not sleep for hours.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// How long one request may take in all. The service answers 408 itself after 30 s; this is for a connection that
 /// went silent.
@@ -26,32 +27,34 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The events endpoint of a service.
+/// The events endpoint of a service, and the option it was given with (for messages).
 #[derive(Debug, Clone)]
 pub struct Target {
     url: reqwest::Url,
+    option: &'static str,
 }
 
 impl Target {
     /// The events endpoint of the service at `base` (`https://host[:port][/prefix]`; a base that already ends in
-    /// `/api/v1/events` is taken as it is). Only http and https, and no credentials, query or fragment in it: the
-    /// token comes from its file.
-    pub fn parse(base: &str) -> Result<Target, String> {
-        let mut url = reqwest::Url::parse(base.trim()).map_err(|e| format!("--to {base:?}: not a URL: {e}"))?;
+    /// `/api/v1/events` is taken as it is), given with the command line option `option` (`--to`, `--from`), which
+    /// messages name. Only http and https, and no credentials, query or fragment in it: the token comes from its
+    /// file.
+    pub fn parse(option: &'static str, base: &str) -> Result<Target, String> {
+        let mut url = reqwest::Url::parse(base.trim()).map_err(|e| format!("{option} {base:?}: not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("--to {base:?}: the scheme must be https (or http), not {:?}", url.scheme()));
+            return Err(format!("{option} {base:?}: the scheme must be https (or http), not {:?}", url.scheme()));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("--to: the URL holds credentials; give the token with --token-file only".to_owned());
+            return Err(format!("{option}: the URL holds credentials; give the token with --token-file only"));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("--to {base:?}: give the service's address without a query or fragment"));
+            return Err(format!("{option} {base:?}: give the service's address without a query or fragment"));
         }
         let path = url.path().trim_end_matches('/').to_owned();
         if !path.ends_with("/api/v1/events") {
             url.set_path(&format!("{path}/api/v1/events"));
         }
-        Ok(Target { url })
+        Ok(Target { url, option })
     }
 
     /// The endpoint's URL.
@@ -68,7 +71,8 @@ impl Target {
     }
 }
 
-/// The write token. It is sent in the `Authorization` header only, and never shown: its `Debug` hides it.
+/// A token of the service (the write token; for reading the feed, the read token does as well). It is sent in the
+/// `Authorization` header only, and never shown: its `Debug` hides it.
 #[derive(Clone)]
 pub struct Token(String);
 
@@ -109,7 +113,7 @@ pub struct Receipt {
     pub last_position: u64,
 }
 
-/// A refusal as the service explains it in problem details (RFC 9457), as far as a push reports it.
+/// A refusal as the service explains it in problem details (RFC 9457), as far as a command reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Problem {
     /// The status's reason phrase.
@@ -152,18 +156,23 @@ impl Problem {
         let detail: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
         Problem { detail, ..Problem::default() }
     }
+
+    /// A problem the client found itself, with `detail` as its words.
+    fn said(detail: String) -> Problem {
+        Problem { detail, ..Problem::default() }
+    }
 }
 
-/// What becomes of a batch after an answer of this status that is not a success.
+/// What becomes of a request after an answer of this status that is not a success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
     /// Send it again after a while: the cause may pass by itself.
     Retry,
-    /// Stop: the same batch would be refused again.
+    /// Stop: the same request would be refused again.
     Refuse,
 }
 
-/// Whether an answer of `status` (not 2xx) is worth sending the batch again for.
+/// Whether an answer of `status` (not 2xx) is worth sending the request again for.
 pub fn disposition(status: u16) -> Disposition {
     match status {
         408 | 429 | 500 | 502 | 503 | 504 | 507 => Disposition::Retry,
@@ -177,7 +186,7 @@ pub fn backoff(retry: u32) -> Duration {
     FIRST_BACKOFF.saturating_mul(1 << doublings).min(MAX_BACKOFF)
 }
 
-/// How long to wait before retry number `retry` when the batch has been failing for `failing_for` and may go on
+/// How long to wait before retry number `retry` when the request has been failing for `failing_for` and may go on
 /// failing for `retry_for` in all: the backoff, or the service's `Retry-After` (at most [`MAX_RETRY_AFTER`]) when
 /// that is longer, cut to what is left of `retry_for`. `None`: give up, `retry_for` has passed.
 pub fn next_wait(
@@ -191,42 +200,39 @@ pub fn next_wait(
     Some(backoff(retry).max(asked).min(left))
 }
 
-/// What one attempt at sending a batch came to.
+/// What one attempt at a request came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
-    /// Acknowledged: durable in the log.
-    Stored(Receipt),
-    /// Not acknowledged, for a reason that may pass; `retry_after` is the service's `Retry-After`.
+pub enum Attempt<T> {
+    /// Answered with success, and the answer read as `T` (for a batch: acknowledged, durable in the log).
+    Done(T),
+    /// Not answered with success, for a reason that may pass; `retry_after` is the service's `Retry-After`.
     Again { reason: String, retry_after: Option<Duration> },
-    /// Refused for good.
+    /// Refused for good (or answered with something that is not what was asked for).
     Refused { status: u16, problem: Problem },
 }
 
-/// What an answer with `status`, `Retry-After`, `Location` and `body` means for the batch.
-pub fn attempt_of(status: u16, retry_after: Option<Duration>, location: Option<&str>, body: &[u8]) -> Attempt {
+/// What an answer with `status`, `Retry-After`, `Location` and `body` means for the request at `target`; `read` reads
+/// the body of a success (its error is what the body is instead, in words).
+pub fn answer_of<T>(
+    target: &Target,
+    status: u16,
+    retry_after: Option<Duration>,
+    location: Option<&str>,
+    body: &[u8],
+    read: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Attempt<T> {
     match status {
-        200..=299 => match serde_json::from_slice::<Receipt>(body) {
-            Ok(receipt) => Attempt::Stored(receipt),
-            Err(e) => Attempt::Refused {
-                status,
-                problem: Problem {
-                    detail: format!(
-                        "the answer is not a wartezeit receipt ({e}), so whether the batch is stored is not known; is \
-                         --to the service's address?"
-                    ),
-                    ..Problem::default()
-                },
-            },
+        200..=299 => match read(body) {
+            Ok(answer) => Attempt::Done(answer),
+            Err(instead) => Attempt::Refused { status, problem: Problem::said(instead) },
         },
         300..=399 => Attempt::Refused {
             status,
-            problem: Problem {
-                detail: format!(
-                    "the service redirects to {}; give that address with --to",
-                    location.unwrap_or("an address it does not name")
-                ),
-                ..Problem::default()
-            },
+            problem: Problem::said(format!(
+                "the service redirects to {}; give that address with {}",
+                location.unwrap_or("an address it does not name"),
+                target.option
+            )),
         },
         _ => {
             let problem = Problem::from_body(body);
@@ -242,12 +248,31 @@ pub fn attempt_of(status: u16, retry_after: Option<Duration>, location: Option<&
     }
 }
 
-/// How a batch that was not acknowledged ended.
+/// What an answer to a batch means: [`answer_of`] with the body of a success read as a [`Receipt`].
+pub fn attempt_of(
+    target: &Target,
+    status: u16,
+    retry_after: Option<Duration>,
+    location: Option<&str>,
+    body: &[u8],
+) -> Attempt<Receipt> {
+    answer_of(target, status, retry_after, location, body, |body| {
+        serde_json::from_slice::<Receipt>(body).map_err(|e| {
+            format!(
+                "the answer is not a wartezeit receipt ({e}), so whether the batch is stored is not known; is {} the \
+                 service's address?",
+                target.option
+            )
+        })
+    })
+}
+
+/// How a request that did not succeed ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// The service refused it, and would refuse it again.
     Refused { status: u16, problem: Problem },
-    /// It was not acknowledged within `--retry-for` of its first failure.
+    /// It did not succeed within `--retry-for` of its first failure.
     GaveUp { attempts: u32, failing_for: Duration, last: String },
 }
 
@@ -263,11 +288,11 @@ pub struct Sent {
 /// A retry about to be waited for, to tell the person watching.
 #[derive(Debug)]
 pub struct Retrying<'a> {
-    /// Which retry of the batch this is, from 1.
+    /// Which retry of the request this is, from 1.
     pub retry: u32,
     /// Why the last attempt failed.
     pub reason: &'a str,
-    /// How long the push waits before it.
+    /// How long the command waits before it.
     pub wait: Duration,
 }
 
@@ -279,27 +304,71 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// A client of `target` with the write token. Redirects are not followed: a POST that a redirect turns into a
-    /// GET would be answered with something else than a receipt, and the token should go to the address given only.
+    /// A client of `target` with `token`. Redirects are not followed: a POST that a redirect turns into a GET would
+    /// be answered with something else than a receipt, and the token should go to the address given only.
     pub fn new(target: Target, token: Token) -> Result<Remote, String> {
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("wartezeit-push/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("wartezeit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))?;
         Ok(Remote { client, target, token })
     }
 
+    /// The endpoint this client speaks to.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     /// Sends `body` (NDJSON) until the service acknowledges it, refuses it, or `retry_for` has passed since its
     /// first failure; `retrying` is told of every retry before its wait.
-    pub fn send(&self, body: &[u8], retry_for: Duration, mut retrying: impl FnMut(&Retrying)) -> Result<Sent, Failure> {
+    pub fn send(&self, body: &[u8], retry_for: Duration, retrying: impl FnMut(&Retrying)) -> Result<Sent, Failure> {
+        let (receipt, retries) = self.retried(retry_for, retrying, || {
+            let request = self
+                .client
+                .post(self.target.url.clone())
+                .header(CONTENT_TYPE, "application/x-ndjson")
+                .body(body.to_vec());
+            self.attempt(request, |status, retry_after, location, body| {
+                attempt_of(&self.target, status, retry_after, location, body)
+            })
+        })?;
+        Ok(Sent { receipt, retries })
+    }
+
+    /// `GET` of the endpoint with `query` (the event feed: `from`, `limit`) until it is answered with success and
+    /// its body reads as `T` through `read`, it is refused, or `retry_for` has passed since its first failure;
+    /// `retrying` is told of every retry before its wait. The answer and how many retries it took.
+    pub fn get<T>(
+        &self,
+        query: &[(&str, String)],
+        retry_for: Duration,
+        retrying: impl FnMut(&Retrying),
+        read: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<(T, u32), Failure> {
+        self.retried(retry_for, retrying, || {
+            let request = self.client.get(self.target.url.clone()).query(query);
+            self.attempt(request, |status, retry_after, location, body| {
+                answer_of(&self.target, status, retry_after, location, body, &read)
+            })
+        })
+    }
+
+    /// Makes attempts until one succeeds or is refused, or `retry_for` has passed since the first failure: the
+    /// backoff of [`next_wait`] between them, each retry told to `retrying` before its wait.
+    fn retried<T>(
+        &self,
+        retry_for: Duration,
+        mut retrying: impl FnMut(&Retrying),
+        mut attempt: impl FnMut() -> Attempt<T>,
+    ) -> Result<(T, u32), Failure> {
         let mut first_failure: Option<Instant> = None;
         let mut retries = 0;
         loop {
-            match self.attempt(body) {
-                Attempt::Stored(receipt) => return Ok(Sent { receipt, retries }),
+            match attempt() {
+                Attempt::Done(answer) => return Ok((answer, retries)),
                 Attempt::Refused { status, problem } => return Err(Failure::Refused { status, problem }),
                 Attempt::Again { reason, retry_after } => {
                     let since = *first_failure.get_or_insert_with(Instant::now);
@@ -318,15 +387,13 @@ impl Remote {
         }
     }
 
-    /// One POST of `body`.
-    fn attempt(&self, body: &[u8]) -> Attempt {
-        let request = self
-            .client
-            .post(self.target.url.clone())
-            .bearer_auth(&self.token.0)
-            .header(CONTENT_TYPE, "application/x-ndjson")
-            .body(body.to_vec());
-        let response = match request.send() {
+    /// One request, with the token; `answer` tells what its status, `Retry-After`, `Location` and body mean.
+    fn attempt<T>(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        answer: impl FnOnce(u16, Option<Duration>, Option<&str>, &[u8]) -> Attempt<T>,
+    ) -> Attempt<T> {
+        let response = match request.bearer_auth(&self.token.0).send() {
             Ok(response) => response,
             Err(e) => return Attempt::Again { reason: why_unanswered(&e), retry_after: None },
         };
@@ -335,7 +402,7 @@ impl Remote {
         let retry_after = header(RETRY_AFTER).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
         let location = header(LOCATION).map(str::to_owned);
         match response.bytes() {
-            Ok(bytes) => attempt_of(status, retry_after, location.as_deref(), &bytes),
+            Ok(bytes) => answer(status, retry_after, location.as_deref(), &bytes),
             Err(e) => {
                 Attempt::Again { reason: format!("the answer ({status}) broke off: {}", innermost(&e)), retry_after }
             }
@@ -385,21 +452,24 @@ mod tests {
 
     #[test]
     fn the_endpoint_is_found_from_the_services_address() {
-        let check = |base: &str, expect: &str| assert_eq!(Target::parse(base).unwrap().as_str(), expect, "{base}");
+        let check =
+            |base: &str, expect: &str| assert_eq!(Target::parse("--to", base).unwrap().as_str(), expect, "{base}");
         check("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v1/events");
         check("https://wartezeit.example.de/", "https://wartezeit.example.de/api/v1/events");
         check("https://stadt.example/wartezeit/", "https://stadt.example/wartezeit/api/v1/events");
         check("https://stadt.example/api/v1/events", "https://stadt.example/api/v1/events");
         for bad in ["ftp://x.example", "no url", "https://user:pw@x.example", "https://x.example/?token=1"] {
-            assert!(Target::parse(bad).is_err(), "{bad}");
+            assert!(Target::parse("--to", bad).is_err(), "{bad}");
         }
-        let secret = Target::parse("https://u:hunter2@x.example").unwrap_err();
+        let named = Target::parse("--from", "ftp://x.example").unwrap_err();
+        assert_eq!(named, r#"--from "ftp://x.example": the scheme must be https (or http), not "ftp""#);
+        let secret = Target::parse("--to", "https://u:hunter2@x.example").unwrap_err();
         assert!(!secret.contains("hunter2"), "{secret}");
     }
 
     #[test]
     fn plain_http_is_noticed_beyond_the_loopback_only() {
-        let plain = |base: &str| Target::parse(base).unwrap().is_plain_beyond_loopback();
+        let plain = |base: &str| Target::parse("--to", base).unwrap().is_plain_beyond_loopback();
         assert!(!plain("http://127.0.0.1:8080") && !plain("http://localhost:1") && !plain("http://[::1]:8080"));
         assert!(!plain("https://stadt.example"));
         assert!(plain("http://stadt.example") && plain("http://10.1.2.3:8080"));
@@ -438,36 +508,38 @@ mod tests {
 
     #[test]
     fn answers_are_read_as_stored_again_or_refused() {
+        let to = Target::parse("--to", "http://127.0.0.1:8080").unwrap();
         let receipt = br#"{"appended":3,"duplicates":2,"first_position":8,"last_position":10,"digest":"ab"}"#;
         assert_eq!(
-            attempt_of(200, None, None, receipt),
-            Attempt::Stored(Receipt { appended: 3, duplicates: 2, last_position: 10 })
+            attempt_of(&to, 200, None, None, receipt),
+            Attempt::Done(Receipt { appended: 3, duplicates: 2, last_position: 10 })
         );
         let busy = br#"{"type":"urn:wartezeit:problem:storage-full","title":"Insufficient Storage","status":507,"detail":"the batch was not stored"}"#;
         assert_eq!(
-            attempt_of(507, Some(Duration::from_secs(5)), None, busy),
+            attempt_of(&to, 507, Some(Duration::from_secs(5)), None, busy),
             Attempt::Again {
                 reason: "answered 507: Insufficient Storage: the batch was not stored".into(),
                 retry_after: Some(Duration::from_secs(5))
             }
         );
         let rejected = br#"{"type":"urn:wartezeit:problem:conflict","title":"Conflict","status":409,"detail":"batch rejected, nothing appended: 1 violation(s)","violations":[{"index":4,"line":5,"field":"event_id","reason":"already stored with other content","status":409}],"violations_total":1}"#;
-        let Attempt::Refused { status: 409, problem } = attempt_of(409, None, None, rejected) else { panic!() };
+        let Attempt::Refused { status: 409, problem } = attempt_of(&to, 409, None, None, rejected) else { panic!() };
         assert_eq!(problem.violations[0].index, 4);
         assert_eq!(problem.violations[0].field.as_deref(), Some("event_id"));
         assert_eq!(problem.violations_total, Some(1));
-        let Attempt::Refused { problem, .. } = attempt_of(302, None, Some("https://new.example/"), b"") else {
+        let Attempt::Refused { problem, .. } = attempt_of(&to, 302, None, Some("https://new.example/"), b"") else {
             panic!()
         };
         assert_eq!(problem.detail, "the service redirects to https://new.example/; give that address with --to");
-        let Attempt::Refused { problem, .. } = attempt_of(413, None, None, b"<html>\n<h1>413 Too Large</h1></html>")
+        let Attempt::Refused { problem, .. } =
+            attempt_of(&to, 413, None, None, b"<html>\n<h1>413 Too Large</h1></html>")
         else {
             panic!()
         };
         assert_eq!(problem.detail, "<html> <h1>413 Too Large</h1></html>", "a proxy's page, on one line");
-        let Attempt::Refused { problem, .. } = attempt_of(404, None, None, b"{}") else { panic!() };
+        let Attempt::Refused { problem, .. } = attempt_of(&to, 404, None, None, b"{}") else { panic!() };
         assert_eq!(problem.detail, "{}", "JSON that is no problem details is shown as it is");
-        let Attempt::Refused { status: 200, problem } = attempt_of(200, None, None, b"<html>") else { panic!() };
+        let Attempt::Refused { status: 200, problem } = attempt_of(&to, 200, None, None, b"<html>") else { panic!() };
         assert!(problem.detail.starts_with("the answer is not a wartezeit receipt"), "{}", problem.detail);
     }
 
