@@ -15,12 +15,14 @@ mod calendar;
 mod counts;
 mod days;
 mod names;
+mod observed;
 mod office;
 mod row;
 mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
 pub use names::{Names, OfficeName};
+pub use observed::{ObservedDay, ObservedOffice};
 pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange, ServiceDay};
 pub use row::DayRow;
 pub use summary::{Change, Summary};
@@ -75,6 +77,8 @@ pub struct Projection {
     global_holidays: Vec<(u64, Event)>,
     /// Display names, which change no figure.
     names: Names,
+    /// What the public online calendars showed, per office: the observed figures, apart from the booked ones.
+    observed: BTreeMap<OfficeId, ObservedOffice>,
     /// The position of the last event applied.
     position: u64,
 }
@@ -87,6 +91,7 @@ impl Projection {
             offices: BTreeMap::new(),
             global_holidays: Vec::new(),
             names: Names::default(),
+            observed: BTreeMap::new(),
             position: 0,
         }
     }
@@ -113,6 +118,13 @@ impl Projection {
         self.position = self.position.max(position);
         if event.kind.is_description() {
             self.names.apply(position, event);
+            return;
+        }
+        if let EventKind::CalendarObserved { office, .. } = &event.kind {
+            self.push_observation(position, event);
+            if let Some(observed) = self.observed.get_mut(office) {
+                observed.settle(self.config.zone, self.config.horizon_days);
+            }
             return;
         }
         match event.kind.office() {
@@ -155,9 +167,20 @@ impl Projection {
             self.names.apply(position, event);
             return;
         }
+        if matches!(event.kind, EventKind::CalendarObserved { .. }) {
+            self.push_observation(position, event);
+            return;
+        }
         match event.kind.office() {
             Some(office) => self.office_mut(office).push(position, event),
             None => self.push_global(position, event),
+        }
+    }
+
+    fn push_observation(&mut self, position: u64, event: &Event) {
+        if let EventKind::CalendarObserved { office, service, free_slots, .. } = &event.kind {
+            let observed = self.observed.entry(office.clone()).or_default();
+            observed.push(self.config.zone, position, service.as_ref(), &event.at, free_slots);
         }
     }
 
@@ -185,11 +208,29 @@ impl Projection {
     /// position from this one up to [`Projection::position`]: events of other offices do not move them.
     pub fn office_position(&self, office: &OfficeId) -> u64 {
         let global = self.global_holidays.last().map_or(0, |(position, _)| *position);
-        self.offices.get(office).map_or(global, |o| o.last_position().max(global))
+        let observed = self.observed.get(office).map_or(0, ObservedOffice::last_position);
+        self.offices.get(office).map_or(global, |o| o.last_position().max(global)).max(observed)
     }
 
-    /// The offices in the log, in name order. A holiday of every office does not make an office.
+    /// The offices in the log, in name order: those with events of their own and those only observed. A holiday
+    /// of every office does not make an office.
     pub fn offices(&self) -> Vec<OfficeInfo> {
+        let mut found: BTreeMap<OfficeId, OfficeInfo> =
+            self.offices.values().filter_map(OfficeProjection::info).map(|i| (i.office.clone(), i)).collect();
+        for (office, observed) in &self.observed {
+            let Some((first, last)) = observed.dates() else { continue };
+            let info = found.entry(office.clone()).or_insert_with(|| OfficeInfo {
+                office: office.clone(),
+                name: None,
+                state: None,
+                first_event_date: first,
+                last_event_date: last,
+                events: 0,
+            });
+            info.first_event_date = info.first_event_date.min(first);
+            info.last_event_date = info.last_event_date.max(last);
+            info.events += observed.count();
+        }
         let named = |mut info: OfficeInfo| {
             if let Some(described) = self.names.office(&info.office) {
                 info.name = Some(described.name.clone());
@@ -197,7 +238,40 @@ impl Projection {
             }
             info
         };
-        self.offices.values().filter_map(OfficeProjection::info).map(named).collect()
+        found.into_values().map(named).collect()
+    }
+
+    /// What the public online calendar of `office` showed, if anyone observed it.
+    pub fn observed(&self, office: &OfficeId) -> Option<&ObservedOffice> {
+        self.observed.get(office)
+    }
+
+    /// The observed figures of one scope of `office` (`service` `None`: its own calendar), one per day from `from`
+    /// to `to` (inclusive); those of no observation where there is none.
+    pub fn observed_series(
+        &self,
+        office: &OfficeId,
+        service: Option<&ServiceId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<ObservedDay> {
+        let scope = self.observed.get(office).and_then(|o| o.scope(service));
+        let days = from.iter_days().take_while(|d| *d <= to);
+        match scope {
+            Some(scope) => days.map(|d| scope.day(d)).collect(),
+            None => days.map(|_| ObservedDay::default()).collect(),
+        }
+    }
+
+    /// When the scope of `service` at `office` was last observed up to the end of `as_of` (UTC), if ever.
+    pub fn last_observed(
+        &self,
+        office: &OfficeId,
+        service: Option<&ServiceId>,
+        as_of: NaiveDate,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let scope = self.observed.get(office)?.scope(service)?;
+        scope.last_seen(as_of).map(|(at, _)| chrono::DateTime::from_timestamp_nanos(at))
     }
 
     /// The display names of `services` at `office`, for those that have one.
@@ -224,9 +298,10 @@ impl Projection {
 
     /// The one office of the log, if it has exactly one.
     pub fn only_office(&self) -> Option<&OfficeId> {
-        let mut known = self.offices.values().filter(|o| o.info().is_some());
-        match (known.next(), known.next()) {
-            (Some(only), None) => Some(only.id()),
+        let own = self.offices.values().filter(|o| o.info().is_some()).map(OfficeProjection::id);
+        let mut known: std::collections::BTreeSet<&OfficeId> = own.chain(self.observed.keys()).collect();
+        match (known.pop_first(), known.pop_first()) {
+            (Some(only), None) => Some(only),
             _ => None,
         }
     }
@@ -366,6 +441,8 @@ impl Folding {
     /// [`Folding::finish`], settling on several threads from `parallel_min` waiting events on.
     fn finish_settling(self, parallel_min: usize) -> Projection {
         let mut projection = self.projection;
+        let (zone, horizon) = (projection.config.zone, projection.config.horizon_days);
+        projection.observed.values_mut().for_each(|o| o.settle(zone, horizon));
         let waiting: Vec<&mut OfficeProjection> =
             projection.offices.values_mut().filter(|o| o.pending_events() > 0).collect();
         let total: usize = waiting.iter().map(|o| o.pending_events()).sum();

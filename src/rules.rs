@@ -248,13 +248,20 @@ impl Checked {
 
 /// True when two events are the same canonical event, offsets included (`Event`'s `==` compares instants only).
 pub fn identical(a: &Event, b: &Event) -> bool {
-    fn slot(e: &Event) -> Option<&Instant> {
+    fn slots(e: &Event) -> &[Instant] {
         match &e.kind {
-            EventKind::AppointmentBooked { slot, .. } | EventKind::AppointmentRescheduled { slot, .. } => Some(slot),
-            _ => None,
+            EventKind::AppointmentBooked { slot, .. } | EventKind::AppointmentRescheduled { slot, .. } => {
+                std::slice::from_ref(slot)
+            }
+            EventKind::CalendarObserved { free_slots, .. } => free_slots,
+            _ => &[],
         }
     }
-    a == b && a.at.offset() == b.at.offset() && slot(a).map(|s| *s.offset()) == slot(b).map(|s| *s.offset())
+    let (sa, sb) = (slots(a), slots(b));
+    a == b
+        && a.at.offset() == b.at.offset()
+        && sa.len() == sb.len()
+        && sa.iter().zip(sb).all(|(x, y)| x.offset() == y.offset())
 }
 
 impl RuleBook {
@@ -480,6 +487,21 @@ impl View<'_> {
             | EventKind::PolicyChanged { .. }
             | EventKind::OfficeDescribed { .. }
             | EventKind::ServiceDescribed { .. } => {}
+            EventKind::CalendarObserved { free_slots, .. } => {
+                // Strictly increasing, so the first slot is the earliest.
+                if let Some((i, slot)) = free_slots.iter().enumerate().find(|(_, slot)| **slot <= event.at) {
+                    violations.push(Violation::new(
+                        index,
+                        "free_slots",
+                        Status::Unprocessable,
+                        format!(
+                            "entry {i} ({}) is not after the observation's at {}: a calendar offers only slots still to come",
+                            crate::domain::wire::format_instant(slot),
+                            crate::domain::wire::format_instant(&event.at)
+                        ),
+                    ));
+                }
+            }
         }
         violations
     }

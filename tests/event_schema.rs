@@ -61,6 +61,8 @@ fn bases() -> Vec<Value> {
                "state": "rp"}),
         json!({"event_id": "s", "type": "service_described", "at": at, "service": "pass", "name": "Reisepass",
                "office": o}),
+        json!({"event_id": "o", "type": "calendar_observed", "at": at, "office": o, "service": "pass",
+               "source": "scraper", "free_slots": ["2020-06-30T09:00:00+02:00", "2020-07-01T09:00:00+02:00"]}),
     ]
 }
 

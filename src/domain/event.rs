@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId};
+use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId, SourceId};
 
 /// A business instant with the offset the client sent, kept so that an export reproduces the input.
 pub type Instant = DateTime<FixedOffset>;
@@ -52,6 +52,9 @@ pub const MAX_REASON_CHARS: usize = 500;
 
 /// The longest `name` of a holiday, office or service, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// The most free slots one `calendar_observed` may list.
+pub const MAX_OBSERVED_SLOTS: usize = 20_000;
 
 /// One of the 16 German states (Länder), named on the wire by its usual two-letter code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -146,6 +149,14 @@ pub enum EventKind {
         name: String,
         office: Option<OfficeId>,
     },
+    /// What the public online calendar showed at `at`: exactly these free slots, strictly increasing, for one
+    /// service or (`None`) the office's whole calendar. Feeds the observed figures only.
+    CalendarObserved {
+        office: OfficeId,
+        service: Option<ServiceId>,
+        source: SourceId,
+        free_slots: Vec<Instant>,
+    },
 }
 
 impl EventKind {
@@ -165,6 +176,7 @@ impl EventKind {
             EventKind::PolicyChanged { .. } => "policy_changed",
             EventKind::OfficeDescribed { .. } => "office_described",
             EventKind::ServiceDescribed { .. } => "service_described",
+            EventKind::CalendarObserved { .. } => "calendar_observed",
         }
     }
 
@@ -186,7 +198,8 @@ impl EventKind {
             | EventKind::ClosureDeclared { office, .. }
             | EventKind::ClosureCancelled { office, .. }
             | EventKind::PolicyChanged { office, .. }
-            | EventKind::OfficeDescribed { office, .. } => Some(office),
+            | EventKind::OfficeDescribed { office, .. }
+            | EventKind::CalendarObserved { office, .. } => Some(office),
             EventKind::HolidayDeclared { office, .. } | EventKind::ServiceDescribed { office, .. } => office.as_ref(),
         }
     }

@@ -150,6 +150,12 @@ identifier!(
     printable_schema
 );
 identifier!(
+    /// Who observed a public online calendar (`calendar_observed`), e.g. `terminscraper`: provenance only.
+    SourceId,
+    check_slug,
+    slug_schema
+);
+identifier!(
     /// One office (Bürgercenter), e.g. `kl-buergercenter`.
     OfficeId,
     check_slug,

@@ -10,10 +10,10 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::domain::event::{
-    Channel, ClosureCause, Event, EventKind, Instant, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY, State,
-    WeeklySlots,
+    Channel, ClosureCause, Event, EventKind, Instant, MAX_NAME_CHARS, MAX_OBSERVED_SLOTS, MAX_REASON_CHARS,
+    MAX_SLOTS_PER_DAY, State, WeeklySlots,
 };
-use crate::domain::id::{AppointmentId, ClosureId, EventId, IdError, OfficeId, ServiceId};
+use crate::domain::id::{AppointmentId, ClosureId, EventId, IdError, OfficeId, ServiceId, SourceId};
 
 /// One problem with one field of an event on the wire (`field` is `None` when the event as a whole is wrong, e.g.
 /// not JSON at all). All of these map to HTTP 400.
@@ -35,7 +35,7 @@ impl std::fmt::Display for WireError {
 }
 
 /// All event types, in docs/events.md's order.
-pub const EVENT_TYPES: [&str; 13] = [
+pub const EVENT_TYPES: [&str; 14] = [
     "appointment_booked",
     "appointment_rescheduled",
     "appointment_cancelled",
@@ -49,6 +49,7 @@ pub const EVENT_TYPES: [&str; 13] = [
     "policy_changed",
     "office_described",
     "service_described",
+    "calendar_observed",
 ];
 
 mod fast;
@@ -293,6 +294,13 @@ fn parse_kind(type_name: &str, f: &mut Fields) -> Option<EventKind> {
             let office = f.take_optional("office", |v| parse_id(v, OfficeId::parse));
             EventKind::ServiceDescribed { service: service?, name: name?, office: office? }
         }
+        "calendar_observed" => {
+            let office = f.office();
+            let service = f.take_optional("service", |v| parse_id(v, ServiceId::parse));
+            let source = f.take("source", |v| parse_id(v, SourceId::parse));
+            let free_slots = f.take("free_slots", parse_free_slots);
+            EventKind::CalendarObserved { office: office?, service: service?, source: source?, free_slots: free_slots? }
+        }
         other => {
             f.errors.push(WireError {
                 field: Some("type".into()),
@@ -493,6 +501,28 @@ fn parse_weekly_slots(v: &Value) -> Result<WeeklySlots, String> {
 }
 
 /// One weekday's slot count, `0..=MAX_SLOTS_PER_DAY`.
+/// The free slots of an observation: instants, strictly increasing, at most [`MAX_OBSERVED_SLOTS`].
+fn parse_free_slots(v: &Value) -> Result<Vec<Instant>, String> {
+    let items = v.as_array().ok_or_else(|| expected("an array of RFC 3339 instants", v))?;
+    if items.len() > MAX_OBSERVED_SLOTS {
+        return Err(format!("lists {} slots, at most {MAX_OBSERVED_SLOTS} are allowed", items.len()));
+    }
+    let mut slots: Vec<Instant> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let slot = parse_instant(item).map_err(|reason| format!("entry {i}: {reason}"))?;
+        if let Some(previous) = slots.last().filter(|p| **p >= slot) {
+            return Err(format!(
+                "entry {i} ({}) is not after entry {} ({}): free slots must be strictly increasing",
+                format_instant(&slot),
+                i - 1,
+                format_instant(previous)
+            ));
+        }
+        slots.push(slot);
+    }
+    Ok(slots)
+}
+
 fn slots_of_day(n: u64) -> Option<u16> {
     u16::try_from(n).ok().filter(|n| *n <= MAX_SLOTS_PER_DAY)
 }
@@ -580,6 +610,15 @@ impl serde::Serialize for Event {
                     m.serialize_entry("office", office)?;
                 }
             }
+            EventKind::CalendarObserved { office, service, source, free_slots } => {
+                m.serialize_entry("office", office)?;
+                if let Some(service) = service {
+                    m.serialize_entry("service", service)?;
+                }
+                m.serialize_entry("source", source)?;
+                let slots: Vec<String> = free_slots.iter().map(format_instant).collect();
+                m.serialize_entry("free_slots", &slots)?;
+            }
         }
         m.end()
     }
@@ -605,6 +644,31 @@ mod tests {
             }
             (got, _) => panic!("unexpected outcome {got:?} for {input}"),
         }
+    }
+
+    #[test]
+    fn an_observation_round_trips_and_its_slots_must_rise_strictly() {
+        let line = r#"{"event_id":"o1","type":"calendar_observed","at":"2021-07-12T08:00:00+02:00","office":"kl","service":"personalausweis","source":"terminscraper","free_slots":["2021-07-12T08:20:00+02:00","2021-07-13T09:00:00+02:00"]}"#;
+        check(line, Ok(line));
+        let whole = r#"{"event_id":"o2","type":"calendar_observed","at":"2021-07-12T08:00:00+02:00","office":"kl","source":"s","free_slots":[]}"#;
+        check(whole, Ok(whole));
+        let with = |slots: &str| {
+            format!(
+                r#"{{"event_id":"o","type":"calendar_observed","at":"2021-07-12T08:00:00+02:00","office":"kl","source":"s","free_slots":{slots}}}"#
+            )
+        };
+        check(
+            &with(r#"["2021-07-13T09:00:00+02:00","2021-07-13T07:00:00Z"]"#),
+            Err(&["free_slots: entry 1 (2021-07-13T07:00:00Z) is not after entry 0 (2021-07-13T09:00:00+02:00)"]),
+        );
+        check(&with(r#"["2021-07-13T09:00:00+02:00","x"]"#), Err(&["free_slots: entry 1: \"x\" is not an RFC 3339"]));
+        check(&with(r#""2021-07-13T09:00:00+02:00""#), Err(&["free_slots: expected an array of RFC 3339 instants"]));
+        let many = vec!["\"2030-01-01T00:00:00Z\""; 20_001].join(",");
+        check(&with(&format!("[{many}]")), Err(&["free_slots: lists 20001 slots, at most 20000"]));
+        check(
+            r#"{"event_id":"o","type":"calendar_observed","at":"2021-07-12T08:00:00+02:00","office":"kl","service":null,"source":"S","free_slots":[]}"#,
+            Err(&["service: is null", "source: \"S\" must start with"]),
+        );
     }
 
     #[test]

@@ -360,11 +360,13 @@ impl OfficeProjection {
                 name: name.clone(),
                 office_specific: office.is_some(),
             })),
-            // Descriptions are the projection's name table's; they never reach an office's figures.
+            // Descriptions are the projection's name table's and observations its observed calendars'; they never
+            // reach an office's booked figures.
             EventKind::WalkInServed { .. }
             | EventKind::PolicyChanged { .. }
             | EventKind::OfficeDescribed { .. }
-            | EventKind::ServiceDescribed { .. } => Change::None,
+            | EventKind::ServiceDescribed { .. }
+            | EventKind::CalendarObserved { .. } => Change::None,
         }
     }
 

@@ -152,6 +152,22 @@ fn the_same_appointment_id_at_another_office_is_another_appointment() {
 }
 
 #[test]
+fn an_observation_offers_only_slots_after_its_own_time() {
+    let observed = |slots: &str| {
+        ev(&format!(
+            r#"{{"event_id":"o","type":"calendar_observed","at":"2021-07-12T08:00:00+02:00","office":"kl","source":"scraper","free_slots":[{slots}]}}"#
+        ))
+    };
+    check(&[], &[observed(r#""2021-07-12T08:15:00+02:00""#)], Then::Accepted(&[Outcome::New(1)]));
+    check(&[], &[observed("")], Then::Accepted(&[Outcome::New(1)]));
+    check(
+        &[],
+        &[observed(r#""2021-07-12T06:00:00Z","2021-07-12T08:15:00+02:00""#)],
+        Then::Rejected(&[(0, "free_slots", 422, "entry 0 (2021-07-12T06:00:00Z) is not after the observation's at")]),
+    );
+}
+
+#[test]
 fn a_slot_before_at_is_unprocessable() {
     check(&[], &[booked("e1", "a1", LATER, AT)], Then::Rejected(&[(0, "slot", 422, "is before the event's at")]));
     check(

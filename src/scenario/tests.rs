@@ -270,7 +270,8 @@ fn recompute(events: &[Event], own: &DayFigures) -> DayFigures {
             }
             EventKind::PolicyChanged { .. }
             | EventKind::OfficeDescribed { .. }
-            | EventKind::ServiceDescribed { .. } => {}
+            | EventKind::ServiceDescribed { .. }
+            | EventKind::CalendarObserved { .. } => {}
         }
     }
     let capacity = |d: NaiveDate| -> u32 {

@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::event::{ClosureCause, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY, State};
+use crate::domain::event::{
+    ClosureCause, MAX_NAME_CHARS, MAX_OBSERVED_SLOTS, MAX_REASON_CHARS, MAX_SLOTS_PER_DAY, State,
+};
 use crate::domain::wire::{DATE_PATTERN, EVENT_TYPES, INSTANT_PATTERN};
 
 /// An identifier of an office, service or closure.
@@ -92,6 +94,19 @@ fn fields(type_name: &str) -> (Vec<(&'static str, Value)>, Vec<&'static str>) {
         "service_described" => {
             (vec![("service", slug()), ("name", text(1, MAX_NAME_CHARS)), ("office", slug())], vec!["service", "name"])
         }
+        // Strictly increasing slots cannot be said in JSON Schema; `uniqueItems` says the part it can.
+        "calendar_observed" => (
+            vec![
+                ("office", slug()),
+                ("service", slug()),
+                ("source", slug()),
+                (
+                    "free_slots",
+                    json!({"type": "array", "maxItems": MAX_OBSERVED_SLOTS, "uniqueItems": true, "items": instant()}),
+                ),
+            ],
+            vec!["office", "source", "free_slots"],
+        ),
         _ => (Vec::new(), Vec::new()),
     }
 }
