@@ -22,6 +22,7 @@ pub mod calendar;
 pub mod presets;
 pub mod snapshot;
 pub mod table;
+pub mod wide;
 pub mod zms;
 
 use std::collections::BTreeMap;

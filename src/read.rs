@@ -13,7 +13,7 @@ use crate::domain::event::ClosureCause;
 use crate::domain::id::OfficeId;
 use crate::domain::time::{MAX_CHART_DAYS, MAX_PERIOD_DAYS, PeriodError, period_days};
 use crate::forecast::{Forecast, ForecastConfig, ServiceInputs, forecast_on};
-use crate::projection::{Attribution, CalendarSnapshot, DayRow, LossCause, PeriodKind, Projection};
+use crate::projection::{Attribution, CalendarSnapshot, DayRow, LossCause, ObservedDay, PeriodKind, Projection};
 
 /// Why a question cannot be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,16 +137,49 @@ pub fn upcoming_periods(
         .collect()
 }
 
+/// One row of `series`: the day's booked figures and what the public online calendar showed that day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesRow {
+    #[serde(flatten)]
+    pub day: DayRow,
+    /// The observed figures of the office's own calendar (observations without a service).
+    #[serde(flatten)]
+    pub observed: ObservedDay,
+    /// The observed figures of each service observed on its own; empty when none is.
+    pub observed_by_service: std::collections::BTreeMap<crate::domain::id::ServiceId, ObservedDay>,
+}
+
 /// The daily rows of `office` over `from..=to`.
 pub fn series(
     projection: &Projection,
     office: Option<&OfficeId>,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<DayRow>, ReadError> {
+) -> Result<Vec<SeriesRow>, ReadError> {
     period(from, to)?;
     let office = self::office(projection, office)?;
-    Ok(projection.series(&office, from, to))
+    let days = projection.series(&office, from, to);
+    let own = projection.observed_series(&office, None, from, to);
+    let services: Vec<_> = projection.observed(&office).map(|o| o.services().cloned().collect()).unwrap_or_default();
+    let mut by_service: Vec<_> = services
+        .into_iter()
+        .map(|s| {
+            let days = projection.observed_series(&office, Some(&s), from, to);
+            (s, days.into_iter())
+        })
+        .collect();
+    Ok(days
+        .into_iter()
+        .zip(own)
+        .map(|(day, observed)| SeriesRow {
+            day,
+            observed,
+            observed_by_service: by_service
+                .iter_mut()
+                .map(|(s, days)| (s.clone(), days.next().unwrap_or_default()))
+                .collect(),
+        })
+        .collect())
 }
 
 /// The capacity lost in `from..=to`, per cause and named period.
@@ -321,6 +354,6 @@ mod tests {
         let long = attribution(&one, None, day("1970-01-01"), day("2199-12-31")).unwrap_err();
         assert!(long.to_string().contains("at most 36600"), "{long}");
         assert!(chart_period(day("2000-01-01"), day("2020-01-01")).is_err());
-        assert_eq!(series(&one, None, day("2020-06-22"), day("2020-06-22")).unwrap()[0].served_walk_in, 1);
+        assert_eq!(series(&one, None, day("2020-06-22"), day("2020-06-22")).unwrap()[0].day.served_walk_in, 1);
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::press::words::{Lang, date_short, integer};
-use crate::projection::{Attribution, Change, DayRow, OfficeInfo, Summary};
+use crate::projection::{Attribution, Change, OfficeInfo, Summary};
+use crate::read::SeriesRow;
 
 mod forecast;
 pub use forecast::{backtest_table, forecast_table};
@@ -50,8 +51,8 @@ fn opt(v: Option<u32>) -> String {
 }
 
 /// The series as an aligned table; headings and dates in `lang`.
-pub fn series_table(rows: &[DayRow], lang: Lang) -> String {
-    let header: Vec<String> = match lang {
+pub fn series_table(rows: &[SeriesRow], lang: Lang, observed: bool) -> String {
+    let mut header: Vec<String> = match lang {
         Lang::De => [
             "Datum",
             "offen",
@@ -88,10 +89,18 @@ pub fn series_table(rows: &[DayRow], lang: Lang) -> String {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    if observed {
+        let seen: [&str; 3] = match lang {
+            Lang::De => ["Beobachtungen", "Kalender nächster", "Kalender frei 28 T."],
+            Lang::En => ["observations", "calendar next", "calendar free 28 d"],
+        };
+        header.extend(seen.map(str::to_owned));
+    }
     let body: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| {
-            vec![
+        .map(|row| {
+            let r = &row.day;
+            let mut cells = vec![
                 date_short(r.date, lang),
                 integer(u64::from(r.backlog), lang),
                 r.displaced.to_string(),
@@ -106,7 +115,16 @@ pub fn series_table(rows: &[DayRow], lang: Lang) -> String {
                 opt(r.third_next_available_days),
                 opt(r.realized_wait_p50_days),
                 opt(r.realized_wait_p90_days),
-            ]
+            ];
+            if observed {
+                let o = &row.observed;
+                cells.extend([
+                    o.observations.to_string(),
+                    opt(o.observed_next_available_days),
+                    opt(o.observed_free_next_28d),
+                ]);
+            }
+            cells
         })
         .collect();
     table(&header, &body)
@@ -114,23 +132,31 @@ pub fn series_table(rows: &[DayRow], lang: Lang) -> String {
 
 /// The series as CSV with a header; the backlog per service becomes one `backlog_<service>` column per service
 /// seen in the rows; nulls are empty cells.
-pub fn series_csv(rows: &[DayRow]) -> String {
-    let services: BTreeSet<_> = rows.iter().flat_map(|r| r.backlog_by_service.keys()).collect();
+pub fn series_csv(rows: &[SeriesRow], observed: bool) -> String {
+    let services: BTreeSet<_> = rows.iter().flat_map(|r| r.day.backlog_by_service.keys()).collect();
     let mut out = String::from("date,backlog");
     for s in &services {
         let _ = write!(out, ",backlog_{s}");
     }
     out.push_str(
         ",displaced,bookings,served_appointments,served_walk_in,cancellations,no_shows,capacity,booked,\
-         next_available_days,third_next_available_days,realized_wait_p50_days,realized_wait_p90_days\n",
+         next_available_days,third_next_available_days,realized_wait_p50_days,realized_wait_p90_days",
     );
+    if observed {
+        out.push_str(
+            ",observations,observed_next_available_days,observed_third_next_available_days,observed_free_next_28d,\
+             observed_taken,observed_released",
+        );
+    }
+    out.push('\n');
     let cell = |v: Option<u32>| v.map_or_else(String::new, |v| v.to_string());
-    for r in rows {
+    for row in rows {
+        let r = &row.day;
         let _ = write!(out, "{},{}", r.date, r.backlog);
         for s in &services {
             let _ = write!(out, ",{}", r.backlog_by_service.get(*s).copied().unwrap_or(0));
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
             ",{},{},{},{},{},{},{},{},{},{},{},{}",
             r.displaced,
@@ -146,6 +172,20 @@ pub fn series_csv(rows: &[DayRow]) -> String {
             cell(r.realized_wait_p50_days),
             cell(r.realized_wait_p90_days),
         );
+        if observed {
+            let o = &row.observed;
+            let _ = write!(
+                out,
+                ",{},{},{},{},{},{}",
+                o.observations,
+                cell(o.observed_next_available_days),
+                cell(o.observed_third_next_available_days),
+                cell(o.observed_free_next_28d),
+                o.observed_taken,
+                o.observed_released
+            );
+        }
+        out.push('\n');
     }
     out
 }

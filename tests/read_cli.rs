@@ -29,6 +29,13 @@ fn series_json_rows_have_exactly_the_documented_keys() {
         "third_next_available_days",
         "realized_wait_p50_days",
         "realized_wait_p90_days",
+        "observations",
+        "observed_next_available_days",
+        "observed_third_next_available_days",
+        "observed_free_next_28d",
+        "observed_taken",
+        "observed_released",
+        "observed_by_service",
     ];
     let mut sorted = keys.clone();
     sorted.sort_unstable();

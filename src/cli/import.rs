@@ -11,18 +11,37 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
+mod wide;
+
 use crate::cli::GlobalArgs;
 use crate::domain::event::Event;
 use crate::domain::wire::{WireError, is_blank_line, parse_event};
 use crate::log::{AppendError, Log};
 use crate::rules::{Rejection, judge_batch};
 
+/// What `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Events, one JSON object a line (docs/events.md).
+    Ndjson,
+    /// Calendar scrapers' wide snapshots: `date,source_id,location_id,` then a column per slot (docs/events.md).
+    WideCsv,
+}
+
 /// Arguments of `import`.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// NDJSON files, one event per line; `-` reads stdin. Blank lines are skipped.
+    /// NDJSON files, one event per line (`-` reads stdin; blank lines are skipped), or wide snapshot CSVs.
     #[arg(required = true)]
     pub files: Vec<String>,
+    /// The files' format; left out, a file whose first line starts `date,source_id,location_id` is a wide
+    /// snapshot CSV and any other NDJSON.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Wide CSV only: a CSV with the header `source_id,location_id,office[,name]` mapping locations to office ids
+    /// (and display names, which become `office_described`); unmapped pairs become `<source_id>-<location_id>`.
+    #[arg(long, value_name = "FILE")]
+    pub office_map: Option<std::path::PathBuf>,
     /// Validate only: report what would be appended, append nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -43,6 +62,22 @@ struct Origin {
 
 /// Validates all input, then appends it; exit 1 with every problem when any line is rejected.
 pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let format = match args.format {
+        Some(format) => format,
+        None => sniff(&args.files)?,
+    };
+    if format == Format::WideCsv {
+        let offices = match &args.office_map {
+            Some(path) => wide::office_map(path)?,
+            None => Default::default(),
+        };
+        let reading = crate::mapping::wide::Reading { zone: global.tz, offices };
+        let log = global.open_log().context("cannot import")?;
+        return wide::run(&log, &reading, &args.files, args.dry_run);
+    }
+    if args.office_map.is_some() {
+        anyhow::bail!("--office-map: only wide snapshot CSVs (--format wide-csv) take it");
+    }
     let log = global.open_log().context("cannot import")?;
     let texts = args.files.iter().map(|name| read_input(name)).collect::<anyhow::Result<Vec<String>>>()?;
     let mut lines = Vec::new();
@@ -76,6 +111,26 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     append_all(&log, events, args.batch_size, args.ack)
+}
+
+/// The format of the files by their first lines: all wide snapshot CSVs, or all NDJSON.
+fn sniff(files: &[String]) -> anyhow::Result<Format> {
+    let mut formats = files.iter().filter(|f| *f != "-").map(|name| {
+        let mut first = String::new();
+        let file = std::fs::File::open(name).with_context(|| format!("cannot read {name}"))?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(file), &mut first)
+            .with_context(|| format!("cannot read {name}"))?;
+        let wide = crate::mapping::wide::is_wide_header(first.trim_end());
+        anyhow::Ok((name, if wide { Format::WideCsv } else { Format::Ndjson }))
+    });
+    let Some(first) = formats.next().transpose()? else { return Ok(Format::Ndjson) };
+    for other in formats {
+        let other = other?;
+        if other.1 != first.1 {
+            anyhow::bail!("{} and {} are of different formats; import them one format at a time", first.0, other.0);
+        }
+    }
+    Ok(first.1)
 }
 
 fn read_input(name: &str) -> anyhow::Result<String> {

@@ -50,11 +50,12 @@ pub fn run(global: &GlobalArgs, args: &SeriesArgs) -> anyhow::Result<ExitCode> {
     load::period(args.from, args.to)?;
     let loaded = load::projection(global, args.known_at, args.horizon)?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
-    let rows = loaded.projection.series(&office, args.from, args.to);
+    let rows = crate::read::series(&loaded.projection, Some(&office), args.from, args.to)?;
+    let observed = loaded.projection.observed(&office).is_some();
     let text = match args.format {
         SeriesFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
-        SeriesFormat::Csv => report::series_csv(&rows),
-        SeriesFormat::Table => report::series_table(&rows, args.lang),
+        SeriesFormat::Csv => report::series_csv(&rows, observed),
+        SeriesFormat::Table => report::series_table(&rows, args.lang, observed),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)

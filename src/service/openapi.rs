@@ -95,7 +95,7 @@ impl Modify for BearerAuth {
     ),
     components(schemas(
         AppendBody, HeadBody, EntryBody, EventsPage, DayRow, Summary, OfficeInfo, Attribution, Statement, ProblemBody,
-        ViolationBody,
+        ViolationBody, crate::read::SeriesRow, crate::projection::ObservedDay,
         crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
         crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
         crate::forecast::LittlesLaw, crate::forecast::inputs::DroppedDemand,

@@ -453,7 +453,7 @@ pub async fn list_events(
     ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
     ("from" = NaiveDate, Query, description = "first day"), ("to" = NaiveDate, Query, description = "last day, inclusive; at most 36,600 days from `from`"),
     ("known_at" = Option<u64>, Query, description = "use only the log up to this position")),
-    responses((status = 200, description = "one row per day", body = Vec<crate::projection::DayRow>),
+    responses((status = 200, description = "one row per day", body = Vec<crate::read::SeriesRow>),
               (status = 400, description = "bad parameter", body = ProblemBody, content_type = "application/problem+json"),
               (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json")))]
 pub async fn series(
