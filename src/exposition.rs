@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use crate::domain::id::OfficeId;
+use crate::domain::id::{OfficeId, ServiceId};
 use crate::domain::time::Zone;
 use crate::projection::{DayRow, LossCause, Projection};
 
@@ -176,8 +176,49 @@ pub const CANCELLATIONS_7D: Family =
 pub const NO_SHOWS_7D: Family =
     gauge("wartezeit_no_shows_7d", None, "Appointments missed over the 7 days up to and including today.");
 
+/// `observed_next_available_days(c, D)` in seconds, per observed scope.
+pub const OBSERVED_NEXT_AVAILABLE: Family = gauge(
+    "wartezeit_observed_next_available_wait_seconds",
+    Some("seconds"),
+    "What the public online calendar showed in today's last observation: days until its first free slot from \
+     tomorrow on, times 86400; per office (and service, where observed alone); absent on a day without observation.",
+);
+/// `observed_third_next_available_days(c, D)` in seconds.
+pub const OBSERVED_THIRD_NEXT_AVAILABLE: Family = gauge(
+    "wartezeit_observed_third_next_available_wait_seconds",
+    Some("seconds"),
+    "Days until the third free slot of today's last observation of the online calendar, times 86400; absent when none.",
+);
+/// `observed_free_next_28d(c, D)`.
+pub const OBSERVED_FREE_NEXT_28D: Family = gauge(
+    "wartezeit_observed_free_next_28d_slots",
+    Some("slots"),
+    "Free slots of the next 28 days in today's last observation of the online calendar; absent without observation.",
+);
+/// `observations(c, D)`.
+pub const OBSERVATIONS: Family =
+    gauge("wartezeit_observations_today", None, "Observations of the online calendar dated today.");
+/// `observed_taken(c, D)`.
+pub const OBSERVED_TAKEN: Family = gauge(
+    "wartezeit_observed_taken_today_slots",
+    Some("slots"),
+    "Slots that went from free to not free between consecutive observations today, within the window shown.",
+);
+/// `observed_released(c, D)`.
+pub const OBSERVED_RELEASED: Family = gauge(
+    "wartezeit_observed_released_today_slots",
+    Some("slots"),
+    "Slots that went from not free to free between consecutive observations today, within the window shown.",
+);
+/// When the scope was last observed, up to the end of the day.
+pub const LAST_OBSERVATION: Family = gauge(
+    "wartezeit_last_observation_timestamp_seconds",
+    Some("seconds"),
+    "Unix time of the last observation of the online calendar up to today; absent if never observed.",
+);
+
 /// Every business family, in the order both renderings write them.
-pub const FAMILIES: [&Family; 23] = [
+pub const FAMILIES: [&Family; 30] = [
     &OFFICE_INFO,
     &BACKLOG,
     &BACKLOG_BY_SERVICE,
@@ -201,6 +242,13 @@ pub const FAMILIES: [&Family; 23] = [
     &WALK_INS_SERVED_7D,
     &CANCELLATIONS_7D,
     &NO_SHOWS_7D,
+    &OBSERVED_NEXT_AVAILABLE,
+    &OBSERVED_THIRD_NEXT_AVAILABLE,
+    &OBSERVED_FREE_NEXT_28D,
+    &OBSERVATIONS,
+    &OBSERVED_TAKEN,
+    &OBSERVED_RELEASED,
+    &LAST_OBSERVATION,
 ];
 
 /// The event counters, in the order of [`Counts::values`]: cumulative up to the day, and over its 7 days.
@@ -309,6 +357,42 @@ pub fn samples_of_day(projection: &Projection, office: &OfficeId, row: &DayRow, 
     for (families, counts) in [(TOTALS, counts), (WEEKLY, &week)] {
         for (family, n) in families.into_iter().zip(counts.values()) {
             push(family, office_label(), n as f64);
+        }
+    }
+    out.extend(observed_samples(projection, office, day));
+    out
+}
+
+/// The observed figures of each observed scope of `office` on `day`: the office's own calendar (label `office`
+/// only) and each service observed alone (`office`, `service`).
+fn observed_samples(projection: &Projection, office: &OfficeId, day: NaiveDate) -> Vec<Sample> {
+    let Some(observed) = projection.observed(office) else { return Vec::new() };
+    let mut scopes: Vec<Option<&ServiceId>> = vec![None];
+    scopes.extend(observed.services().map(Some));
+    let mut out = Vec::new();
+    for service in scopes {
+        let Some(figures) = projection.observed_series(office, service, day, day).pop() else { continue };
+        let last = projection.last_observed(office, service, day);
+        if last.is_some() {
+            let labels = || {
+                let mut labels = vec![("office", office.to_string())];
+                labels.extend(service.map(|s| ("service", s.to_string())));
+                labels
+            };
+            let seconds = |days: Option<u32>| days.map(|d| f64::from(d) * SECONDS_PER_DAY);
+            for (family, value) in [
+                (&OBSERVED_NEXT_AVAILABLE, seconds(figures.observed_next_available_days)),
+                (&OBSERVED_THIRD_NEXT_AVAILABLE, seconds(figures.observed_third_next_available_days)),
+                (&OBSERVED_FREE_NEXT_28D, figures.observed_free_next_28d.map(f64::from)),
+                (&OBSERVATIONS, Some(f64::from(figures.observations))),
+                (&OBSERVED_TAKEN, Some(f64::from(figures.observed_taken))),
+                (&OBSERVED_RELEASED, Some(f64::from(figures.observed_released))),
+                (&LAST_OBSERVATION, last.map(|t| t.timestamp() as f64)),
+            ] {
+                if let Some(value) = value {
+                    out.push(Sample { family, labels: labels(), value });
+                }
+            }
         }
     }
     out

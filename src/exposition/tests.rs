@@ -196,3 +196,37 @@ fn an_empty_window_is_a_valid_empty_history() {
     assert!(text.ends_with("# EOF\n"));
     assert!(parse_points(&text).is_empty());
 }
+
+#[test]
+fn observed_calendars_are_samples_per_scope_and_absent_on_a_day_nobody_looked() {
+    let mut p = projection();
+    let observations = [
+        r#"{"event_id":"o1","type":"calendar_observed","at":"2020-06-03T08:00:00+02:00","office":"kl","source":"s","free_slots":["2020-06-05T09:00:00+02:00","2020-06-09T10:00:00+02:00"]}"#,
+        r#"{"event_id":"o2","type":"calendar_observed","at":"2020-06-03T09:00:00+02:00","office":"kl","service":"pass","source":"s","free_slots":["2020-06-10T09:00:00+02:00"]}"#,
+    ];
+    for (i, line) in observations.iter().enumerate() {
+        p.apply(100 + i as u64, &parse_event(line).unwrap());
+    }
+    let text = |day: &str| {
+        let row = p.row(&office(), date(day));
+        prometheus_text(&samples_of_day(&p, &office(), &row, &Counts::up_to(&p, &office(), date(day))))
+    };
+    let on_the_3rd = text("2020-06-03");
+    for line in [
+        "wartezeit_observed_next_available_wait_seconds{office=\"kl\"} 172800\n",
+        "wartezeit_observed_next_available_wait_seconds{office=\"kl\",service=\"pass\"} 604800\n",
+        "wartezeit_observed_free_next_28d_slots{office=\"kl\"} 2\n",
+        "wartezeit_observations_today{office=\"kl\",service=\"pass\"} 1\n",
+        "wartezeit_last_observation_timestamp_seconds{office=\"kl\"} 1591164000\n",
+    ] {
+        assert!(on_the_3rd.contains(line), "{line} missing from\n{on_the_3rd}");
+    }
+    assert!(!on_the_3rd.contains("wartezeit_observed_third_next_available_wait_seconds{"), "no third free slot");
+    // On the 4th nobody looked: no waits, counts 0, the last observation still the 3rd's.
+    let on_the_4th = text("2020-06-04");
+    assert!(!on_the_4th.contains("wartezeit_observed_next_available_wait_seconds{"), "{on_the_4th}");
+    assert!(on_the_4th.contains("wartezeit_observations_today{office=\"kl\"} 0\n"));
+    assert!(on_the_4th.contains("wartezeit_last_observation_timestamp_seconds{office=\"kl\"} 1591164000\n"));
+    // Before the first observation there is nothing observed to show.
+    assert!(!text("2020-06-02").contains("wartezeit_observations_today{"));
+}
