@@ -206,6 +206,9 @@ pub struct ChartView {
     pub attribution: Vec<LostSlots>,
     /// The forecast made as of `as_of`, for the forecast chart; `None` draws "no data".
     pub forecast: Option<Box<crate::forecast::Forecast>>,
+    /// What the public online calendar showed, per day: `observed_next_available_days` of the office's own
+    /// calendar; the wait chart draws it beside the booked waits. Empty when the office is not observed.
+    pub observed_next_available: Vec<(NaiveDate, Option<u32>)>,
 }
 
 impl ChartView {
@@ -222,6 +225,7 @@ impl ChartView {
             target_wait_days: DEFAULT_TARGET_WAIT_DAYS,
             attribution: Vec::new(),
             forecast: None,
+            observed_next_available: Vec::new(),
         }
     }
 
@@ -239,6 +243,11 @@ impl ChartView {
         view.periods = projection.periods(office, as_of);
         view.service_names =
             projection.service_names(office, view.rows.iter().flat_map(|r| r.backlog_by_service.keys()));
+        if projection.observed(office).is_some() {
+            let observed = projection.observed_series(office, None, from, to);
+            let days = from.iter_days().zip(observed);
+            view.observed_next_available = days.map(|(d, o)| (d, o.observed_next_available_days)).collect();
+        }
         view
     }
 

@@ -92,10 +92,29 @@ pub struct Statement {
     pub causes: Option<Causes>,
     /// A sentence on when the wait is expected to be normal again, when a forecast was made.
     pub outlook: Option<String>,
+    /// What the public online calendar showed in its last observation up to `as_of`, if it was observed.
+    pub observed: Option<ObservedCalendar>,
     pub provenance: Provenance,
     /// The command that recomputes this statement.
     pub reproduce: String,
 }
+
+/// The public online calendar in its last observation up to the statement's day.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ObservedCalendar {
+    /// When it was observed, in the service's zone.
+    pub observed_at: chrono::DateTime<chrono::FixedOffset>,
+    /// Its next and third next free slot, in days from the day it was observed.
+    pub next_available: Wait,
+    pub third_next_available: Wait,
+    /// Its free slots of the next 28 days.
+    pub free_next_28d: u32,
+    /// Whether the office also has booked figures (else the statement is built from the observation alone).
+    pub booked: bool,
+}
+
+/// How far apart the booked and the observed next free appointment must be for the statement to say so.
+const OBSERVED_GAP_DAYS: u32 = 7;
 
 /// Composes the statement of `office` as of `as_of` from `projection`, which must hold exactly the log up to
 /// `provenance.position`.
@@ -133,6 +152,19 @@ pub fn compose(
             Lang::En => "en",
         }
     );
+    let observed = projection.last_observed(office, None, as_of).map(|observed_at| {
+        let zone = projection.config().zone;
+        let observed_at = observed_at.with_timezone(&zone.tz()).fixed_offset();
+        let seen_on = observed_at.date_naive();
+        let figures = projection.observed_series(office, None, seen_on, seen_on).pop().unwrap_or_default();
+        ObservedCalendar {
+            observed_at,
+            next_available: wait(figures.observed_next_available_days),
+            third_next_available: wait(figures.observed_third_next_available_days),
+            free_next_28d: figures.observed_free_next_28d.unwrap_or(0),
+            booked: projection.has_booked_figures(office),
+        }
+    });
     let mut statement = Statement {
         office: office.clone(),
         office_name: projection.names().office(office).map(|o| o.name.clone()),
@@ -151,6 +183,7 @@ pub fn compose(
         realized_wait_p90_days_7d: p90,
         causes,
         outlook,
+        observed,
         provenance,
         reproduce,
     };
@@ -204,6 +237,18 @@ fn office_title(s: &Statement) -> String {
 
 fn headline(s: &Statement, horizon: u32) -> String {
     let office = office_title(s);
+    if let Some(seen) = s.observed.as_ref().filter(|o| !o.booked) {
+        return match (s.lang, &seen.next_available.words) {
+            (Lang::De, Some(w)) => {
+                format!("{office} – im Online-Kalender nächster freier Termin: {}", w.phrase(Lang::De))
+            }
+            (Lang::En, Some(w)) => format!("{office} – next free slot in the online calendar: {}", w.phrase(Lang::En)),
+            (Lang::De, None) => {
+                format!("{office} – im Online-Kalender in den nächsten {horizon} Tagen kein freier Termin")
+            }
+            (Lang::En, None) => format!("{office} – no free slot in the online calendar in the next {horizon} days"),
+        };
+    }
     if !has_data(s) {
         let date = date_long(s.as_of, s.lang);
         return match s.lang {
@@ -237,7 +282,20 @@ fn paragraphs(s: &Statement, horizon: u32) -> Vec<String> {
         };
         return vec![said, provenance_line(s)];
     }
+    if let Some(seen) = s.observed.as_ref().filter(|o| !o.booked) {
+        return vec![observed_paragraph(seen, lang, horizon), provenance_line(s)];
+    }
     let mut out = vec![wait_paragraph(s, horizon), backlog_paragraph(s)];
+    if let Some(seen) = &s.observed {
+        let apart = match (s.next_available.days, seen.next_available.days) {
+            (Some(booked), Some(shown)) => booked.abs_diff(shown) > OBSERVED_GAP_DAYS,
+            (None, None) => false,
+            _ => true,
+        };
+        if apart {
+            out.push(observed_gap(seen, lang, horizon));
+        }
+    }
     if let Some(causes) = &s.causes {
         if causes.attribution.lost_slots > 0 {
             out.push(causes_paragraph(causes, lang));
@@ -416,6 +474,63 @@ fn cause_en(cause: LossCause) -> &'static str {
         LossCause::StaffShortage => "closures for staff shortage",
         LossCause::Other => "other closures",
         LossCause::Holiday => "public holidays",
+    }
+}
+
+/// "Observed on 24 June 2020 at 08:00" in words.
+fn observed_when(seen: &ObservedCalendar, lang: Lang) -> String {
+    let (date, time) = (date_long(seen.observed_at.date_naive(), lang), seen.observed_at.format("%H:%M"));
+    match lang {
+        Lang::De => format!("am {date} um {time} Uhr"),
+        Lang::En => format!("on {date} at {time}"),
+    }
+}
+
+/// The statement of an office known only from its public calendar.
+fn observed_paragraph(seen: &ObservedCalendar, lang: Lang, horizon: u32) -> String {
+    let when = observed_when(seen, lang);
+    let free = integer(u64::from(seen.free_next_28d), lang);
+    match (lang, &seen.next_available.words, &seen.third_next_available.words) {
+        (Lang::De, Some(next), third) => format!(
+            "Im Online-Kalender war {when} (Stand der Beobachtung) der nächste freie Termin {} entfernt{}; in den \
+             nächsten 28 Tagen waren dort {free} Termine frei.",
+            next.phrase(Lang::De),
+            third.as_ref().map(|t| format!(", der drittnächste {}", t.phrase(Lang::De))).unwrap_or_default()
+        ),
+        (Lang::En, Some(next), third) => format!(
+            "The online calendar showed {when} (time of observation) the next free slot {} away{}; it offered {free} \
+             free slots in the next 28 days.",
+            next.phrase(Lang::En),
+            third.as_ref().map(|t| format!(", the third next {}", t.phrase(Lang::En))).unwrap_or_default()
+        ),
+        (Lang::De, None, _) => format!(
+            "Im Online-Kalender war {when} (Stand der Beobachtung) in den nächsten {horizon} Tagen kein freier Termin \
+             zu sehen."
+        ),
+        (Lang::En, None, _) => {
+            format!("The online calendar showed {when} (time of observation) no free slot in the next {horizon} days.")
+        }
+    }
+}
+
+/// The sentence for an office whose booked and observed next free appointment lie more than a week apart.
+fn observed_gap(seen: &ObservedCalendar, lang: Lang, horizon: u32) -> String {
+    let when = observed_when(seen, lang);
+    let shown = match (lang, &seen.next_available.words) {
+        (Lang::De, Some(w)) => format!("den nächsten freien Termin {} entfernt", w.phrase(Lang::De)),
+        (Lang::En, Some(w)) => format!("the next free slot {} away", w.phrase(Lang::En)),
+        (Lang::De, None) => format!("in den nächsten {horizon} Tagen keinen freien Termin"),
+        (Lang::En, None) => format!("no free slot in the next {horizon} days"),
+    };
+    match lang {
+        Lang::De => format!(
+            "Der öffentliche Online-Kalender zeigte {when} dagegen {shown}. Der Unterschied sind Termine, die der \
+             Online-Kalender nicht anbietet, etwa für Telefon oder Schalter, oder Daten, die voneinander abweichen."
+        ),
+        Lang::En => format!(
+            "The public online calendar, however, showed {when} {shown}. The difference is slots the online calendar \
+             does not offer, for the phone or the counter, say, or data that disagree."
+        ),
     }
 }
 

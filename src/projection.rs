@@ -241,6 +241,11 @@ impl Projection {
         found.into_values().map(named).collect()
     }
 
+    /// Whether `office` has events of its own beyond observations of its calendar (bookings, plans, …).
+    pub fn has_booked_figures(&self, office: &OfficeId) -> bool {
+        self.offices.get(office).is_some_and(|o| o.info().is_some())
+    }
+
     /// What the public online calendar of `office` showed, if anyone observed it.
     pub fn observed(&self, office: &OfficeId) -> Option<&ObservedOffice> {
         self.observed.get(office)

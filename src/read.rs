@@ -149,6 +149,34 @@ pub struct SeriesRow {
     pub observed_by_service: std::collections::BTreeMap<crate::domain::id::ServiceId, ObservedDay>,
 }
 
+/// What the public online calendar of an office showed as of a day: the headline of the page and the press
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedHeadline {
+    pub as_of: NaiveDate,
+    /// The figures of the office's own calendar on the day and seven days earlier.
+    pub today: ObservedDay,
+    pub seven_days_earlier: ObservedDay,
+    /// The last observation up to the end of the day.
+    pub last_observed: chrono::DateTime<chrono::Utc>,
+    /// Whether the office also has booked figures (events of its own beyond observations).
+    pub booked: bool,
+}
+
+/// The observed headline of `office` as of `as_of`; `None` when its own calendar was not observed by then.
+pub fn observed_headline(projection: &Projection, office: &OfficeId, as_of: NaiveDate) -> Option<ObservedHeadline> {
+    let last_observed = projection.last_observed(office, None, as_of)?;
+    let earlier = as_of.checked_sub_days(Days::new(7)).unwrap_or(as_of);
+    let day = |d: NaiveDate| projection.observed_series(office, None, d, d).pop().unwrap_or_default();
+    Some(ObservedHeadline {
+        as_of,
+        today: day(as_of),
+        seven_days_earlier: day(earlier),
+        last_observed,
+        booked: projection.has_booked_figures(office),
+    })
+}
+
 /// The daily rows of `office` over `from..=to`.
 pub fn series(
     projection: &Projection,

@@ -135,7 +135,7 @@ async fn wait_until_ready(server: &Server) {
 async fn fill_free_and_restart(min_free_bytes: u64, stop_while_full: bool) {
     let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
     let disk = Tmpfs::new(16 * 1024);
-    let options = Options { min_free_bytes, retry_every: Duration::from_millis(200) };
+    let options = Options { min_free_bytes, retry_every: Duration::from_millis(200), ..Options::default() };
     let log = Log::open_with(disk.data(), options.clone()).expect("opens");
     let server = Server::over(log, None, tempfile::tempdir().unwrap()).await;
     let all: Vec<Vec<Vec<Event>>> = (0..WRITERS).map(batches).collect();

@@ -47,6 +47,7 @@ words! {
     THIRD_NEXT = "Drittnächster freier Termin" / "Third next available";
     REALIZED_P50 = "Realisiert, Median" / "Realized, median";
     REALIZED_P90 = "Realisiert, 90. Perzentil" / "Realized, 90th percentile";
+    OBSERVED_NEXT = "Online-Kalender: nächster freier Termin" / "Online calendar: next free slot";
     TARGET = "Ziel" / "Target";
     AS_OF = "Stand" / "As of";
     DAYS = "Tage" / "days";

@@ -34,14 +34,17 @@ fn series(lang: Lang) -> [(&'static str, RGBColor, Pick); 4] {
     ]
 }
 
-/// The period shows nothing: no day has any of the four figures.
+/// The colour of the online calendar's observed wait.
+const OBSERVED: RGBColor = RGBColor(0, 150, 136);
+
+/// The period shows nothing: no day has any of the four figures, nor an observed wait.
 pub(crate) fn is_empty(view: &ChartView) -> bool {
     view.rows.iter().all(|r| {
         r.next_available_days.is_none()
             && r.third_next_available_days.is_none()
             && r.realized_wait_p50_days.is_none()
             && r.realized_wait_p90_days.is_none()
-    })
+    }) && view.observed_next_available.iter().all(|(_, v)| v.is_none())
 }
 
 pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView) -> Result<(), ChartError> {
@@ -56,12 +59,18 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
         .iter()
         .map(|(label, color, _)| LegendItem { label: (*label).to_owned(), mark: Mark::Line(*color, false) })
         .collect();
+    let observed = !view.observed_next_available.is_empty();
+    if observed {
+        legend.push(LegendItem { label: text::OBSERVED_NEXT.pick(lang).to_owned(), mark: Mark::Line(OBSERVED, false) });
+    }
     legend.push(LegendItem { label: target_label, mark: Mark::Line(TARGET, true) });
     legend.extend(periods::legend(view, lang));
     let (rows, legend_h) = canvas.legend_rows(&legend)?;
     let legend_top = canvas.height - canvas.sizes.pad / 2 - legend_h;
 
-    let data_max = view.rows.iter().flat_map(|r| series.iter().filter_map(|(_, _, pick)| pick(r))).max().unwrap_or(0);
+    let booked_max = view.rows.iter().flat_map(|r| series.iter().filter_map(|(_, _, pick)| pick(r))).max();
+    let observed_max = view.observed_next_available.iter().filter_map(|(_, v)| *v).max();
+    let data_max = booked_max.max(observed_max).unwrap_or(0);
     let axes = Axes {
         y_title: text::WAIT_AXIS.pick(lang),
         x_title: text::DATE_AXIS.pick(lang),
@@ -79,8 +88,14 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
     // (as in June 2020) both stay visible, a thin line inside a broad one.
     for (i, (_, color, pick)) in series.iter().enumerate().rev() {
         let width = if i == 1 { canvas.sizes.line + 4 } else { canvas.sizes.line };
-        for segment in segments(view, &frame, *pick) {
+        let values = view.rows.iter().map(|r| (r.date, pick(r)));
+        for segment in segments(view, &frame, values) {
             canvas.line(segment, *color, width)?;
+        }
+    }
+    if observed {
+        for segment in segments(view, &frame, view.observed_next_available.iter().copied()) {
+            canvas.line(segment, OBSERVED, canvas.sizes.line)?;
         }
     }
     mark_as_of(canvas, &frame, view)?;
@@ -91,7 +106,11 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
 /// The pixel polylines of one series: days with a value, split where more than [`MAX_BRIDGED_DAYS`] lie
 /// between two of them; a lone day becomes a short flat stroke
 /// across its own width so that it is still seen.
-fn segments(view: &ChartView, frame: &Frame, pick: Pick) -> Vec<Vec<(i32, i32)>> {
+fn segments(
+    view: &ChartView,
+    frame: &Frame,
+    values: impl Iterator<Item = (chrono::NaiveDate, Option<u32>)>,
+) -> Vec<Vec<(i32, i32)>> {
     let mut out: Vec<Vec<(i32, i32)>> = Vec::new();
     let mut current: Vec<(f64, u32)> = Vec::new();
     let mut flush = |current: &mut Vec<(f64, u32)>| {
@@ -104,13 +123,13 @@ fn segments(view: &ChartView, frame: &Frame, pick: Pick) -> Vec<Vec<(i32, i32)>>
         current.clear();
     };
     let mut previous: Option<chrono::NaiveDate> = None;
-    for row in &view.rows {
-        let Some(v) = pick(row) else { continue };
-        if previous.is_some_and(|p| (row.date - p).num_days() > MAX_BRIDGED_DAYS + 1) {
+    for (date, value) in values {
+        let Some(v) = value else { continue };
+        if previous.is_some_and(|p| (date - p).num_days() > MAX_BRIDGED_DAYS + 1) {
             flush(&mut current);
         }
-        current.push((view.index(row.date) as f64 + 0.5, v));
-        previous = Some(row.date);
+        current.push((view.index(date) as f64 + 0.5, v));
+        previous = Some(date);
     }
     flush(&mut current);
     out

@@ -105,8 +105,14 @@ pub fn gather(
     let position = provenance.position;
     let outlook = forecast.and_then(|f| press::words::outlook(f, lang));
     let statement = press::compose(projection, &office, as_of, lang, provenance, outlook);
-    let mut tiles = page::tiles::from_summary(&summary);
+    let observed = crate::read::observed_headline(projection, &office, as_of);
+    let mut tiles = match &observed {
+        // An office known only from its public calendar: its observed figures stand alone.
+        Some(seen) if !seen.booked => Vec::new(),
+        _ => page::tiles::from_summary(&summary),
+    };
     tiles.extend(forecast.map(page::tiles::from_forecast));
+    tiles.extend(observed.iter().flat_map(|seen| page::tiles::from_observed(seen, projection.config().zone)));
     let dashboard = Dashboard {
         office: office.to_string(),
         name: projection.names().office(&office).map(|o| o.name.clone()),
