@@ -53,6 +53,7 @@
 //! names them.
 
 mod calendar;
+pub mod observer;
 mod params;
 mod sim;
 

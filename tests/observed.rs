@@ -220,3 +220,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_scenario_observing_its_own_calendar_sees_its_booked_waits_within_the_window() {
+    let data_set = include_str!("../data/kaiserslautern-2020.ndjson");
+    let mut events: Vec<Event> = data_set.lines().map(|l| parse_event(l).unwrap()).collect();
+    let office = OfficeId::parse("kl-buergercenter").unwrap();
+    let observations = wartezeit::scenario::observer::observe(&events, &office, Zone::default());
+    assert!(observations.len() > 400, "twice each open day: {}", observations.len());
+    events.extend(observations);
+    let p = Projection::from_entries(Config::default(), events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+    let (from, to) = (date("2020-01-01"), date("2020-12-31"));
+    let (booked, seen) = (p.series(&office, from, to), p.observed_series(&office, None, from, to));
+    let mut compared = 0;
+    for (row, observed) in booked.iter().zip(&seen) {
+        if observed.observations == 0 {
+            continue;
+        }
+        // The evening observation sees the calendar as of that evening, as the row does, six weeks ahead.
+        match row.next_available_days {
+            Some(days) if days <= wartezeit::scenario::observer::WINDOW_DAYS => {
+                assert_eq!(observed.observed_next_available_days, Some(days), "{}", row.date);
+                compared += 1;
+            }
+            _ => assert_eq!(observed.observed_next_available_days, None, "{}", row.date),
+        }
+    }
+    assert!(compared > 200, "{compared} days compared");
+}

@@ -37,7 +37,12 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         .map(|(i, line)| parse_event(line).map_err(|e| anyhow::anyhow!("embedded data set, event {i}: {e:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let count = events.len();
+    // What a public observer of the office's online calendar would have recorded, made from the bookings.
+    let office = crate::domain::id::OfficeId::parse("kl-buergercenter").context("the data set's office")?;
+    let observations = crate::scenario::observer::observe(&events, &office, global.tz);
+    let observed = observations.len();
     log.append(events).context("loading the data set")?;
+    log.append(observations).context("loading the observations of the online calendar")?;
     let mut secret = [0u8; 16];
     rand::rngs::OsRng.try_fill_bytes(&mut secret).context("no randomness for the token")?;
     let token = Token::new(&hex::encode(secret)).context("a generated token is never empty")?;
@@ -46,7 +51,10 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     config.as_of = Some(AS_OF.parse().context("the demo day")?);
     serve(config, log, args.listen, |addr| {
         let base = format!("http://{addr}");
-        println!("wartezeit demo: {count} events of Kaiserslautern 2020, evaluated as of {AS_OF}");
+        println!(
+            "wartezeit demo: {count} events of Kaiserslautern 2020 and {observed} observations of its online \
+             calendar, evaluated as of {AS_OF}"
+        );
         println!("store: {} (removed on exit)\n", dir.path().display());
         for path in ["/", "/api/v1/summary", "/api/v1/press-statement?format=text", "/metrics", "/api/v1/openapi.json"]
         {
