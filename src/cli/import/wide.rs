@@ -18,9 +18,22 @@ use crate::mapping::RowError;
 use crate::mapping::wide::{Header, MappedOffice, Reading};
 use crate::rules::Outcome;
 
-/// Events checked against the log, and appended, at a time: a few thousand observations of a few hundred slots
-/// each stay within tens of megabytes.
+/// Events checked against the log, and appended, at a time, at most; and free slots in a batch at most (16 bytes
+/// each in memory, held twice while checked): a batch stays within about 16 MB however wide the calendar.
 const BATCH: usize = 1_000;
+const BATCH_SLOTS: usize = 500_000;
+
+/// Whether a batch is full.
+fn full<'a>(batch: impl ExactSizeIterator<Item = &'a Event>) -> bool {
+    let events = batch.len();
+    let slots: usize = batch
+        .map(|e| match &e.kind {
+            crate::domain::event::EventKind::CalendarObserved { free_slots, .. } => free_slots.len(),
+            _ => 0,
+        })
+        .sum();
+    events >= BATCH || slots >= BATCH_SLOTS
+}
 /// Problems listed at most, as the API lists them.
 const LISTED: usize = 100;
 
@@ -150,7 +163,7 @@ pub fn run(log: &Log, reading: &Reading, files: &[String], dry_run: bool) -> any
                         }
                     }
                 }
-                if batch.len() >= BATCH {
+                if full(batch.iter().map(|(_, e)| e)) {
                     check(log, &mut batch, &mut tally)?;
                 }
             }
@@ -244,7 +257,7 @@ fn append(log: &Log, reading: &Reading, files: &[String], total: u64) -> anyhow:
                 batch.push(event);
             }
         }
-        if batch.len() >= BATCH {
+        if full(batch.iter()) {
             flush(&mut batch)?;
         }
         Ok(())
