@@ -102,12 +102,28 @@ async fn the_page_makes_the_forecast_once_per_state_of_its_office() {
     assert_eq!(other.status(), StatusCode::OK);
     assert_eq!(server.get(page).await.status(), StatusCode::OK);
     assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (1, 2), "another office's event");
-    // An event of this office: a new forecast.
+    // An event of this office: the view after it does not wait for a forecast. It shows the one made before,
+    // saying which log it is from, and the current one is made in the background.
     let own = server.post(plan("kl-buergercenter", "own-1"), "application/x-ndjson", Some(TOKEN)).await;
     assert_eq!(own.status(), StatusCode::OK);
-    assert_eq!(server.get(page).await.status(), StatusCode::OK);
-    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (2, 2), "its own event");
-    let text = server.get("/metrics").await.text().await.unwrap();
-    assert!(text.contains("wartezeit_forecast_duration_seconds_count 2"), "one duration per forecast made");
+    let after = server.get(page).await.text().await.unwrap();
+    assert!(after.contains("Prognose vom Datenstand Logposition 43157"), "the forecast's own log position is named");
+    assert_eq!(forecasts(&server, "stale").await, 1, "a view after an append shows the forecast made before");
+    assert_eq!(forecasts(&server, "miss").await, 1, "and makes none on its request");
+    // The background forecast lands; a later view finds it (bounded: one forecast takes well under a second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = server.get("/metrics").await.text().await.unwrap();
+        if text.contains("wartezeit_forecast_duration_seconds_count 2")
+            && text.contains("wartezeit_forecasts_running 0")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the background forecast never finished");
+        tokio::task::yield_now().await;
+    }
+    let fresh = server.get(page).await.text().await.unwrap();
+    assert!(!fresh.contains("Prognose vom Datenstand"), "the current forecast, made in the background");
+    assert_eq!((forecasts(&server, "miss").await, forecasts(&server, "hit").await), (1, 3));
     server.stop().await;
 }

@@ -164,9 +164,12 @@ pub async fn chart(
         let asked = request.office.clone();
         let pick = |p: &Projection| resolve_office(p, asked.clone()).map(Some);
         let request = &request;
-        let resolved = with_forecast(&state, request.as_of, pick, |projection, _, forecast| {
+        let resolved = with_forecast(&state, request.as_of, pick, |projection, _, made| {
             let office = resolve_office(projection, request.office.clone())?;
-            let etag = request.etag(&office, projection.position());
+            // A forecast made at an earlier position (shown while the current one is made) is another chart.
+            let made_at = made.map_or(0, |m| m.position);
+            let etag = request.etag(&office, projection.position()).replacen('"', &format!("\"{made_at}-"), 1);
+            let forecast = made.map(|m| &*m.forecast);
             let view = read::chart_view(projection, &office, request.from, request.to, request.as_of, forecast);
             Ok((view, etag))
         })

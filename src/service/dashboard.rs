@@ -20,7 +20,6 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 
 use crate::domain::id::OfficeId;
-use crate::forecast::Forecast;
 use crate::lang::Lang;
 use crate::page::{self, Dashboard, Form, Page};
 use crate::press::{self, Provenance};
@@ -90,8 +89,9 @@ pub fn gather(
     asked: Option<OfficeId>,
     as_of: NaiveDate,
     lang: Lang,
-    forecast: Option<&Forecast>,
+    made: Option<&crate::service::forecast::Made>,
 ) -> Result<Page, Problem> {
+    let forecast = made.map(|m| &*m.forecast);
     let offices = projection.offices().into_iter().map(|o| {
         let label = o.name.unwrap_or_else(|| o.office.to_string());
         (o.office.to_string(), label)
@@ -111,7 +111,17 @@ pub fn gather(
         Some(seen) if !seen.booked => Vec::new(),
         _ => page::tiles::from_summary(&summary),
     };
-    tiles.extend(forecast.map(page::tiles::from_forecast));
+    tiles.extend(made.map(|m| {
+        let mut tile = page::tiles::from_forecast(&m.forecast);
+        // Shown while the forecast of the current log is made in the background: say which log it is from.
+        if let Some(page::tiles::Note::Text { de, en }) = &mut tile.note
+            && m.position < projection.office_position(&office)
+        {
+            de.push_str(&format!(" · Prognose vom Datenstand Logposition {}", m.position));
+            en.push_str(&format!(" · forecast from log position {}", m.position));
+        }
+        tile
+    }));
     tiles.extend(observed.iter().flat_map(|seen| page::tiles::from_observed(seen, projection.config().zone)));
     let dashboard = Dashboard {
         office: office.to_string(),

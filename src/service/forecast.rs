@@ -38,7 +38,10 @@ pub const QUEUE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5
 /// the most runs allowed), but one that has not started yet is never begun for it.
 #[derive(Debug)]
 pub struct Cache {
-    made: Mutex<VecDeque<(Key, Arc<Forecast>)>>,
+    made: Mutex<VecDeque<(Key, Made)>>,
+    /// The forecasts being made in the background, by key without position: one per office, day and
+    /// configuration at a time.
+    refreshing: Mutex<Vec<Key>>,
     turns: Arc<tokio::sync::Semaphore>,
     in_flight: Mutex<Vec<(Key, Flight)>>,
     /// How many forecasts are being computed now.
@@ -46,12 +49,26 @@ pub struct Cache {
 }
 
 pub type Key = (OfficeId, NaiveDate, u64, ForecastConfig);
+
+/// A forecast as a view shows it: the office's log position it was made at, and when.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub forecast: Arc<Forecast>,
+    pub position: u64,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether two keys name the same forecast but for the position.
+fn same_but_position(a: &Key, b: &Key) -> bool {
+    a.0 == b.0 && a.1 == b.1 && a.3 == b.3
+}
 type Flight = Arc<tokio::sync::OnceCell<Result<Arc<Forecast>, Problem>>>;
 
 impl Default for Cache {
     fn default() -> Cache {
         Cache {
             made: Mutex::default(),
+            refreshing: Mutex::default(),
             turns: Arc::new(tokio::sync::Semaphore::new(CONCURRENT)),
             in_flight: Mutex::default(),
             running: Arc::default(),
@@ -102,19 +119,52 @@ impl Cache {
         result
     }
 
-    fn get(&self, key: &Key) -> Option<Arc<Forecast>> {
+    fn get(&self, key: &Key) -> Option<Made> {
         let made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        made.iter().find(|(k, _)| k == key).map(|(_, f)| Arc::clone(f))
+        made.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone())
     }
 
-    fn put(&self, key: Key, forecast: Arc<Forecast>) {
+    /// The newest forecast of the same office, day and configuration made at an earlier position.
+    fn latest(&self, key: &Key) -> Option<Made> {
+        let made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let older = made.iter().filter(|(k, _)| same_but_position(k, key) && k.2 < key.2);
+        older.max_by_key(|(k, _)| k.2).map(|(_, m)| m.clone())
+    }
+
+    fn put(&self, key: Key, forecast: Arc<Forecast>) -> Made {
         let mut made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = Made { forecast, position: key.2, at: chrono::Utc::now() };
         if !made.iter().any(|(k, _)| *k == key) {
-            made.push_back((key, forecast));
+            // Older forecasts of the same office, day and configuration are superseded.
+            made.retain(|(k, _)| !(same_but_position(k, &key) && k.2 < key.2));
+            made.push_back((key, entry.clone()));
         }
         while made.len() > CACHE_ENTRIES {
             made.pop_front();
         }
+        entry
+    }
+
+    /// Makes the forecast of `key` in the background unless one of the same office, day and configuration is being
+    /// made already; stores it when done. A busy service (no turn within the deadline) just leaves it for a later
+    /// view.
+    fn refresh(self: &Arc<Self>, key: Key, inputs: ForecastInputs, seconds: prometheus::Histogram) {
+        {
+            let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+            if refreshing.iter().any(|k| same_but_position(k, &key)) {
+                return;
+            }
+            refreshing.push(key.clone());
+        }
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            let timer = seconds.start_timer();
+            if let Ok(forecast) = cache.make(key.clone(), inputs).await {
+                timer.observe_duration();
+                cache.put(key.clone(), forecast);
+            }
+            cache.refreshing.lock().unwrap_or_else(|e| e.into_inner()).retain(|k| *k != key);
+        });
     }
 }
 
@@ -137,23 +187,26 @@ impl Drop for Running {
 /// How often [`with_forecast`] takes its inputs again when appends moved the projection on meanwhile.
 const ATTEMPTS: usize = 3;
 
-/// Runs `f` on the current projection with the default forecast of the office `resolve` picks, as of `as_of`,
-/// made from that same projection (so the figures and the outlook share one provenance line).
+/// Runs `f` on the current projection with the default forecast of the office `resolve` picks, as of `as_of`.
 ///
-/// The read lock is held only to copy the forecast's inputs and, later, for `f`; the simulation runs on the
-/// blocking pool without it, and its result is cached. Should appends move the projection on while the forecast is
-/// made, the inputs are taken again (a few times; then the newest forecast is used as it is). The forecast is
-/// `None` when `resolve` picks no office or the history has no open day to learn from.
+/// Always ready: a view never waits for a forecast that an earlier one can stand in for. When the cache holds the
+/// forecast of the office's current log position, `f` gets it (`hit`). When it holds one made at an earlier
+/// position (appends came since), `f` gets that one at once, with the position and time it was made at, and the
+/// current one is made in the background, one per office at a time (`stale`); the next view finds it. Only the
+/// very first view of an office, day and configuration makes its forecast on the request (`miss`): the read lock
+/// is held only to copy the inputs, the simulation runs on the blocking pool without it, and should appends move
+/// the projection on meanwhile the inputs are taken again (a few times; then the newest forecast is used as it
+/// is). The forecast is `None` when `resolve` picks no office or the history has no open day to learn from.
 pub async fn with_forecast<T>(
     state: &Arc<State>,
     as_of: NaiveDate,
     resolve: impl Fn(&Projection) -> Result<Option<OfficeId>, Problem>,
-    f: impl FnOnce(&Projection, Provenance, Option<&Forecast>) -> Result<T, Problem>,
+    f: impl FnOnce(&Projection, Provenance, Option<&Made>) -> Result<T, Problem>,
 ) -> Result<T, Problem> {
     if !state.is_ready() {
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
-    let mut made: Option<Arc<Forecast>> = None;
+    let mut made: Option<Made> = None;
     for _ in 0..ATTEMPTS {
         let (key, inputs) = {
             let current = state.read();
@@ -170,18 +223,22 @@ pub async fn with_forecast<T>(
                 }
                 return f(projection, current.provenance(), Some(&hit));
             }
-            state.metrics.forecasts.with_label_values(&["miss"]).inc();
             let inputs = ForecastInputs::take(projection, &office, as_of, key.3);
+            if made.is_none()
+                && let Some(stale) = state.forecasts.latest(&key)
+            {
+                state.metrics.forecasts.with_label_values(&["stale"]).inc();
+                state.forecasts.refresh(key, inputs, state.metrics.forecast_seconds.clone());
+                return f(projection, current.provenance(), Some(&stale));
+            }
+            state.metrics.forecasts.with_label_values(&["miss"]).inc();
             (key, inputs)
         };
         let timer = state.metrics.forecast_seconds.start_timer();
         let made_now = state.forecasts.make(key.clone(), inputs).await;
         timer.observe_duration();
         match made_now {
-            Ok(forecast) => {
-                state.forecasts.put(key, Arc::clone(&forecast));
-                made = Some(forecast);
-            }
+            Ok(forecast) => made = Some(state.forecasts.put(key, forecast)),
             Err(busy) if busy.body().status == 503 => return Err(busy),
             // No open day to learn from: there is no forecast to show, and the figures still are.
             Err(_) => {
@@ -191,5 +248,5 @@ pub async fn with_forecast<T>(
         }
     }
     let current = state.read();
-    f(&current.projection, current.provenance(), made.as_deref())
+    f(&current.projection, current.provenance(), made.as_ref())
 }

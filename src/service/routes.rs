@@ -550,7 +550,7 @@ pub async fn press_statement(
     let pick = |p: &Projection| resolve_office(p, office.clone()).map(Some);
     crate::service::forecast::with_forecast(&state, as_of, pick, |p, provenance, forecast| {
         let office = resolve_office(p, office.clone())?;
-        let outlook = forecast.and_then(|f| press::words::outlook(f, lang));
+        let outlook = forecast.and_then(|m| press::words::outlook(&m.forecast, lang));
         Ok(answer(press::compose(p, &office, as_of, lang, provenance, outlook)))
     })
     .await

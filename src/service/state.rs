@@ -49,7 +49,7 @@ pub struct State {
     /// cached, and a burst of requests for different positions holds one projection under construction, not many.
     building: Mutex<()>,
     /// Forecasts made for the page, the press statement and the forecast chart.
-    pub forecasts: crate::service::forecast::Cache,
+    pub forecasts: Arc<crate::service::forecast::Cache>,
 }
 
 impl State {
@@ -66,7 +66,7 @@ impl State {
             metrics,
             known_at: KnownAtCache::new(),
             building: Mutex::new(()),
-            forecasts: crate::service::forecast::Cache::default(),
+            forecasts: Arc::default(),
         })
     }
 
