@@ -196,15 +196,8 @@ pub fn compose(
 /// (2,000 runs, the fixed default seed), so the statement stays reproducible; `None` when the wait is normal already
 /// or no forecast can be made (no open day to learn from).
 pub fn forecast_outlook(projection: &Projection, office: &OfficeId, as_of: NaiveDate, lang: Lang) -> Option<String> {
-    let config = crate::forecast::ForecastConfig {
-        wait_horizon_days: projection.config().horizon_days,
-        ..crate::forecast::ForecastConfig::default()
-    };
-    let from = as_of.checked_sub_days(Days::new(crate::forecast::ForecastConfig::HISTORY_DAYS as u64 - 1))?;
-    let snapshot = projection.snapshot(office, as_of, config.snapshot_days());
-    let services = crate::forecast::ServiceInputs::take(projection, office, from, as_of);
-    let history = projection.series(office, from, as_of);
-    let made = crate::forecast::forecast(&snapshot, &history, &services, &config).ok()?;
+    let config = crate::read::forecast_config(projection, None, None, None, None).ok()?;
+    let made = crate::read::ForecastInputs::take(projection, office, as_of, config).run(1).ok()?;
     crate::press::words::outlook(&made, lang)
 }
 

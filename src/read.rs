@@ -308,23 +308,31 @@ pub struct ForecastInputs {
 impl ForecastInputs {
     /// Copies the calendar as known as of `as_of` and the rows up to it out of the projection.
     pub fn take(projection: &Projection, office: &OfficeId, as_of: NaiveDate, config: ForecastConfig) -> Self {
-        let from = as_of.checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1)).unwrap_or(NaiveDate::MIN);
-        ForecastInputs {
-            snapshot: projection.snapshot(office, as_of, config.snapshot_days()),
-            history: projection.series(office, from, as_of),
-            services: ServiceInputs::take(projection, office, from, as_of),
-            config,
-        }
+        let (snapshot, history, services) = crate::forecast::backtest::inputs_of(
+            projection,
+            office,
+            as_of,
+            config.snapshot_days(),
+            ForecastConfig::HISTORY_DAYS,
+        );
+        ForecastInputs { snapshot, history, services, config }
     }
 
-    /// Runs the forecast with its runs spread over `threads` threads.
+    /// Runs the forecast with its runs spread over `threads` threads (the result does not depend on them).
+    ///
+    /// The one case of the user's is an office without an open day to learn demand from: [`ReadError::NoForecast`].
+    /// Every other refusal of the forecast (a gap in the history, a snapshot of the wrong length, a split that does
+    /// not match) would be a mistake of [`ForecastInputs::take`], which builds them consistent: a bug, not an
+    /// answer.
     pub fn run(&self, threads: usize) -> Result<Forecast, ReadError> {
-        forecast_on(&self.snapshot, &self.history, &self.services, &self.config, threads).map_err(|e| {
-            ReadError::NoForecast {
+        use crate::forecast::ForecastError;
+        forecast_on(&self.snapshot, &self.history, &self.services, &self.config, threads).map_err(|e| match e {
+            ForecastError::NoOpenDay { .. } | ForecastError::EmptyHistory { .. } => ReadError::NoForecast {
                 office: self.snapshot.office.clone(),
                 as_of: self.snapshot.as_of,
                 reason: e.to_string(),
-            }
+            },
+            bug => unreachable!("ForecastInputs::take builds consistent inputs, yet the forecast refused them: {bug}"),
         })
     }
 }

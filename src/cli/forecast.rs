@@ -4,10 +4,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::domain::id::OfficeId;
-use crate::forecast::{ForecastConfig, forecast_on};
+use crate::forecast::ForecastConfig;
 use crate::projection::Projection;
 
 /// How the forecast is printed.
@@ -98,15 +98,8 @@ pub fn run(
     let as_of = args.as_of.unwrap_or(today);
     let office = crate::cli::load::office(projection, args.office.as_ref())?;
     let config = args.config(projection);
-    let snapshot = projection.snapshot(&office, as_of, config.snapshot_days());
-    let from = as_of
-        .checked_sub_days(Days::new(ForecastConfig::HISTORY_DAYS as u64 - 1))
-        .context("--as-of: too early a date")?;
-    let history = projection.series(&office, from, as_of);
-    let services = crate::forecast::ServiceInputs::take(projection, &office, from, as_of);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let made = forecast_on(&snapshot, &history, &services, &config, threads)
-        .with_context(|| format!("forecast for {office} as of {as_of}"))?;
+    let made = crate::read::ForecastInputs::take(projection, &office, as_of, config).run(threads)?;
     match args.options.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &made).context("writing the forecast")?;

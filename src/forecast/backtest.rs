@@ -39,6 +39,25 @@ pub trait History {
 /// What a forecast as of a day is made from.
 pub type AsOf = (CalendarSnapshot, Vec<DayRow>, ServiceInputs);
 
+/// The one way a forecast's inputs are taken from a projection: the calendar of `office` as known as of `as_of`
+/// for `snapshot_days` days ahead, the rows of the `history_days` days up to it, and their split per service.
+/// Every caller (the API, the page, the press statement, the charts, `forecast`, `backtest`) builds its inputs
+/// here, through [`crate::read::ForecastInputs::take`] or [`ProjectionHistory`].
+pub fn inputs_of(
+    projection: &Projection,
+    office: &OfficeId,
+    as_of: NaiveDate,
+    snapshot_days: u32,
+    history_days: u32,
+) -> AsOf {
+    let from = as_of.checked_sub_days(Days::new(history_days.saturating_sub(1) as u64)).unwrap_or(as_of);
+    (
+        projection.snapshot(office, as_of, snapshot_days),
+        projection.series(office, from, as_of),
+        ServiceInputs::take(projection, office, from, as_of),
+    )
+}
+
 /// One office of a [`Projection`] as a [`History`].
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectionHistory<'a> {
@@ -50,12 +69,7 @@ pub struct ProjectionHistory<'a> {
 
 impl History for ProjectionHistory<'_> {
     fn as_of(&self, day: NaiveDate, snapshot_days: u32, history_days: u32) -> AsOf {
-        let from = day.checked_sub_days(Days::new(history_days.saturating_sub(1) as u64)).unwrap_or(NaiveDate::MIN);
-        (
-            self.projection.snapshot(self.office, day, snapshot_days),
-            self.projection.series(self.office, from, day),
-            ServiceInputs::take(self.projection, self.office, from, day),
-        )
+        inputs_of(self.projection, self.office, day, snapshot_days, history_days)
     }
 
     fn row(&self, day: NaiveDate) -> DayRow {
