@@ -5,26 +5,20 @@
 //!
 //! Every wait polls with a deadline; no sleep stands for synchronisation.
 
-use std::io::BufRead as _;
+mod support {
+    pub mod served;
+}
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+use support::served::{Served, poll};
 
 const TOKEN: &str = "backup-test-token-0123456789";
 const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
-
-/// A child process killed when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A working directory: the token file, the live store, the backups and the restore of one test.
 struct Work {
@@ -78,95 +72,6 @@ impl Work {
 
     fn read(&self, name: &str) -> Vec<u8> {
         std::fs::read(self.path(name)).expect("the file exists")
-    }
-}
-
-/// A running `wartezeit serve` on a free loopback port, over the work's `data`.
-struct Server {
-    child: KillOnDrop,
-    base: String,
-    _stderr: Receiver<String>,
-}
-
-impl Server {
-    /// Starts the server and waits until it answers `/readyz` with 200.
-    fn start(work: &Work) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-            .arg("--data-dir")
-            .arg(work.path("data"))
-            .args(["serve", "--init", "--listen", "127.0.0.1:0", "--as-of", "2020-06-24", "--token-file"])
-            .arg(work.path("token"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let stderr = lines_of(child.stderr.take().expect("stderr"));
-        let child = KillOnDrop(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let line = next_line(&stderr, deadline).expect("the server says where it listens");
-            if let Some(at) = line.find("http://") {
-                break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-            }
-        };
-        let server = Server { child, base, _stderr: stderr };
-        poll(Duration::from_secs(60), "the server is ready", || {
-            let ready = reqwest::blocking::get(format!("{}/readyz", server.base));
-            ready.is_ok_and(|r| r.status() == reqwest::StatusCode::OK).then_some(())
-        });
-        server
-    }
-
-    /// The log's durable head, from the event feed.
-    fn position(&self) -> Option<u64> {
-        let client = reqwest::blocking::Client::new();
-        let answer = client.get(format!("{}/api/v1/events?limit=1", self.base)).bearer_auth(TOKEN).send().ok()?;
-        let page: serde_json::Value = answer.json().ok()?;
-        page["head"]["position"].as_u64()
-    }
-
-    /// SIGTERM: a graceful shutdown, waited for, so that the store can be opened by `export`.
-    fn stop(mut self) {
-        let pid = i32::try_from(self.child.0.id()).expect("a pid");
-        // SAFETY: kill(2) with a pid of our own child and a valid signal has no memory effects.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        assert!(self.child.0.wait().expect("the server ends").success(), "the server stopped cleanly");
-    }
-}
-
-/// The lines a child writes to `pipe`, read on a thread of their own and handed over through a channel.
-fn lines_of(pipe: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receive
-}
-
-/// The next line from `lines` before `deadline`; `None` when the writer closed its end.
-fn next_line(lines: &Receiver<String>, deadline: Instant) -> Option<String> {
-    match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(line) => Some(line),
-        Err(RecvTimeoutError::Disconnected) => None,
-        Err(RecvTimeoutError::Timeout) => panic!("no line before the deadline"),
-    }
-}
-
-/// Calls `check` every few milliseconds until it gives a value; panics naming `what` after `limit`.
-fn poll<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::yield_now();
-        std::thread::park_timeout(Duration::from_millis(5));
     }
 }
 
@@ -226,7 +131,7 @@ fn appender(base: String, stop: Arc<AtomicBool>, appended: Arc<AtomicU64>) -> st
 fn a_backup_taken_while_appends_run_is_the_export_of_its_prefix_and_restores_to_its_head() {
     let imported = 15_000;
     let work = Work::with_store(imported);
-    let server = Server::start(&work);
+    let server = Served::start(&work.path("data"), &work.path("token"), "127.0.0.1:0");
     let stop = Arc::new(AtomicBool::new(false));
     let appended = Arc::new(AtomicU64::new(0));
     let appending = appender(server.base.clone(), Arc::clone(&stop), Arc::clone(&appended));
@@ -274,7 +179,7 @@ fn a_backup_taken_while_appends_run_is_the_export_of_its_prefix_and_restores_to_
 #[test]
 fn an_interrupted_backup_resumes_to_the_same_bytes_and_a_wrong_token_writes_nothing() {
     let work = Work::with_store(12_000);
-    let server = Server::start(&work);
+    let server = Served::start(&work.path("data"), &work.path("token"), "127.0.0.1:0");
     let full_head = work.backup_ok(&server.base, "full.ndjson", &[]);
     assert_eq!(full_head.0, 12_000);
     assert_eq!(work.backup_ok(&server.base, "full-meta.ndjson", &["--with-meta"]), full_head);

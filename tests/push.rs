@@ -5,27 +5,21 @@
 //!
 //! Every wait polls with a deadline; no sleep stands for synchronisation.
 
-use std::io::BufRead as _;
+mod support {
+    pub mod served;
+}
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use support::served::{KillOnDrop, Served, lines_of, next_line, poll};
 
 use wartezeit::domain::wire::{parse_event, to_json_line};
 
 const TOKEN: &str = "push-test-token-0123456789";
 const DATA_SET: &str = include_str!("../data/kaiserslautern-2020.ndjson");
 const DATA_SET_EVENTS: usize = 43_157;
-
-/// A child process killed when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A working directory: the token file, the data directory and the inputs of one test.
 struct Work {
@@ -79,107 +73,6 @@ impl Work {
     }
 }
 
-/// A running `wartezeit serve` on loopback, over the work's data directory.
-struct Server {
-    child: KillOnDrop,
-    base: String,
-    _stderr: Receiver<String>,
-}
-
-impl Server {
-    /// Starts the server on `listen` (`127.0.0.1:0` for a free port) and waits until it answers `/readyz` with 200.
-    fn start(work: &Work, listen: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wartezeit"))
-            .arg("--data-dir")
-            .arg(work.data())
-            .args(["serve", "--init", "--listen", listen, "--as-of", "2020-06-24", "--token-file"])
-            .arg(work.path("token"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let stderr = lines_of(child.stderr.take().expect("stderr"));
-        let child = KillOnDrop(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let line = next_line(&stderr, deadline).expect("the server says where it listens");
-            if let Some(at) = line.find("http://") {
-                break line[at..].split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-            }
-        };
-        let server = Server { child, base, _stderr: stderr };
-        poll(Duration::from_secs(60), "the server is ready", || {
-            let ready = reqwest::blocking::get(format!("{}/readyz", server.base));
-            ready.is_ok_and(|r| r.status() == reqwest::StatusCode::OK).then_some(())
-        });
-        server
-    }
-
-    /// The log's durable head, from the event feed.
-    fn position(&self) -> Option<u64> {
-        let client = reqwest::blocking::Client::new();
-        let answer = client.get(format!("{}/api/v1/events?limit=1", self.base)).bearer_auth(TOKEN).send().ok()?;
-        let page: serde_json::Value = answer.json().ok()?;
-        page["head"]["position"].as_u64()
-    }
-
-    /// SIGKILL: no shutdown, the process is gone at once.
-    fn kill(mut self) {
-        self.child.0.kill().expect("SIGKILL");
-        self.child.0.wait().expect("reaped");
-    }
-
-    /// SIGTERM: a graceful shutdown, waited for.
-    fn stop(mut self) {
-        let pid = i32::try_from(self.child.0.id()).expect("a pid");
-        // SAFETY: kill(2) with a pid of our own child and a valid signal has no memory effects.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        assert!(self.child.0.wait().expect("the server ends").success(), "the server stopped cleanly");
-    }
-
-    /// The address without the scheme, to start a new server on the same port.
-    fn listen(&self) -> String {
-        self.base.trim_start_matches("http://").to_owned()
-    }
-}
-
-/// The lines a child writes to `pipe`, read on a thread of their own (so that the child never blocks on a full
-/// pipe) and handed over through a channel.
-fn lines_of(pipe: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receive
-}
-
-/// The next line from `lines` before `deadline`; `None` when the writer closed its end.
-fn next_line(lines: &Receiver<String>, deadline: Instant) -> Option<String> {
-    match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(line) => Some(line),
-        Err(RecvTimeoutError::Disconnected) => None,
-        Err(RecvTimeoutError::Timeout) => panic!("no line before the deadline"),
-    }
-}
-
-/// Calls `check` every few milliseconds until it gives a value; panics naming `what` after `limit`.
-fn poll<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::yield_now();
-        std::thread::park_timeout(Duration::from_millis(5));
-    }
-}
-
 /// Waits for a child with a deadline, killing it (and failing) past it.
 fn wait_with_deadline(mut child: KillOnDrop, limit: Duration) -> std::process::ExitStatus {
     poll(limit, "the push ends", || child.0.try_wait().expect("waits"))
@@ -216,7 +109,7 @@ fn the_data_set_goes_in_once_and_pushing_it_again_appends_nothing() {
     let work = Work::new();
     let input = work.input("kaiserslautern-2020.ndjson", DATA_SET);
     let file = input.to_str().unwrap();
-    let server = Server::start(&work, "127.0.0.1:0");
+    let server = Served::start(&work.data(), &work.path("token"), "127.0.0.1:0");
 
     // 50,000 events would fit one batch by count; the 8 MB file goes in two by the 4 MiB limit of a request.
     let started = Instant::now();
@@ -261,7 +154,7 @@ fn the_data_set_goes_in_once_and_pushing_it_again_appends_nothing() {
 fn a_server_killed_halfway_is_waited_for_and_every_event_is_stored_once() {
     let work = Work::new();
     let input = work.input("history.ndjson", DATA_SET);
-    let server = Server::start(&work, "127.0.0.1:0");
+    let server = Served::start(&work.data(), &work.path("token"), "127.0.0.1:0");
     let listen = server.listen();
 
     let mut push = work.push(&server.base, &["--batch-events", "100", "--retry-for", "90s", input.to_str().unwrap()]);
@@ -282,7 +175,7 @@ fn a_server_killed_halfway_is_waited_for_and_every_event_is_stored_once() {
         }
     };
     assert!(retrying.contains("history.ndjson:"), "the batch is named by file and line: {retrying}");
-    let server = Server::start(&work, &listen);
+    let server = Served::start(&work.data(), &work.path("token"), &listen);
     let status = wait_with_deadline(child, Duration::from_secs(120));
     let summary = std::io::read_to_string(stdout).expect("stdout");
     assert!(status.success(), "{summary}");
@@ -299,7 +192,7 @@ fn a_push_killed_halfway_resumes_after_what_was_acknowledged() {
     let work = Work::new();
     let input = work.input("history.ndjson", DATA_SET);
     let state = work.path("history.ndjson.push-state");
-    let server = Server::start(&work, "127.0.0.1:0");
+    let server = Served::start(&work.data(), &work.path("token"), "127.0.0.1:0");
     let listen = server.listen();
 
     let batch = 100;
@@ -320,7 +213,7 @@ fn a_push_killed_halfway_resumes_after_what_was_acknowledged() {
     );
     assert!(stored < DATA_SET_EVENTS as u64);
 
-    let server = Server::start(&work, &listen);
+    let server = Served::start(&work.data(), &work.path("token"), &listen);
     let out = work.push_output(&server.base, &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let note = text(&out.stderr);
@@ -358,7 +251,7 @@ fn a_bad_line_is_named_and_nothing_is_sent() {
         .map(|line| line + "\n")
         .collect();
     let input = work.input("broken.ndjson", &format!("\n{broken}"));
-    let server = Server::start(&work, "127.0.0.1:0");
+    let server = Served::start(&work.data(), &work.path("token"), "127.0.0.1:0");
 
     let out = work.push_output(&server.base, &[input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -389,7 +282,7 @@ fn a_changed_input_starts_over_and_a_conflict_is_named_by_file_and_line() {
     let work = Work::new();
     let input = work.input("history.ndjson", &data_set_lines(1_000));
     let file = input.to_str().unwrap();
-    let server = Server::start(&work, "127.0.0.1:0");
+    let server = Served::start(&work.data(), &work.path("token"), "127.0.0.1:0");
     let out = work.push_output(&server.base, &["--batch-events", "300", file]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("in 4 batches: appended 1000, duplicates 0"), "{}", text(&out.stdout));

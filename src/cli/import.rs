@@ -218,11 +218,16 @@ pub(crate) fn append_all(log: &Log, events: Vec<Event>, batch_size: u64, ack: bo
         }
     }
     progress.finish_and_clear();
+    Ok(appended_line(log, appended, duplicates))
+}
+
+/// The summary line of an import once everything is appended: `appended N, duplicates M, last position P, digest D`.
+fn appended_line(log: &Log, appended: usize, duplicates: usize) -> ExitCode {
     let head = log.head();
     println!(
         "appended {appended}, duplicates {duplicates}, last position {}, digest {}",
         head.position,
         hex::encode(head.digest)
     );
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }

@@ -264,11 +264,5 @@ fn append(log: &Log, reading: &Reading, files: &[String], total: u64) -> anyhow:
     })?;
     flush(&mut batch)?;
     progress.finish_and_clear();
-    let head = log.head();
-    println!(
-        "appended {appended}, duplicates {duplicates}, last position {}, digest {}",
-        head.position,
-        hex::encode(head.digest)
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(super::appended_line(log, appended, duplicates))
 }
