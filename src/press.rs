@@ -152,17 +152,15 @@ pub fn compose(
             Lang::En => "en",
         }
     );
-    let observed = projection.last_observed(office, None, as_of).map(|observed_at| {
-        let zone = projection.config().zone;
-        let observed_at = observed_at.with_timezone(&zone.tz()).fixed_offset();
-        let seen_on = observed_at.date_naive();
-        let figures = projection.observed_series(office, None, seen_on, seen_on).pop().unwrap_or_default();
+    // The page's observed tiles come from the same answer: both name one observation and its figures.
+    let observed = crate::read::observed_headline(projection, office, as_of).map(|headline| {
+        let figures = &headline.seen.figures;
         ObservedCalendar {
-            observed_at,
+            observed_at: headline.seen.at,
             next_available: wait(figures.observed_next_available_days),
             third_next_available: wait(figures.observed_third_next_available_days),
             free_next_28d: figures.observed_free_next_28d.unwrap_or(0),
-            booked: projection.has_booked_figures(office),
+            booked: headline.booked,
         }
     });
     let mut statement = Statement {

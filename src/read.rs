@@ -149,30 +149,38 @@ pub struct SeriesRow {
     pub observed_by_service: std::collections::BTreeMap<crate::domain::id::ServiceId, ObservedDay>,
 }
 
-/// What the public online calendar of an office showed as of a day: the headline of the page and the press
-/// statement.
+/// What the public online calendar of an office showed in its last observation up to a day: the one answer the
+/// page's tiles and the press statement give, so that both name the same figures and the same time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedHeadline {
-    pub as_of: NaiveDate,
-    /// The figures of the office's own calendar on the day and seven days earlier.
-    pub today: ObservedDay,
-    pub seven_days_earlier: ObservedDay,
-    /// The last observation up to the end of the day.
-    pub last_observed: chrono::DateTime<chrono::Utc>,
+    /// The last observation up to the end of the day, in the service's zone, and the figures of its day (whose
+    /// last observation it is).
+    pub seen: SeenCalendar,
+    /// The same seven days earlier, for the change; `None` when the calendar was not observed by then.
+    pub seven_days_earlier: Option<SeenCalendar>,
     /// Whether the office also has booked figures (events of its own beyond observations).
     pub booked: bool,
 }
 
+/// One observation of an office's own calendar and the observed figures of its day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenCalendar {
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    pub figures: ObservedDay,
+}
+
 /// The observed headline of `office` as of `as_of`; `None` when its own calendar was not observed by then.
 pub fn observed_headline(projection: &Projection, office: &OfficeId, as_of: NaiveDate) -> Option<ObservedHeadline> {
-    let last_observed = projection.last_observed(office, None, as_of)?;
-    let earlier = as_of.checked_sub_days(Days::new(7)).unwrap_or(as_of);
-    let day = |d: NaiveDate| projection.observed_series(office, None, d, d).pop().unwrap_or_default();
+    let seen = |day: NaiveDate| {
+        let at = projection.last_observed(office, None, day)?;
+        let at = at.with_timezone(&projection.config().zone.tz()).fixed_offset();
+        let on = at.date_naive();
+        let figures = projection.observed_series(office, None, on, on).pop().unwrap_or_default();
+        Some(SeenCalendar { at, figures })
+    };
     Some(ObservedHeadline {
-        as_of,
-        today: day(as_of),
-        seven_days_earlier: day(earlier),
-        last_observed,
+        seen: seen(as_of)?,
+        seven_days_earlier: as_of.checked_sub_days(Days::new(7)).and_then(seen),
         booked: projection.has_booked_figures(office),
     })
 }

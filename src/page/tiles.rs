@@ -131,38 +131,37 @@ pub fn from_summary(summary: &Summary) -> Vec<Tile> {
 /// The tiles of what the public online calendar showed: its next free slot against seven days earlier, under it
 /// when it was last observed; for an office with observed figures only, also the third next free slot and the
 /// free slots of the next 28 days.
-pub fn from_observed(seen: &crate::read::ObservedHeadline, zone: crate::domain::time::Zone) -> Vec<Tile> {
-    let none = |day: &crate::projection::ObservedDay| {
-        if day.observations == 0 { words::NOT_OBSERVED } else { words::NONE_FREE }
-    };
-    let (today, before) = (&seen.today, &seen.seven_days_earlier);
-    let seen_on = zone.date_of(&seen.last_observed.fixed_offset());
-    let time = seen.last_observed.with_timezone(&zone.tz()).format("%H:%M");
+pub fn from_observed(headline: &crate::read::ObservedHeadline) -> Vec<Tile> {
+    let seen = &headline.seen;
+    let (date, time) = (seen.at.date_naive(), seen.at.format("%H:%M"));
     let note = Note::Text {
-        de: format!("Stand der Beobachtung: {}, {time} Uhr", words::date(seen_on, Lang::De)),
-        en: format!("Observed: {}, {time}", words::date(seen_on, Lang::En)),
+        de: format!("Stand der Beobachtung: {}, {time} Uhr", words::date(date, Lang::De)),
+        en: format!("Observed: {}, {time}", words::date(date, Lang::En)),
     };
-    let as_of = seen.as_of;
-    let earlier = |d: NaiveDate| d.checked_sub_days(Days::new(7)).unwrap_or(d);
-    let mut tiles = vec![Tile {
-        id: "observed-next-available",
-        title: words::OBSERVED_NEXT,
-        figure: Figure::Days(today.observed_next_available_days, none(today)),
-        earlier: Some((earlier(as_of), Figure::Days(before.observed_next_available_days, none(before)))),
-        note: Some(note),
-    }];
-    if !seen.booked {
+    let wait = |pick: fn(&crate::projection::ObservedDay) -> Option<u32>| {
+        let figure = Figure::Days(pick(&seen.figures), words::NONE_FREE);
+        let earlier = headline
+            .seven_days_earlier
+            .as_ref()
+            .map(|before| (before.at.date_naive(), Figure::Days(pick(&before.figures), words::NONE_FREE)));
+        (figure, earlier)
+    };
+    let (figure, earlier) = wait(|d| d.observed_next_available_days);
+    let mut tiles =
+        vec![Tile { id: "observed-next-available", title: words::OBSERVED_NEXT, figure, earlier, note: Some(note) }];
+    if !headline.booked {
+        let (figure, earlier) = wait(|d| d.observed_third_next_available_days);
         tiles.push(Tile {
             id: "observed-third-next-available",
             title: words::OBSERVED_THIRD,
-            figure: Figure::Days(today.observed_third_next_available_days, none(today)),
-            earlier: Some((earlier(as_of), Figure::Days(before.observed_third_next_available_days, none(before)))),
+            figure,
+            earlier,
             note: None,
         });
         tiles.push(Tile {
             id: "observed-free-28d",
             title: words::OBSERVED_FREE_28D,
-            figure: today.observed_free_next_28d.map_or(Figure::Days(None, none(today)), Figure::Count),
+            figure: Figure::Count(seen.figures.observed_free_next_28d.unwrap_or(0)),
             earlier: None,
             note: None,
         });

@@ -49,7 +49,6 @@ words! {
     REALIZED_WAIT = "Tatsächliche Wartezeit (Median)" / "Realized wait (median)";
     IN = "in" / "in";
     NONE_FREE = "kein freier Termin" / "no free appointment";
-    NOT_OBSERVED = "nicht beobachtet" / "not observed";
     OBSERVED_NEXT = "Online-Kalender: nächster freier Termin" / "Online calendar: next free slot";
     OBSERVED_THIRD = "Online-Kalender: drittnächster freier Termin" / "Online calendar: third next free slot";
     OBSERVED_FREE_28D = "Online-Kalender: freie Termine in 28 Tagen" / "Online calendar: free slots in 28 days";

@@ -122,7 +122,7 @@ pub fn gather(
         }
         tile
     }));
-    tiles.extend(observed.iter().flat_map(|seen| page::tiles::from_observed(seen, projection.config().zone)));
+    tiles.extend(observed.iter().flat_map(page::tiles::from_observed));
     let dashboard = Dashboard {
         office: office.to_string(),
         name: projection.names().office(&office).map(|o| o.name.clone()),
