@@ -19,20 +19,37 @@ use crate::mapping::wide::{Header, MappedOffice, Reading};
 use crate::rules::Outcome;
 
 /// Events checked against the log, and appended, at a time, at most; and free slots in a batch at most (16 bytes
-/// each in memory, held twice while checked): a batch stays within about 16 MB however wide the calendar.
+/// each in memory): a batch stays within about 8 MB however wide the calendar.
 const BATCH: usize = 1_000;
 const BATCH_SLOTS: usize = 500_000;
 
-/// Whether a batch is full.
-fn full<'a>(batch: impl ExactSizeIterator<Item = &'a Event>) -> bool {
-    let events = batch.len();
-    let slots: usize = batch
-        .map(|e| match &e.kind {
-            crate::domain::event::EventKind::CalendarObserved { free_slots, .. } => free_slots.len(),
-            _ => 0,
-        })
-        .sum();
-    events >= BATCH || slots >= BATCH_SLOTS
+/// Events on their way to the log, with where each came from, and how many free slots they hold together.
+#[derive(Debug, Default)]
+struct Batch {
+    events: Vec<Event>,
+    places: Vec<String>,
+    slots: usize,
+}
+
+impl Batch {
+    fn push(&mut self, place: String, event: Event) {
+        if let crate::domain::event::EventKind::CalendarObserved { free_slots, .. } = &event.kind {
+            self.slots += free_slots.len();
+        }
+        self.events.push(event);
+        self.places.push(place);
+    }
+
+    fn is_full(&self) -> bool {
+        self.events.len() >= BATCH || self.slots >= BATCH_SLOTS
+    }
+
+    /// The events, leaving the batch empty.
+    fn take(&mut self) -> Vec<Event> {
+        self.places.clear();
+        self.slots = 0;
+        std::mem::take(&mut self.events)
+    }
 }
 /// Problems listed at most, as the API lists them.
 const LISTED: usize = 100;
@@ -136,7 +153,7 @@ pub fn run(log: &Log, reading: &Reading, files: &[String], dry_run: bool) -> any
     }
     let mut tally = Tally::default();
     let mut seen: HashMap<EventId, ([u8; 8], String)> = HashMap::new();
-    let mut batch: Vec<(String, Event)> = Vec::new();
+    let mut batch = Batch::default();
     each_row(reading, files, |mapped, header| {
         tally.slot_columns = tally.slot_columns.max(header.slot_columns());
         tally.rows += 1;
@@ -159,11 +176,11 @@ pub fn run(log: &Log, reading: &Reading, files: &[String], dry_run: bool) -> any
                         None => {
                             seen.insert(event.id.clone(), (digest(&event), place.clone()));
                             tally.descriptions += u64::from(event.kind.is_description());
-                            batch.push((place, event));
+                            batch.push(place, event);
                         }
                     }
                 }
-                if full(batch.iter().map(|(_, e)| e)) {
+                if batch.is_full() {
                     check(log, &mut batch, &mut tally)?;
                 }
             }
@@ -205,9 +222,8 @@ pub fn run(log: &Log, reading: &Reading, files: &[String], dry_run: bool) -> any
 }
 
 /// Checks a batch against the log (without appending it) and counts what it would add.
-fn check(log: &Log, batch: &mut Vec<(String, Event)>, tally: &mut Tally) -> anyhow::Result<()> {
-    let events: Vec<Event> = batch.iter().map(|(_, e)| e.clone()).collect();
-    match log.check(&events).context("cannot read the log")? {
+fn check(log: &Log, batch: &mut Batch, tally: &mut Tally) -> anyhow::Result<()> {
+    match log.check(&batch.events).context("cannot read the log")? {
         Ok(outcomes) => {
             let fresh = outcomes.iter().filter(|o| matches!(o, Outcome::New(_))).count() as u64;
             tally.new += fresh;
@@ -215,11 +231,11 @@ fn check(log: &Log, batch: &mut Vec<(String, Event)>, tally: &mut Tally) -> anyh
         }
         Err(violations) => {
             for v in violations {
-                tally.problem(format!("{}: {v} ({})", batch[v.index].0, v.status.code()));
+                tally.problem(format!("{}: {v} ({})", batch.places[v.index], v.status.code()));
             }
         }
     }
-    batch.clear();
+    batch.take();
     Ok(())
 }
 
@@ -232,13 +248,13 @@ fn append(log: &Log, reading: &Reading, files: &[String], total: u64) -> anyhow:
     };
     let (mut appended, mut duplicates) = (0, 0);
     let mut seen = HashSet::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<Event>| -> anyhow::Result<()> {
-        if batch.is_empty() {
+    let mut batch = Batch::default();
+    let mut flush = |batch: &mut Batch| -> anyhow::Result<()> {
+        if batch.events.is_empty() {
             return Ok(());
         }
-        let size = batch.len() as u64;
-        let receipt = log.append(std::mem::take(batch)).map_err(|e| match e {
+        let size = batch.events.len() as u64;
+        let receipt = log.append(batch.take()).map_err(|e| match e {
             AppendError::Storage(_) => anyhow::anyhow!(
                 "{e}. {appended} events were appended before it, in whole batches; run the same import again once \
                  the store can be written to append the rest exactly once"
@@ -254,10 +270,10 @@ fn append(log: &Log, reading: &Reading, files: &[String], total: u64) -> anyhow:
         let (event, description, _) = mapped.map_err(|(file, e)| anyhow::anyhow!("{file}:{e} (the file changed?)"))?;
         for event in description.into_iter().chain([event]) {
             if seen.insert(event.id.clone()) {
-                batch.push(event);
+                batch.push(String::new(), event);
             }
         }
-        if full(batch.iter()) {
+        if batch.is_full() {
             flush(&mut batch)?;
         }
         Ok(())
