@@ -146,9 +146,9 @@ impl Cache {
     }
 
     /// Makes the forecast of `key` in the background unless one of the same office, day and configuration is being
-    /// made already; stores it when done. A busy service (no turn within the deadline) just leaves it for a later
-    /// view.
-    fn refresh(self: &Arc<Self>, key: Key, inputs: ForecastInputs, seconds: prometheus::Histogram) {
+    /// made already (then its inputs are not even taken); stores it when done. A busy service (no turn within the
+    /// deadline) just leaves it for a later view.
+    fn refresh(self: &Arc<Self>, key: Key, inputs: impl FnOnce() -> ForecastInputs, seconds: prometheus::Histogram) {
         {
             let mut refreshing = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
             if refreshing.iter().any(|k| same_but_position(k, &key)) {
@@ -156,6 +156,7 @@ impl Cache {
             }
             refreshing.push(key.clone());
         }
+        let inputs = inputs();
         let cache = Arc::clone(self);
         tokio::spawn(async move {
             let timer = seconds.start_timer();
@@ -223,16 +224,16 @@ pub async fn with_forecast<T>(
                 }
                 return f(projection, current.provenance(), Some(&hit));
             }
-            let inputs = ForecastInputs::take(projection, &office, as_of, key.3);
+            let inputs = || ForecastInputs::take(projection, &office, as_of, key.3);
             if made.is_none()
                 && let Some(stale) = state.forecasts.latest(&key)
             {
                 state.metrics.forecasts.with_label_values(&["stale"]).inc();
-                state.forecasts.refresh(key, inputs, state.metrics.forecast_seconds.clone());
+                state.forecasts.refresh(key.clone(), inputs, state.metrics.forecast_seconds.clone());
                 return f(projection, current.provenance(), Some(&stale));
             }
             state.metrics.forecasts.with_label_values(&["miss"]).inc();
-            (key, inputs)
+            (key.clone(), inputs())
         };
         let timer = state.metrics.forecast_seconds.start_timer();
         let made_now = state.forecasts.make(key.clone(), inputs).await;
