@@ -131,7 +131,7 @@ pub enum Command {
     /// hours and closures lists: each appointment's rows become its booking, reschedules and end (or, with
     /// --snapshot, what changed since the log last saw it), with ids derived from the source, so importing the same
     /// rows again appends nothing. The report first; all or nothing, or the rest with --skip-invalid.
-    ImportAppointments(import_appointments::ImportAppointmentsArgs),
+    ImportAppointments(Box<import_appointments::ImportAppointmentsArgs>),
     /// Send NDJSON event files to a running service (`POST /api/v1/events`) in batches, resumable and retried.
     ///
     /// Every line is parsed first: a bad one is named and nothing is sent. Progress is recorded after every

@@ -499,6 +499,25 @@ impl Log {
         Ok(book.check(&known, events)?.map(|checked| checked.outcomes))
     }
 
+    /// Checks a batch against the rules and the stored events as if the batches checked before with the same
+    /// `staging` had been appended; appends nothing ([`crate::rules::RuleBook::check_staged`]). Meaningful while
+    /// nobody else appends, as when the CLI holds the directory.
+    pub fn check_staged(
+        &self,
+        staging: &mut crate::rules::Staging,
+        events: &[Event],
+    ) -> Result<Result<Vec<Outcome>, Vec<Violation>>, ReadError> {
+        let shared = &self.inner.shared;
+        if let Health::Failed(fault) = shared.health() {
+            return Err(ReadError::Reopening(fault));
+        }
+        let engine = shared.engine()?;
+        let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
+        let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
+        let known = Stored { engine: &*engine, index: &index, pending: &HashMap::new() };
+        book.check_staged(staging, &known, events)
+    }
+
     /// The durable entries from `from` (1 for all) to the head, in log order.
     pub fn scan(&self, from: u64) -> Scan {
         let end = self.head().position;

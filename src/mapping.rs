@@ -261,8 +261,7 @@ pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>)
     let mut events: Vec<(Origin, Event)> = Vec::new();
     let mut problems = Vec::new();
     for ((_, appointment), mut versions) in by_appointment {
-        versions.sort_by_key(|v| order_key(v));
-        match history(&ids, appointment, &versions) {
+        match appointment_history(&ids, &mut versions) {
             Ok(found) => events.extend(found),
             Err(problem) => problems.push((appointment.to_string(), problem)),
         }
@@ -270,6 +269,42 @@ pub fn histories(source: &str, read: &Read) -> (Mapped, Vec<(String, RowError)>)
     events.extend(extras(source, read));
     sort(&mut events);
     (Mapped { events }, problems)
+}
+
+/// The events of one appointment's rows (all of one office and appointment id, in any order): its history, or the
+/// first row that contradicts the ones before it. The one place a history is made, whether the rows were grouped
+/// in memory ([`histories`]) or by an import's sort on disk ([`grouping_key`]).
+pub fn appointment_history(ids: &Ids<'_>, versions: &mut [&Version]) -> Result<Vec<(Origin, Event)>, RowError> {
+    versions.sort_by_key(|v| order_key(v));
+    let appointment = &versions[0].appointment;
+    let events = history(ids, appointment, versions)?;
+    // Two moves at one instant would share an id; the export cannot say which came last.
+    for (i, (origin, event)) in events.iter().enumerate() {
+        if events[..i].iter().any(|(_, earlier)| earlier.id == event.id) {
+            return Err(RowError {
+                file: origin.0,
+                line: origin.1,
+                column: None,
+                value: None,
+                reason: format!("appointment {appointment} moved twice at {}", event.at),
+            });
+        }
+    }
+    Ok(events)
+}
+
+/// The order of one appointment's rows ([`order_key`]).
+pub type RowOrder = (Instant, Stage, bool, Instant, Instant, u32, u64);
+
+/// The key an import sorts rows by on disk so that each appointment's rows come together, in their order.
+pub fn grouping_key(v: &Version) -> (OfficeId, AppointmentId, RowOrder) {
+    (v.office.clone(), v.appointment.clone(), order_key(v))
+}
+
+/// The key events are sorted by ([`sort`]): business time; within one instant names, bookings, reschedules, then
+/// ends; then the id.
+pub fn event_key(event: &Event) -> (Instant, u8, EventId) {
+    (event.at, rank(&event.kind), event.id.clone())
 }
 
 /// The events of an export besides appointments: its walk-ins, and the names it gives for ids (stamped at the
@@ -305,7 +340,7 @@ pub fn sort(events: &mut [(Origin, Event)]) {
 /// The order of one appointment's rows: by their own time; at the same time an open row before a final one, and
 /// the booking's own row (changed when booked) before a move; then by content, so that the file's order never
 /// matters.
-fn order_key(v: &Version) -> (Instant, Stage, bool, Instant, Instant, u32, u64) {
+fn order_key(v: &Version) -> RowOrder {
     let time = v.changed_at.unwrap_or(v.booked_at);
     (time, v.stage, time != v.booked_at, v.slot, v.booked_at, v.file, v.line)
 }
@@ -382,8 +417,8 @@ fn history(
 }
 
 /// The ids of a source's events.
-pub(crate) struct Ids<'a> {
-    pub(crate) source: &'a str,
+pub struct Ids<'a> {
+    pub source: &'a str,
 }
 
 impl Ids<'_> {

@@ -217,6 +217,14 @@ struct OfficeRules {
     closures: HashMap<ClosureId, bool>,
 }
 
+/// The batches a [`RuleBook::check_staged`] has let through so far: their changes to the book, and how many of
+/// their events are new.
+#[derive(Debug, Default)]
+pub struct Staging {
+    delta: HashMap<OfficeId, OfficeRules>,
+    new: u64,
+}
+
 /// The state the rules need, folded from the accepted events in log order.
 #[derive(Debug, Clone, Default)]
 pub struct RuleBook {
@@ -309,12 +317,45 @@ impl RuleBook {
         batch: &[Event],
     ) -> Result<Result<Checked, Vec<Violation>>, K::Error> {
         let mut delta = HashMap::new();
+        Ok(self.check_onto(&mut delta, self.head, known, batch)?.map(|outcomes| Checked {
+            outcomes,
+            delta,
+            head: self.head,
+        }))
+    }
+
+    /// Checks a batch as if the batches `staging` has seen had been committed before it, and adds it to them;
+    /// nothing is committed to the book. An import checks a stream of events too long to hold this way, batch by
+    /// batch, before it appends any of it. Ids are checked against the store and within each batch, not across the
+    /// staged batches: the caller makes sure that its stream holds each id once. After a violation the staging is
+    /// spent (it holds part of the failed batch); start a new one.
+    pub fn check_staged<K: KnownEvents>(
+        &self,
+        staging: &mut Staging,
+        known: &K,
+        batch: &[Event],
+    ) -> Result<Result<Vec<Outcome>, Vec<Violation>>, K::Error> {
+        let verdict = self.check_onto(&mut staging.delta, self.head + staging.new, known, batch)?;
+        if let Ok(outcomes) = &verdict {
+            staging.new += outcomes.iter().filter(|o| matches!(o, Outcome::New(_))).count() as u64;
+        }
+        Ok(verdict)
+    }
+
+    /// The check of `batch` on top of the book and `delta`, after `head` events: every outcome, or every violation.
+    fn check_onto<K: KnownEvents>(
+        &self,
+        delta: &mut HashMap<OfficeId, OfficeRules>,
+        head: u64,
+        known: &K,
+        batch: &[Event],
+    ) -> Result<Result<Vec<Outcome>, Vec<Violation>>, K::Error> {
         let mut violations = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         // Ids of this batch that are new so far, with the position they will get and their index.
         let mut in_batch: HashMap<&EventId, (u64, usize)> = HashMap::new();
-        let mut next = self.head + 1;
-        let mut view = View { base: self, delta: &mut delta };
+        let mut next = head + 1;
+        let mut view = View { base: self, delta };
         for (index, event) in batch.iter().enumerate() {
             if let Some(&(position, earlier)) = in_batch.get(&event.id) {
                 if identical(&batch[earlier], event) {
@@ -337,7 +378,7 @@ impl RuleBook {
             outcomes.push(Outcome::New(next));
             next += 1;
         }
-        if violations.is_empty() { Ok(Ok(Checked { outcomes, delta, head: self.head })) } else { Ok(Err(violations)) }
+        if violations.is_empty() { Ok(Ok(outcomes)) } else { Ok(Err(violations)) }
     }
 
     /// Checks a batch whose events may have failed to parse: wire errors (400) and rule violations come back in one

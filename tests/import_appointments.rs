@@ -174,9 +174,14 @@ fn the_2020_data_set_as_a_german_audit_list_gives_the_same_figures_on_every_day_
         .collect();
     let reversed_csv = dir.path().join("rueckwaerts.csv");
     std::fs::write(&reversed_csv, text).unwrap();
+    // Sorted on disk in runs of 500 rows and events, as a long export is, in a directory of the user's choice
+    // that is left as it was found.
     let other = store_of(&calendar);
-    ok(other.path(), &["import-appointments", "--mapping", path(&mapping), path(&reversed_csv)]);
+    let temp = tempfile::tempdir().unwrap();
+    let reversed_args = ["import-appointments", "--mapping", path(&mapping), path(&reversed_csv)];
+    ok(other.path(), &[&reversed_args[..], &["--sort-rows", "500", "--temp-dir", path(temp.path())]].concat());
     assert_eq!(ok(other.path(), &["export"]), ok(imported.path(), &["export"]), "the same log, event for event");
+    assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0, "the sorted runs are removed");
 }
 
 #[test]
@@ -256,6 +261,16 @@ fn skip_invalid_appends_the_rest_and_sets_aside_the_bad_rows_with_their_appointm
     }
     assert!(aside.contains("another row of appointment 1 was set aside"), "{aside}");
     assert!(aside.contains("slot"), "the rule's reason: {aside}");
+    assert_eq!(aside.lines().count(), 5, "each row set aside once: {aside}");
+
+    // Sorted on disk one row at a time, the import comes to the same.
+    let other = tempfile::tempdir().unwrap();
+    let spilled = dir.path().join("beiseite-2.csv");
+    let sorted_on_disk =
+        ok(other.path(), &[&args[..], &["--skip-invalid", "--rejected", path(&spilled), "--sort-rows", "1"]].concat());
+    assert_eq!(sorted_on_disk, out.replace("beiseite.csv", "beiseite-2.csv"));
+    assert_eq!(std::fs::read_to_string(&spilled).unwrap(), aside);
+    assert_eq!(ok(other.path(), &["export"]), ok(store.path(), &["export"]));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
+pub(crate) mod spill;
 mod wide;
 
 use crate::cli::GlobalArgs;
@@ -110,7 +111,7 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    append_all(&log, events, args.batch_size, args.ack)
+    append_all(&log, events.len() as u64, events.into_iter().map(Ok), args.batch_size, args.ack)
 }
 
 /// The format of the files by their first lines: all wide snapshot CSVs, or all NDJSON.
@@ -176,8 +177,13 @@ fn report(files: &[String], lines: &[(Origin, &str)], rejection: &Rejection) {
 
 /// Appends `events` (already judged) in batches of `batch_size`, with a progress bar on a terminal; `ack` prints
 /// each batch's last position as it becomes durable.
-pub(crate) fn append_all(log: &Log, events: Vec<Event>, batch_size: u64, ack: bool) -> anyhow::Result<ExitCode> {
-    let total = events.len() as u64;
+pub(crate) fn append_all(
+    log: &Log,
+    total: u64,
+    events: impl Iterator<Item = anyhow::Result<Event>>,
+    batch_size: u64,
+    ack: bool,
+) -> anyhow::Result<ExitCode> {
     let progress = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(total)
     } else {
@@ -185,9 +191,9 @@ pub(crate) fn append_all(log: &Log, events: Vec<Event>, batch_size: u64, ack: bo
     };
     let stdout = std::io::stdout();
     let (mut appended, mut duplicates) = (0, 0);
-    let mut iter = events.into_iter();
+    let mut iter = events;
     loop {
-        let batch: Vec<Event> = iter.by_ref().take(batch_size as usize).collect();
+        let batch: Vec<Event> = iter.by_ref().take(batch_size as usize).collect::<anyhow::Result<_>>()?;
         if batch.is_empty() {
             break;
         }

@@ -3,7 +3,7 @@
 //! as `import` appends NDJSON. The report comes first: rows read, status values, events by type, what was skipped
 //! and why.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,11 +12,11 @@ use anyhow::Context as _;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
+use crate::cli::import::spill::{Placed, Sorted, Sorter};
 use crate::domain::event::{Event, Instant};
 use crate::domain::id::{AppointmentId, OfficeId};
 use crate::domain::wire::{parse_event, to_json_line};
-use crate::mapping::{self, Mapper, Mapping, Read, Row, RowError, presets, snapshot, zms};
-use crate::rules::judge_batch;
+use crate::mapping::{self, Mapper, Mapping, Read, Row, RowError, Version, presets, snapshot, zms};
 
 /// Arguments of `wartezeit import-appointments`.
 #[derive(Debug, Clone, Args)]
@@ -76,6 +76,13 @@ pub struct ImportAppointmentsArgs {
     /// `rejected.csv` next to the first export).
     #[arg(long, requires = "skip_invalid")]
     pub rejected: Option<PathBuf>,
+    /// How many rows (and events) are sorted in memory at a time; more go to sorted runs in temporary files, so
+    /// that memory does not grow with the export.
+    #[arg(long, value_name = "N", default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub sort_rows: u64,
+    /// Where the sorted runs of a long export are written (default: the system's temporary directory, `TMPDIR`).
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// How the exports are read.
@@ -126,38 +133,46 @@ enum Mode {
     },
 }
 
-type Events = (mapping::Mapped, Vec<(String, RowError)>, Vec<(OfficeId, AppointmentId)>);
-
 impl Mode {
-    /// The events of `read`, the appointments whose rows contradict each other (or the log), and those that
-    /// vanished from a snapshot.
-    fn events(&self, source: &str, read: &Read) -> Events {
-        match self {
-            Mode::History => {
-                let (mapped, problems) = mapping::histories(source, read);
-                (mapped, problems, Vec::new())
+    /// Snapshot mode: each file compared with the log's appointments and the snapshots before it, in the order of
+    /// their export times; the appointments whose rows contradict the log, and those that vanished.
+    fn snapshot(
+        &self,
+        source: &str,
+        read: &Read,
+        calendar: &[(mapping::Origin, Event)],
+        skip: bool,
+        sorting: &Sorting<'_>,
+    ) -> anyhow::Result<Made> {
+        let Mode::Snapshot { book, exported } = self else { anyhow::bail!("not in snapshot mode") };
+        let mut book = book.clone();
+        let mut order: Vec<usize> = (0..exported.len()).collect();
+        order.sort_by_key(|file| exported[*file]);
+        let mut out = Spiller::new(sorting);
+        let (mut vanished, mut set_aside) = (BTreeSet::new(), Vec::new());
+        for file in order {
+            let versions: Vec<_> = read.versions.iter().filter(|v| v.file as usize == file).cloned().collect();
+            let difference = snapshot::compare(source, &mut book, &versions, exported[file]);
+            for (origin, event) in difference.events {
+                out.push(origin, event)?;
             }
-            Mode::Snapshot { book, exported } => {
-                let mut book = book.clone();
-                let mut order: Vec<usize> = (0..exported.len()).collect();
-                order.sort_by_key(|file| exported[*file]);
-                let (mut events, mut problems, mut vanished) = (Vec::new(), Vec::new(), BTreeSet::new());
-                for file in order {
-                    let versions: Vec<_> = read.versions.iter().filter(|v| v.file as usize == file).cloned().collect();
-                    let difference = snapshot::compare(source, &mut book, &versions, exported[file]);
-                    events.extend(difference.events);
-                    problems.extend(difference.problems.into_iter().map(|p| (String::new(), p)));
-                    // What a later snapshot lists again has not vanished after all.
-                    for v in &versions {
-                        vanished.remove(&(v.office.clone(), v.appointment.clone()));
-                    }
-                    vanished.extend(difference.vanished);
-                }
-                events.extend(mapping::extras(source, read));
-                mapping::sort(&mut events);
-                (mapping::Mapped { events }, problems, vanished.into_iter().collect())
+            // A row that contradicts the log makes no event; with --skip-invalid it is set aside, the rest stays.
+            match skip {
+                true => set_aside.extend(difference.problems),
+                false => out.problems.extend(difference.problems.into_iter().map(|p| (None, p))),
             }
+            // What a later snapshot lists again has not vanished after all.
+            for v in &versions {
+                vanished.remove(&(v.office.clone(), v.appointment.clone()));
+            }
+            vanished.extend(difference.vanished);
         }
+        let extras = mapping::extras(source, read).into_iter().chain(calendar.iter().cloned()).collect();
+        for (origin, event) in distinct(extras, &mut out.problems) {
+            out.push(origin, event)?;
+        }
+        let (events, problems) = out.finish()?;
+        Ok(Made { events, problems, set_aside, vanished: vanished.into_iter().collect() })
     }
 }
 
@@ -194,13 +209,13 @@ fn snapshots(args: &ImportAppointmentsArgs, reader: &Reader, log: &crate::log::L
     Ok(Mode::Snapshot { book, exported })
 }
 
-/// A file's place among the inputs and its read rows.
-struct Input<'a> {
-    name: String,
-    path: &'a Path,
-}
-
 /// Runs `wartezeit import-appointments`.
+///
+/// The rows are read file by file and, in history mode, sorted by appointment on disk as they come; each
+/// appointment's history is made from its rows and its events sorted by time on disk; the events are checked
+/// against the log batch by batch as if the earlier batches had been appended; only then is anything appended,
+/// read back from the sorted runs. What is held in memory besides the log's own state is one sort buffer
+/// (`--sort-rows`) and what the rules remember of each appointment checked.
 pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.print_preset {
         let preset = presets::find(name).map_err(anyhow::Error::msg)?;
@@ -213,27 +228,28 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
     let reader = reader(args)?;
     let inputs: Vec<Input> =
         args.files.iter().map(|path| Input { name: path.display().to_string(), path: path.as_path() }).collect();
+    let sorting =
+        Sorting { rows: usize::try_from(args.sort_rows).unwrap_or(usize::MAX), dir: args.temp_dir.as_deref() };
     let progress = progress(inputs.len() as u64);
     let mut read = Read::default();
+    // History mode sorts the rows by appointment as they are read; snapshot mode compares each file whole.
+    let mut rows = (!args.snapshot).then(|| Sorter::<Version>::new(sorting.rows, sorting.dir));
     for (file, input) in inputs.iter().enumerate() {
         progress.set_message(input.name.clone());
-        let mut one = read_file(&reader, input, args.sheet.as_deref())?;
-        for version in &mut one.versions {
-            version.file = file as u32;
-        }
-        for walk_in in &mut one.walk_ins {
-            walk_in.file = file as u32;
-        }
-        for (_, problem) in &mut one.problems {
-            problem.file = file as u32;
-        }
-        for skipped in &mut one.skipped {
-            skipped.file = file as u32;
-        }
-        merge(&mut read, one);
+        read_file(&reader, input, args.sheet.as_deref(), &mut |mut one: Read| {
+            number(&mut one, file as u32);
+            merge(&mut read, one);
+            if let Some(rows) = &mut rows {
+                for version in read.versions.drain(..) {
+                    rows.push(version)?;
+                }
+            }
+            Ok(())
+        })?;
         progress.inc(1);
     }
     progress.finish_and_clear();
+    let rows = rows.map(Sorter::finish).transpose()?;
     let calendar_files: Vec<String> =
         args.opening_hours.iter().chain(&args.closures).map(|p| p.display().to_string()).collect();
     let names: Vec<&str> =
@@ -249,49 +265,57 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         Some(log) if args.snapshot => snapshots(args, &reader, log)?,
         _ => Mode::History,
     };
-    let events_of = |read: &Read| {
-        let (mut mapped, contradictions, vanished) = mode.events(reader.source(), read);
-        // The appointments' events come sorted; only plans and closures need merging in.
-        if !calendar.is_empty() {
-            mapped.events.extend(calendar.iter().cloned());
-            mapping::sort(&mut mapped.events);
-        }
-        (mapped, contradictions, vanished)
-    };
-    let mut set_aside: Vec<RowError> = Vec::new();
-    let (mut mapped, contradictions, mut vanished) = events_of(&read);
-    let mut problems: Vec<(Option<String>, RowError)> = read.problems.clone();
-    problems.extend(contradictions.into_iter().map(|(a, p)| (Some(a), p)));
-    if !problems.is_empty() {
-        if !args.skip_invalid {
-            return refuse(&names, &problems, &read);
-        }
-        let rejected: BTreeSet<String> = problems.iter().filter_map(|(a, _)| a.clone()).collect();
-        set_aside.extend(problems.into_iter().map(|(_, p)| p));
-        set_aside.extend(without(&mut read, &rejected));
-        (mapped, _, vanished) = events_of(&read);
-    }
-    let Some(log) = log else {
-        let to = args.to.as_deref().unwrap_or_default();
-        return send(args, to, &read, &names, mapped, &set_aside);
-    };
+    let source = reader.source();
 
-    // Every event goes through the wire parser once, so an export's dates meet the same bounds as any event's; then
-    // the rules judge the batch against the log. With --skip-invalid, an appointment whose events break a rule is
-    // set aside whole and the rest judged again (each round removes at least one appointment).
-    let (events, outcomes) = loop {
-        let parsed = round_trip(&mapped.events);
-        let judged = judge_batch(parsed, true, |batch| log.check(batch)).context("cannot read the log")?;
-        match judged {
-            Ok((events, outcomes)) => break (events, outcomes.unwrap_or_default()),
-            Err(rejection) if args.skip_invalid && !rejection.listed.is_empty() => {
-                let mut rejected = BTreeSet::new();
-                for violation in &rejection.listed {
-                    let (origin, event) = &mapped.events[violation.index];
-                    if let Some(appointment) = appointment_of(event) {
-                        rejected.insert(appointment);
-                    }
-                    set_aside.push(RowError {
+    // Every round makes the events of the rows not set aside and checks them; with --skip-invalid, a round that
+    // finds an appointment that cannot be imported sets it aside and starts again (each round removes at least
+    // one appointment). Rows set aside for good (with their reason) are `fixed`; `rejected` names their
+    // appointments.
+    let mut rejected: BTreeSet<String> = BTreeSet::new();
+    let mut fixed: Vec<RowError> = Vec::new();
+    if args.skip_invalid {
+        for (appointment, problem) in &read.problems {
+            rejected.extend(appointment.clone());
+            fixed.push(problem.clone());
+        }
+    }
+    let (made, summary) = loop {
+        let made = match &mode {
+            Mode::History => {
+                let rows = rows.as_ref().context("history mode sorts the rows")?;
+                let extras = mapping::extras(source, &read).into_iter().chain(calendar.iter().cloned()).collect();
+                grouped(source, rows, extras, &Skipping::new(args.skip_invalid, &rejected, &fixed), &sorting)?
+            }
+            Mode::Snapshot { .. } => {
+                fixed.extend(without(&mut read, &rejected));
+                mode.snapshot(source, &read, &calendar, args.skip_invalid, &sorting)?
+            }
+        };
+        let mut problems = if args.skip_invalid { Vec::new() } else { read.problems.clone() };
+        problems.extend(made.problems.iter().cloned());
+        if !problems.is_empty() {
+            if !args.skip_invalid {
+                return refuse(&names, &problems, &read);
+            }
+            let before = rejected.len();
+            rejected.extend(problems.iter().filter_map(|(a, _)| a.clone()));
+            anyhow::ensure!(
+                rejected.len() > before,
+                "{}: the export's names, walk-ins or plans cannot be imported ({}); nothing appended",
+                names[problems[0].1.file as usize],
+                problems[0].1
+            );
+            fixed.extend(problems.into_iter().map(|(_, p)| p));
+            continue;
+        }
+        let Some(log) = &log else { break (made, None) };
+        match check(log, &made.events)? {
+            Verdict::Passed(summary) => break (made, Some(summary)),
+            Verdict::Broken(broken) if args.skip_invalid => {
+                let before = rejected.len();
+                for (origin, appointment, violation) in broken {
+                    rejected.extend(appointment);
+                    fixed.push(RowError {
                         file: origin.0,
                         line: origin.1,
                         column: violation.field.clone(),
@@ -299,26 +323,34 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
                         reason: format!("{} ({})", violation.reason, violation.status.code()),
                     });
                 }
-                if rejected.is_empty() {
-                    anyhow::bail!("the log rejects events that belong to no appointment; nothing appended");
-                }
-                set_aside.extend(without(&mut read, &rejected));
-                (mapped, _, vanished) = events_of(&read);
+                anyhow::ensure!(
+                    rejected.len() > before,
+                    "the log rejects events that belong to no appointment; nothing appended"
+                );
             }
-            Err(rejection) => {
+            Verdict::Broken(broken) => {
                 let mut err = std::io::stderr().lock();
-                for violation in &rejection.listed {
-                    let ((file, line), _) = &mapped.events[violation.index];
+                for ((file, line), _, violation) in &broken {
                     let _ =
                         writeln!(err, "{}:{line}: {violation} ({})", names[*file as usize], violation.status.code());
                 }
-                let _ = writeln!(err, "import rejected: {} problem(s), nothing appended", rejection.total);
+                let _ = writeln!(
+                    err,
+                    "import rejected: {} problem(s) among the first events that break a rule, nothing appended",
+                    broken.len()
+                );
                 return Ok(ExitCode::FAILURE);
             }
         }
     };
-    let new = outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count();
-    tell(args, &names, &read, &events, new, &set_aside)?;
+    let mut set_aside = fixed;
+    set_aside.extend(made.set_aside);
+    let (Some(log), Some(summary)) = (log, summary) else {
+        let to = args.to.as_deref().unwrap_or_default();
+        return send(args, to, &read, &names, &made.events, &set_aside);
+    };
+    tell(args, &names, &read, &summary, &set_aside)?;
+    let vanished = made.vanished;
     if !vanished.is_empty() {
         let shown: Vec<String> = vanished.iter().take(10).map(|(o, a)| format!("{o}/{a}")).collect();
         println!(
@@ -333,7 +365,264 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         println!("dry run: nothing appended, log unchanged at position {}", log.head().position);
         return Ok(ExitCode::SUCCESS);
     }
-    crate::cli::import::append_all(&log, events, 10_000, false)
+    let events = made.events.iter()?.map(|placed| placed.map(|p| p.event));
+    crate::cli::import::append_all(&log, made.events.len(), events, 10_000, false)
+}
+
+/// Where and how much `import-appointments` sorts.
+struct Sorting<'a> {
+    /// How many records a sort holds in memory before it writes a run.
+    rows: usize,
+    /// Where runs are written (default: the system's temporary directory).
+    dir: Option<&'a Path>,
+}
+
+/// The events of one round, sorted as the log takes them, with what the round found.
+struct Made {
+    events: Sorted<Placed>,
+    /// Rows that cannot be imported, with their appointment where they name one (without --skip-invalid; with it,
+    /// only those a round cannot set aside itself).
+    problems: Vec<(Option<String>, RowError)>,
+    /// The rows this round set aside: those of appointments rejected before, and of appointments whose rows
+    /// contradict each other.
+    set_aside: Vec<RowError>,
+    /// Appointments open in the log that a snapshot no longer lists.
+    vanished: Vec<(OfficeId, AppointmentId)>,
+}
+
+/// What a round leaves out: with --skip-invalid, the appointments rejected so far (and the rows already set aside
+/// with a reason, not to be listed twice).
+struct Skipping<'a> {
+    on: bool,
+    rejected: &'a BTreeSet<String>,
+    listed: HashSet<(u32, u64)>,
+}
+
+impl<'a> Skipping<'a> {
+    fn new(on: bool, rejected: &'a BTreeSet<String>, fixed: &[RowError]) -> Self {
+        Skipping { on, rejected, listed: fixed.iter().map(|r| (r.file, r.line)).collect() }
+    }
+
+    /// The rows of an appointment set aside because of another of its rows, not those listed already.
+    fn set_aside(&self, versions: &[Version], but: Option<(u32, u64)>) -> impl Iterator<Item = RowError> {
+        versions
+            .iter()
+            .filter(move |v| !self.listed.contains(&(v.file, v.line)) && Some((v.file, v.line)) != but)
+            .map(|v| RowError {
+                file: v.file,
+                line: v.line,
+                column: None,
+                value: None,
+                reason: format!("another row of appointment {} was set aside", v.appointment),
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+}
+
+/// History mode: the sorted rows, appointment by appointment, into their histories, and with the export's other
+/// events into one sorted stream.
+fn grouped(
+    source: &str,
+    rows: &Sorted<Version>,
+    extras: Vec<(mapping::Origin, Event)>,
+    skipping: &Skipping<'_>,
+    sorting: &Sorting<'_>,
+) -> anyhow::Result<Made> {
+    let ids = mapping::Ids { source };
+    let mut out = Spiller::new(sorting);
+    let mut set_aside = Vec::new();
+    let mut one = |group: &mut Vec<Version>, out: &mut Spiller| -> anyhow::Result<()> {
+        let Some(first) = group.first() else { return Ok(()) };
+        let appointment = first.appointment.to_string();
+        if skipping.on && skipping.rejected.contains(&appointment) {
+            set_aside.extend(skipping.set_aside(group, None));
+        } else {
+            let mut versions: Vec<&Version> = group.iter().collect();
+            match mapping::appointment_history(&ids, &mut versions) {
+                Ok(events) => {
+                    for (origin, event) in events {
+                        out.push(origin, event)?;
+                    }
+                }
+                Err(problem) if skipping.on => {
+                    set_aside.extend(skipping.set_aside(group, Some((problem.file, problem.line))));
+                    set_aside.push(problem);
+                }
+                Err(problem) => out.problems.push((Some(appointment), problem)),
+            }
+        }
+        group.clear();
+        Ok(())
+    };
+    let mut group: Vec<Version> = Vec::new();
+    for version in rows.iter()? {
+        let version = version?;
+        if group.first().is_some_and(|g| g.office != version.office || g.appointment != version.appointment) {
+            one(&mut group, &mut out)?;
+        }
+        group.push(version);
+    }
+    one(&mut group, &mut out)?;
+    for (origin, event) in distinct(extras, &mut out.problems) {
+        out.push(origin, event)?;
+    }
+    let (events, problems) = out.finish()?;
+    Ok(Made { events, problems, set_aside, vanished: Vec::new() })
+}
+
+/// Events that are not appointments' (names, walk-ins, plans), each id once: a repeated identical event is kept
+/// once, two different events under one id are a problem.
+fn distinct(
+    mut events: Vec<(mapping::Origin, Event)>,
+    problems: &mut Vec<(Option<String>, RowError)>,
+) -> Vec<(mapping::Origin, Event)> {
+    events.sort_by(|(a, x), (b, y)| (&x.id, a).cmp(&(&y.id, b)));
+    let mut kept: Vec<(mapping::Origin, Event)> = Vec::with_capacity(events.len());
+    for (origin, event) in events {
+        match kept.last() {
+            Some((_, last)) if last.id == event.id && crate::rules::identical(last, &event) => {}
+            Some((first, last)) if last.id == event.id => problems.push((
+                None,
+                RowError {
+                    file: origin.0,
+                    line: origin.1,
+                    column: None,
+                    value: None,
+                    reason: format!("event {} is made here and on line {} with other content", event.id, first.1),
+                },
+            )),
+            _ => kept.push((origin, event)),
+        }
+    }
+    kept
+}
+
+/// Events on their way into a sort: written and parsed again in chunks, on as many threads as there are cores
+/// ([`round_trip`]), so that an export's dates meet the same bounds as any event's.
+struct Spiller {
+    sorter: Sorter<Placed>,
+    pending: Vec<(mapping::Origin, Event)>,
+    problems: Vec<(Option<String>, RowError)>,
+}
+
+/// A row that cannot be imported, with its appointment where it names one.
+type Problem = (Option<String>, RowError);
+
+/// How many events are parsed again at a time.
+const ROUND_TRIP_CHUNK: usize = 20_000;
+
+impl Spiller {
+    fn new(sorting: &Sorting<'_>) -> Self {
+        Spiller { sorter: Sorter::new(sorting.rows, sorting.dir), pending: Vec::new(), problems: Vec::new() }
+    }
+
+    fn push(&mut self, origin: mapping::Origin, event: Event) -> anyhow::Result<()> {
+        self.pending.push((origin, event));
+        if self.pending.len() >= ROUND_TRIP_CHUNK { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let parsed = round_trip(&self.pending);
+        for ((origin, event), parsed) in self.pending.drain(..).zip(parsed) {
+            match parsed {
+                Ok(event) => self.sorter.push(Placed { origin, event })?,
+                Err(errors) => {
+                    let appointment = appointment_of(&event);
+                    self.problems.extend(errors.into_iter().map(|e| {
+                        let row =
+                            RowError { file: origin.0, line: origin.1, column: e.field, value: None, reason: e.reason };
+                        (appointment.clone(), row)
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<(Sorted<Placed>, Vec<Problem>)> {
+        self.flush()?;
+        Ok((self.sorter.finish()?, self.problems))
+    }
+}
+
+/// What the log says to the events of an import.
+enum Verdict {
+    /// Every event may be appended; how many are new, by type.
+    Passed(Summary),
+    /// The violations of the first batch that breaks a rule: each with its row and appointment.
+    Broken(Vec<(mapping::Origin, Option<String>, crate::rules::Violation)>),
+}
+
+/// The events of an import, counted.
+struct Summary {
+    total: u64,
+    new: u64,
+    by_type: BTreeMap<&'static str, u64>,
+}
+
+/// How many events are checked at a time.
+const CHECK_BATCH: usize = 10_000;
+
+/// Checks the sorted events against the log batch by batch, each as if the ones before had been appended.
+fn check(log: &crate::log::Log, events: &Sorted<Placed>) -> anyhow::Result<Verdict> {
+    let mut staging = crate::rules::Staging::default();
+    let mut summary = Summary { total: 0, new: 0, by_type: BTreeMap::new() };
+    let bar = bar(events.len(), "checking {pos}/{len} events");
+    let mut records = events.iter()?;
+    let (mut origins, mut batch) = (Vec::with_capacity(CHECK_BATCH), Vec::with_capacity(CHECK_BATCH));
+    loop {
+        origins.clear();
+        batch.clear();
+        for record in records.by_ref().take(CHECK_BATCH) {
+            let Placed { origin, event } = record?;
+            origins.push(origin);
+            batch.push(event);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        match log.check_staged(&mut staging, &batch).context("cannot read the log")? {
+            Ok(outcomes) => {
+                summary.total += batch.len() as u64;
+                summary.new += outcomes.iter().filter(|o| matches!(o, crate::rules::Outcome::New(_))).count() as u64;
+                for event in &batch {
+                    *summary.by_type.entry(event.kind.type_name()).or_default() += 1;
+                }
+                bar.inc(batch.len() as u64);
+            }
+            Err(violations) => {
+                bar.finish_and_clear();
+                let broken =
+                    violations.into_iter().map(|v| (origins[v.index], appointment_of(&batch[v.index]), v)).collect();
+                return Ok(Verdict::Broken(broken));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Verdict::Passed(summary))
+}
+
+/// A file's place among the inputs and its read rows.
+struct Input<'a> {
+    name: String,
+    path: &'a Path,
+}
+
+/// Marks one file's reading with the file's index among the exports.
+fn number(one: &mut Read, file: u32) {
+    for version in &mut one.versions {
+        version.file = file;
+    }
+    for walk_in in &mut one.walk_ins {
+        walk_in.file = file;
+    }
+    for (_, problem) in &mut one.problems {
+        problem.file = file;
+    }
+    for skipped in &mut one.skipped {
+        skipped.file = file;
+    }
 }
 
 fn reader(args: &ImportAppointmentsArgs) -> anyhow::Result<Reader> {
@@ -365,6 +654,18 @@ fn reader(args: &ImportAppointmentsArgs) -> anyhow::Result<Reader> {
         (None, None) if args.files.is_empty() => Ok(Reader::Calendar),
         (None, None) => anyhow::bail!("give --preset or --mapping to say how the exports read"),
     }
+}
+
+/// A progress bar on a terminal, hidden elsewhere.
+fn bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn progress(files: u64) -> indicatif::ProgressBar {
@@ -400,11 +701,10 @@ fn tell(
     args: &ImportAppointmentsArgs,
     names: &[&str],
     read: &Read,
-    events: &[Event],
-    new: usize,
+    summary: &Summary,
     set_aside: &[RowError],
 ) -> anyhow::Result<()> {
-    print!("{}", report(read, events, new, set_aside));
+    print!("{}", report(read, summary, set_aside));
     if !set_aside.is_empty() {
         let first = args.files.iter().chain(&args.opening_hours).chain(&args.closures).next();
         let path = args
@@ -425,12 +725,21 @@ fn send(
     to: &str,
     read: &Read,
     names: &[&str],
-    mapped: mapping::Mapped,
+    sorted: &Sorted<Placed>,
     set_aside: &[RowError],
 ) -> anyhow::Result<ExitCode> {
     use crate::cli::push;
-    let events: Vec<Event> = mapped.events.iter().map(|(_, e)| e.clone()).collect();
-    tell(args, names, read, &events, events.len(), set_aside)?;
+    // push keeps what it sends in memory (it resumes by the digest of what was acknowledged).
+    let mut summary = Summary { total: 0, new: 0, by_type: BTreeMap::new() };
+    let mut events = Vec::new();
+    for placed in sorted.iter()? {
+        let Placed { origin: (file, line), event } = placed?;
+        summary.total += 1;
+        *summary.by_type.entry(event.kind.type_name()).or_default() += 1;
+        events.push((push::Origin { source: file as usize, line, end: 0 }, event));
+    }
+    summary.new = summary.total;
+    tell(args, names, read, &summary, set_aside)?;
     let target = crate::cli::remote::Target::parse("--to", to).map_err(anyhow::Error::msg)?;
     let token_file = args.token_file.as_deref().context("--to needs --token-file")?;
     let token = crate::cli::remote::Token::read(token_file).map_err(anyhow::Error::msg)?;
@@ -445,11 +754,6 @@ fn send(
             fingerprint: push::state::Fingerprint::of(path, &bytes),
         });
     }
-    let events = mapped
-        .events
-        .into_iter()
-        .map(|((file, line), event)| (push::Origin { source: file as usize, line, end: 0 }, event))
-        .collect();
     let mut state_path = paths[0].as_os_str().to_os_string();
     state_path.push(".push-state");
     let settings = push::Settings {
@@ -501,6 +805,7 @@ fn calendar_events(
             } else {
                 let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
                 csv_rows(&decode(&bytes, None).map_err(|e| anyhow::anyhow!("{name}: {e}"))?, None)
+                    .map_err(|e| e.to_string())
             }
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             if hours {
@@ -516,8 +821,17 @@ fn calendar_events(
     Ok(events)
 }
 
-/// Reads one export by its kind: JSON (ZMS), XLSX, else CSV.
-fn read_file(reader: &Reader, input: &Input<'_>, sheet: Option<&str>) -> anyhow::Result<Read> {
+/// How many rows of a list are mapped at a time.
+const READ_CHUNK: usize = 20_000;
+
+/// Reads one export by its kind, JSON (ZMS), XLSX, else CSV, and hands what its rows become to `deliver`, a list
+/// in chunks of [`READ_CHUNK`] rows.
+fn read_file(
+    reader: &Reader,
+    input: &Input<'_>,
+    sheet: Option<&str>,
+    deliver: &mut dyn FnMut(Read) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let name = &input.name;
     let extension = input.path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match (reader, extension.as_str()) {
@@ -526,48 +840,87 @@ fn read_file(reader: &Reader, input: &Input<'_>, sheet: Option<&str>) -> anyhow:
             let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
             let document: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{name}:{}: not JSON: {e}", e.line()))?;
+            drop(bytes);
             let processes = zms::processes(document).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            Ok(zms::read(&processes, options))
+            deliver(zms::read(&processes, options))
         }
         (Reader::List(_), "json") => {
             anyhow::bail!("{name}: a JSON export is read with --preset zms; a mapping reads CSV and XLSX lists")
         }
         (Reader::List(mapping), "xlsx" | "xlsm") => {
-            let (header, rows) = xlsx_rows(input.path, sheet.or(mapping.source.sheet.as_deref()))
+            let (header, mut rows) = xlsx_rows(input.path, sheet.or(mapping.source.sheet.as_deref()))
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let mapper = Mapper::new(mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            Ok(mapper.read(rows))
+            while !rows.is_empty() {
+                let rest = rows.split_off(rows.len().min(READ_CHUNK));
+                deliver(mapper.read(std::mem::replace(&mut rows, rest)))?;
+            }
+            Ok(())
         }
         (Reader::List(mapping), _) => {
             let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
             let text =
                 decode(&bytes, mapping.source.encoding.as_deref()).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            let (header, rows) =
-                csv_rows(&text, mapping.source.delimiter).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            let mapper = Mapper::new(mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            Ok(mapper.read(rows))
+            drop(bytes);
+            let mut mapper = None;
+            csv_chunks(&text, mapping.source.delimiter, &mut |header, rows| {
+                let mapper = match &mut mapper {
+                    Some(mapper) => mapper,
+                    empty => empty.insert(Mapper::new(mapping, header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?),
+                };
+                deliver(mapper.read(rows))
+            })
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))
         }
     }
 }
 
 /// The header and rows of a CSV text.
-fn csv_rows(text: &str, delimiter: Option<char>) -> Result<(Vec<String>, Vec<Row>), String> {
+fn csv_rows(text: &str, delimiter: Option<char>) -> anyhow::Result<(Vec<String>, Vec<Row>)> {
+    let (mut header, mut all) = (Vec::new(), Vec::new());
+    csv_chunks(text, delimiter, &mut |h, rows| {
+        header = h.to_vec();
+        all.extend(rows);
+        Ok(())
+    })?;
+    Ok((header, all))
+}
+
+/// What takes a list's rows, chunk by chunk, with the header.
+type EachChunk<'a> = dyn FnMut(&[String], Vec<Row>) -> anyhow::Result<()> + 'a;
+
+/// The header and rows of a CSV text, handed to `each` in chunks of [`READ_CHUNK`] rows (the header on its own
+/// when there are none).
+fn csv_chunks(
+    text: &str,
+    delimiter: Option<char>,
+    each: &mut EachChunk<'_>,
+) -> anyhow::Result<()> {
     let delimiter = delimiter.unwrap_or_else(|| sniff(text));
-    let delimiter = u8::try_from(delimiter).map_err(|_| "the mapping's delimiter must be one ASCII character")?;
+    let delimiter =
+        u8::try_from(delimiter).map_err(|_| anyhow::anyhow!("the mapping's delimiter must be one ASCII character"))?;
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let header: Vec<String> =
-        reader.headers().map_err(|e| format!("no header line: {e}"))?.iter().map(str::to_owned).collect();
+        reader.headers().map_err(|e| anyhow::anyhow!("no header line: {e}"))?.iter().map(str::to_owned).collect();
     let mut rows = Vec::new();
     let mut lines = Lines::default();
+    let mut delivered = false;
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| Lines::default().at(text, p.byte()));
-            format!("{line}: not CSV: {e}")
+            anyhow::anyhow!("{line}: not CSV: {e}")
         })?;
         let line = lines.at(text, record.position().map_or(0, csv::Position::byte));
         rows.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
+        if rows.len() >= READ_CHUNK {
+            each(&header, std::mem::take(&mut rows))?;
+            delivered = true;
+        }
     }
-    Ok((header, rows))
+    if !rows.is_empty() || !delivered {
+        each(&header, rows)?;
+    }
+    Ok(())
 }
 
 /// The header and rows of a sheet of an XLSX workbook, every cell as text (dates as `YYYY-MM-DD HH:MM:SS`, whole
@@ -685,7 +1038,7 @@ fn refuse(names: &[&str], problems: &[(Option<String>, RowError)], read: &Read) 
 }
 
 /// The report: rows, status values, what was skipped, events by type, and how many are new.
-fn report(read: &Read, events: &[Event], new: usize, set_aside: &[RowError]) -> String {
+fn report(read: &Read, summary: &Summary, set_aside: &[RowError]) -> String {
     let statuses: Vec<String> = read.statuses.iter().map(|(s, n)| format!("{s:?} {n}")).collect();
     let mut out = format!("rows {}; status values: {}\n", read.rows, statuses.join(", "));
     if !read.skipped.is_empty() {
@@ -703,16 +1056,13 @@ fn report(read: &Read, events: &[Event], new: usize, set_aside: &[RowError]) -> 
     if !set_aside.is_empty() {
         out.push_str(&format!("set aside {} row(s) that cannot be imported\n", set_aside.len()));
     }
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for event in events {
-        *by_type.entry(event.kind.type_name()).or_default() += 1;
-    }
-    let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let types: Vec<String> = summary.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
     out.push_str(&format!(
-        "events {}: {}; new {new}, already stored {}\n",
-        events.len(),
+        "events {}: {}; new {}, already stored {}\n",
+        summary.total,
         types.join(", "),
-        events.len() - new
+        summary.new,
+        summary.total - summary.new
     ));
     out
 }
