@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 pub(crate) mod spill;
+pub(crate) mod text;
 mod wide;
 
 use crate::cli::GlobalArgs;

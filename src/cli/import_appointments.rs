@@ -13,6 +13,7 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::cli::import::spill::{Placed, Sorted, Sorter};
+use crate::cli::import::text;
 use crate::domain::event::{Event, Instant};
 use crate::domain::id::{AppointmentId, OfficeId};
 use crate::domain::wire::{parse_event, to_json_line};
@@ -803,9 +804,7 @@ fn calendar_events(
             let (header, rows) = if matches!(extension.as_str(), "xlsx" | "xlsm") {
                 xlsx_rows(path, None)
             } else {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-                csv_rows(&decode(&bytes, None).map_err(|e| anyhow::anyhow!("{name}: {e}"))?, None)
-                    .map_err(|e| e.to_string())
+                csv_rows(path).map_err(|e| e.to_string())
             }
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             if hours {
@@ -821,11 +820,8 @@ fn calendar_events(
     Ok(events)
 }
 
-/// How many rows of a list are mapped at a time.
-const READ_CHUNK: usize = 20_000;
-
 /// Reads one export by its kind, JSON (ZMS), XLSX, else CSV, and hands what its rows become to `deliver`, a list
-/// in chunks of [`READ_CHUNK`] rows.
+/// in chunks of [`text::CHUNK_ROWS`] rows.
 fn read_file(
     reader: &Reader,
     input: &Input<'_>,
@@ -852,21 +848,19 @@ fn read_file(
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let mapper = Mapper::new(mapping, &header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             while !rows.is_empty() {
-                let rest = rows.split_off(rows.len().min(READ_CHUNK));
+                let rest = rows.split_off(rows.len().min(text::CHUNK_ROWS));
                 deliver(mapper.read(std::mem::replace(&mut rows, rest)))?;
             }
             Ok(())
         }
         (Reader::List(mapping), _) => {
-            let bytes = std::fs::read(input.path).with_context(|| format!("cannot read {name}"))?;
-            let text =
-                decode(&bytes, mapping.source.encoding.as_deref()).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            drop(bytes);
+            let text = text::open(input.path, mapping.source.encoding.as_deref())
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let mut mapper = None;
-            csv_chunks(&text, mapping.source.delimiter, &mut |header, rows| {
+            text::csv_chunks(text, mapping.source.delimiter, &mut |header, rows| {
                 let mapper = match &mut mapper {
                     Some(mapper) => mapper,
-                    empty => empty.insert(Mapper::new(mapping, header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?),
+                    empty => empty.insert(Mapper::new(mapping, header).map_err(anyhow::Error::msg)?),
                 };
                 deliver(mapper.read(rows))
             })
@@ -875,52 +869,15 @@ fn read_file(
     }
 }
 
-/// The header and rows of a CSV text.
-fn csv_rows(text: &str, delimiter: Option<char>) -> anyhow::Result<(Vec<String>, Vec<Row>)> {
+/// The header and rows of a (short) CSV file.
+fn csv_rows(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Row>)> {
     let (mut header, mut all) = (Vec::new(), Vec::new());
-    csv_chunks(text, delimiter, &mut |h, rows| {
+    text::csv_chunks(text::open(path, None)?, None, &mut |h, rows| {
         header = h.to_vec();
         all.extend(rows);
         Ok(())
     })?;
     Ok((header, all))
-}
-
-/// What takes a list's rows, chunk by chunk, with the header.
-type EachChunk<'a> = dyn FnMut(&[String], Vec<Row>) -> anyhow::Result<()> + 'a;
-
-/// The header and rows of a CSV text, handed to `each` in chunks of [`READ_CHUNK`] rows (the header on its own
-/// when there are none).
-fn csv_chunks(
-    text: &str,
-    delimiter: Option<char>,
-    each: &mut EachChunk<'_>,
-) -> anyhow::Result<()> {
-    let delimiter = delimiter.unwrap_or_else(|| sniff(text));
-    let delimiter =
-        u8::try_from(delimiter).map_err(|_| anyhow::anyhow!("the mapping's delimiter must be one ASCII character"))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> =
-        reader.headers().map_err(|e| anyhow::anyhow!("no header line: {e}"))?.iter().map(str::to_owned).collect();
-    let mut rows = Vec::new();
-    let mut lines = Lines::default();
-    let mut delivered = false;
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| Lines::default().at(text, p.byte()));
-            anyhow::anyhow!("{line}: not CSV: {e}")
-        })?;
-        let line = lines.at(text, record.position().map_or(0, csv::Position::byte));
-        rows.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
-        if rows.len() >= READ_CHUNK {
-            each(&header, std::mem::take(&mut rows))?;
-            delivered = true;
-        }
-    }
-    if !rows.is_empty() || !delivered {
-        each(&header, rows)?;
-    }
-    Ok(())
 }
 
 /// The header and rows of a sheet of an XLSX workbook, every cell as text (dates as `YYYY-MM-DD HH:MM:SS`, whole
@@ -1084,57 +1041,4 @@ fn write_rejected(path: &Path, names: &[&str], rows: &[RowError]) -> anyhow::Res
     }
     writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-/// Line numbers from byte offsets, counted on from the last offset asked (records come in order, so a whole file
-/// is counted once). csv's own line count lags by one after a CRLF (it reads the LF of the line before as part of
-/// the next record), so lines are counted here.
-#[derive(Default)]
-struct Lines {
-    /// The offset counted up to, and the newlines before it.
-    counted: usize,
-    newlines: u64,
-}
-
-impl Lines {
-    /// The line (from 1) of the record starting at byte `at` (line breaks before it skipped).
-    fn at(&mut self, text: &str, at: u64) -> u64 {
-        let at = usize::try_from(at).unwrap_or(usize::MAX).min(text.len());
-        let start = at + text[at..].bytes().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-        if start < self.counted {
-            *self = Lines::default();
-        }
-        self.newlines += text.as_bytes()[self.counted..start].iter().filter(|b| **b == b'\n').count() as u64;
-        self.counted = start;
-        self.newlines + 1
-    }
-}
-
-/// The text of an export in `encoding`: `auto` (the default) is UTF-8 where the bytes are UTF-8 (with or without a
-/// byte order mark), else Windows-1252, as German Excel saves "CSV (Trennzeichen-getrennt)".
-fn decode(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
-    let utf8 = |bytes: &[u8]| {
-        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-        String::from_utf8(bytes.to_vec())
-    };
-    match encoding.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("auto") => {
-            Ok(utf8(bytes)
-                .unwrap_or_else(|_| encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()))
-        }
-        Some("utf-8") | Some("utf8") => utf8(bytes).map_err(|e| {
-            let line = bytes[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            format!("line {line}: not UTF-8; set [source] encoding = \"windows-1252\" for a German Excel export")
-        }),
-        Some("windows-1252") | Some("cp1252") | Some("latin1") | Some("iso-8859-1") => {
-            Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned())
-        }
-        Some(other) => Err(format!("encoding {other:?} is not known; use auto, utf-8 or windows-1252")),
-    }
-}
-
-/// The separator of a CSV text: `;` or `,`, whichever its first line holds more of.
-fn sniff(text: &str) -> char {
-    let first = text.lines().next().unwrap_or_default();
-    if first.matches(';').count() > first.matches(',').count() { ';' } else { ',' }
 }
