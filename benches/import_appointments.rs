@@ -45,26 +45,14 @@ fn run(data: &Path, args: &[&str]) {
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Runs the binary on `data` and returns the largest resident set it had, in MiB (from `wait4`, which reaps it).
-#[allow(clippy::zombie_processes)]
+#[path = "support/peak.rs"]
+mod peak;
+
+/// Runs the binary on `data` and returns the largest resident set it had, in MiB.
 fn peak_mib(data: &Path, args: &[&str]) -> f64 {
-    let child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("the binary runs");
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 writes the status and a complete rusage of the child into the pointers it is given.
-    let usage = unsafe {
-        let waited = libc::wait4(child.id() as libc::pid_t, &mut status, 0, usage.as_mut_ptr());
-        assert_eq!(waited, child.id() as libc::pid_t, "waited for the child");
-        usage.assume_init()
-    };
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{args:?} failed");
-    usage.ru_maxrss as f64 / 1024.0
+    let mut command = Command::new(BIN);
+    command.arg("--data-dir").arg(data).args(args).stdout(std::process::Stdio::null());
+    peak::run(&mut command).expect("the binary runs").1
 }
 
 /// What memory the import holds of its own, at `rows` rows: its peak, the peak of opening the store it made (the

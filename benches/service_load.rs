@@ -4,8 +4,11 @@
 //! cargo bench --bench service_load
 //! ```
 //!
-//! It fills a temporary data directory with `WARTEZEIT_LOAD_EVENTS` (default 1,000,000) sample events through
-//! `wartezeit import`, starts the real `wartezeit serve` binary on a free loopback port, and measures:
+//! It fills a temporary data directory (under `WARTEZEIT_LOAD_DIR`, default the system's) with `WARTEZEIT_LOAD_EVENTS`
+//! (default 1,000,000) sample events over `WARTEZEIT_LOAD_OFFICES` offices (default 3) through `wartezeit import`
+//! (its time, peak memory and the store's size on disk), times a CLI `series` of a year (which folds the whole log),
+//! starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
+//! memory), and measures:
 //!
 //! 1. `/metrics` and `/api/v1/summary` with `wrk` (Debian package `wrk`; 2 threads, 4 connections, 10 s): wrk has no
 //!    fixed rate, so this is the latency distribution at wrk's maximum throughput;
@@ -28,6 +31,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use wartezeit::domain::event::Event;
 use wartezeit::domain::wire::to_json_line;
+
+#[path = "support/peak.rs"]
+mod peak;
 
 const TOKEN: &str = "load-token-0123456789abcdef";
 const WRITERS: usize = 3;
@@ -75,12 +81,16 @@ fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; this binary takes no arguments of its own.
     let loaded = env_number("WARTEZEIT_LOAD_EVENTS", 1_000_000)?;
     let appended = env_number("WARTEZEIT_LOAD_APPEND", 300_000)?;
+    let offices = env_number("WARTEZEIT_LOAD_OFFICES", 3)?;
     let exe = env!("CARGO_BIN_EXE_wartezeit");
-    let dir = tempfile::tempdir()?;
+    let dir = match std::env::var_os("WARTEZEIT_LOAD_DIR") {
+        Some(parent) => tempfile::tempdir_in(parent)?,
+        None => tempfile::tempdir()?,
+    };
     println!("load average at start: {}", load_average());
 
     let started = Instant::now();
-    let stream = wartezeit::sample::events(1, loaded + appended + SINGLE_APPENDS);
+    let stream = wartezeit::sample::events_over(1, loaded + appended + SINGLE_APPENDS, offices);
     let file = dir.path().join("events.ndjson");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
     for event in &stream[..loaded] {
@@ -91,22 +101,53 @@ fn main() -> anyhow::Result<()> {
     println!("generated {} events in {:.1} s", stream.len(), started.elapsed().as_secs_f64());
 
     let data_dir = dir.path().join("data");
-    let started = Instant::now();
-    let import = Command::new(exe).arg("--data-dir").arg(&data_dir).arg("import").arg(&file).output()?;
-    ensure!(import.status.success(), "import failed: {}", String::from_utf8_lossy(&import.stderr));
-    println!("imported {loaded} events in {:.1} s", started.elapsed().as_secs_f64());
+    let mut import = Command::new(exe);
+    import.arg("--data-dir").arg(&data_dir).arg("import").arg(&file).stdout(Stdio::null());
+    let (took, import_peak) = peak::run(&mut import)?;
+    println!(
+        "imported {loaded} events over {offices} offices in {:.1} s ({:.0} events/s), peak {import_peak:.0} MiB; the \
+         store takes {:.0} MiB on disk",
+        took.as_secs_f64(),
+        loaded as f64 / took.as_secs_f64(),
+        bytes_under(&data_dir) as f64 / (1 << 20) as f64
+    );
+    std::fs::remove_file(&file)?;
 
+    // A CLI question, which folds the whole log first: a year of one office.
     let as_of = stream[loaded.saturating_sub(1)].at.date_naive();
+    let from = (as_of - chrono::Days::new(364)).to_string();
+    let mut series = Command::new(exe);
+    series
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args(["series", "--office", "kl-buergercenter", "--from", &from, "--to", &as_of.to_string()])
+        .stdout(Stdio::null());
+    let (took, series_peak) = peak::run(&mut series)?;
+    println!("CLI series, 365 days of one office: {:.2} s, peak {series_peak:.0} MiB", took.as_secs_f64());
+
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let server = start(exe, &data_dir, &as_of.to_string())?;
     runtime.block_on(run(&server, &stream[loaded..], loaded))?;
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).ok().and_then(|s| {
-        s.lines().find(|l| l.starts_with("VmRSS")).map(|l| l.split_whitespace().nth(1).unwrap_or("").to_owned())
-    });
-    println!("server resident memory after the run: {} kB", rss.unwrap_or_else(|| "unknown".into()));
+    println!("server resident memory after the run: {}", resident(&server));
     drop(server);
     println!("load average at end: {}", load_average());
     Ok(())
+}
+
+/// The server's resident memory now, as /proc tells it.
+fn resident(server: &Server) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap_or_default();
+    let kb = status.lines().find(|l| l.starts_with("VmRSS")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok());
+    kb.map_or_else(|| "unknown".into(), |kb: f64| format!("{:.0} MiB", kb / 1024.0))
+}
+
+/// The bytes of the files under `dir`.
+fn bytes_under(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().fold(0, |sum, entry| match entry.metadata() {
+        Ok(meta) if meta.is_dir() => sum + bytes_under(&entry.path()),
+        Ok(meta) => sum + meta.len(),
+        Err(_) => sum,
+    })
 }
 
 fn start(exe: &str, data_dir: &Path, as_of: &str) -> anyhow::Result<Server> {
@@ -138,7 +179,11 @@ async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("server ready (projection of {loaded} events built) {:.1} s after start", started.elapsed().as_secs_f64());
+    println!(
+        "server ready (projection of {loaded} events built) {:.1} s after start; resident memory {}",
+        started.elapsed().as_secs_f64(),
+        resident(server)
+    );
 
     let metrics = format!("{}/metrics", server.base);
     let summary = format!("{}/api/v1/summary?office=kl-buergercenter", server.base);

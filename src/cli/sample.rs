@@ -18,13 +18,16 @@ pub struct SampleArgs {
     /// The seed; the same seed gives the same stream.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Over how many offices (kl-buergercenter, mainz-mitte, trier, then office-04, office-05, …).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub offices: u64,
 }
 
 /// Runs `wartezeit sample`.
 pub fn run(_global: &GlobalArgs, args: &SampleArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let events = usize::try_from(args.events).unwrap_or(usize::MAX);
-    for event in crate::sample::events(args.seed, events) {
+    for event in crate::sample::events_over(args.seed, events, args.offices as usize) {
         writeln!(out, "{}", to_json_line(&event))?;
     }
     out.flush()?;

@@ -33,7 +33,9 @@ enum Encoding {
 fn encoding_of(path: &Path, named: Option<&str>) -> anyhow::Result<Encoding> {
     let named = named.map(str::to_ascii_lowercase);
     match named.as_deref() {
-        None | Some("auto") => Ok(if utf8_error_line(path)?.is_none() { Encoding::Utf8 } else { Encoding::Windows1252 }),
+        None | Some("auto") => {
+            Ok(if utf8_error_line(path)?.is_none() { Encoding::Utf8 } else { Encoding::Windows1252 })
+        }
         Some("utf-8") | Some("utf8") => match utf8_error_line(path)? {
             None => Ok(Encoding::Utf8),
             Some(line) => anyhow::bail!(
@@ -101,12 +103,8 @@ pub(crate) fn csv_chunks(text: impl Read, delimiter: Option<char>, each: &mut Ea
     let delimiter =
         u8::try_from(delimiter).map_err(|_| anyhow::anyhow!("the mapping's delimiter must be one ASCII character"))?;
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| anyhow::anyhow!("no header line: {e}"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let header: Vec<String> =
+        reader.headers().map_err(|e| anyhow::anyhow!("no header line: {e}"))?.iter().map(str::to_owned).collect();
     let mut rows = Vec::new();
     let mut delivered = false;
     for record in reader.records() {
