@@ -1042,3 +1042,64 @@ fn write_rejected(path: &Path, names: &[&str], rows: &[RowError]) -> anyhow::Res
     writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, FixedOffset, TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::event::Channel;
+    use crate::domain::id::ServiceId;
+    use crate::mapping::Stage;
+
+    /// Rows of a few appointments: each row a stage, a slot, a booking and maybe a change time, in hours from a
+    /// start; many contradict each other, as real exports sometimes do.
+    fn versions() -> impl Strategy<Value = Vec<Version>> {
+        let row = (0u8..6, 0usize..4, 0i64..48, 0i64..24, proptest::option::of(0i64..72));
+        proptest::collection::vec(row, 0..40).prop_map(|rows| {
+            let start = FixedOffset::east_opt(7200).unwrap().with_ymd_and_hms(2020, 6, 1, 8, 0, 0).unwrap();
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (appointment, stage, slot, booked, changed))| Version {
+                    file: 0,
+                    line: i as u64 + 2,
+                    appointment: AppointmentId::parse(&format!("T{appointment}")).unwrap(),
+                    office: OfficeId::parse(if appointment % 2 == 0 { "kl" } else { "mz" }).unwrap(),
+                    service: ServiceId::parse("pass").unwrap(),
+                    slot: start + Duration::hours(24 + slot),
+                    booked_at: start + Duration::hours(booked),
+                    stage: [Stage::Open, Stage::Cancelled, Stage::Attended, Stage::Missed][stage],
+                    changed_at: changed.map(|h| start + Duration::hours(h)),
+                    channel: Channel::Online,
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// The import's histories, made from rows sorted on disk in runs of a few records, are those made in
+        /// memory (`mapping::histories`): the same events in the same order, the same rows named.
+        #[test]
+        fn histories_sorted_on_disk_are_those_made_in_memory(rows in versions(), capacity in 1usize..8) {
+            let read = Read { versions: rows.clone(), ..Read::default() };
+            let (in_memory, contradictions) = mapping::histories("liste", &read);
+            let mut sorter = Sorter::new(capacity, None);
+            for version in rows.into_iter().rev() {
+                sorter.push(version).unwrap();
+            }
+            let sorted = sorter.finish().unwrap();
+            let (rejected, sorting) = (BTreeSet::new(), Sorting { rows: capacity, dir: None });
+            let made = grouped("liste", &sorted, Vec::new(), &Skipping::new(false, &rejected, &[]), &sorting).unwrap();
+            let streamed: Vec<(mapping::Origin, Event)> =
+                made.events.iter().unwrap().map(|p| p.map(|p| (p.origin, p.event)).unwrap()).collect();
+            prop_assert_eq!(streamed, in_memory.events);
+            let named = |problems: Vec<(String, RowError)>| -> BTreeSet<(String, u64)> {
+                problems.into_iter().map(|(a, p)| (a, p.line)).collect()
+            };
+            let streamed_problems =
+                made.problems.into_iter().map(|(a, p)| (a.unwrap_or_default(), p)).collect();
+            prop_assert_eq!(named(streamed_problems), named(contradictions));
+        }
+    }
+}
