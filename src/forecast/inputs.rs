@@ -202,6 +202,9 @@ pub(crate) struct Pools {
     pub(crate) offset_of_day: Vec<u32>,
     /// The follow-up visits, booked on top of the resampled demand.
     pub(crate) follow_up: FollowUpDemand,
+    /// Per simulated day, the factor a what-if plan puts on the resampled demand; empty: none
+    /// ([`crate::forecast::plan::Change::Demand`]).
+    pub(crate) demand_factor: Vec<f64>,
 }
 
 /// The follow-up visits of a forecast (see [`FollowUp`]); no rules: none.
@@ -350,7 +353,10 @@ pub(crate) fn fit(
         follow_ups: follow_ups_observed,
     };
     let len = pool_days.len() as u32;
-    Ok((Pools { values, ranges, cancellation_rate, len, offset_of_day, follow_up }, observed))
+    Ok((
+        Pools { values, ranges, cancellation_rate, len, offset_of_day, follow_up, demand_factor: Vec::new() },
+        observed,
+    ))
 }
 
 /// The follow-up visits to book (see [`FollowUp`]): those of the appointments attended in `history`, spread over

@@ -82,6 +82,15 @@ impl Cache {
         self.running.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// A turn to make forecasts (what-if plans, the capacity needed) outside the cache: bounded like the cached
+    /// ones, 503 when none comes within [`QUEUE_DEADLINE`].
+    pub async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+        match tokio::time::timeout(QUEUE_DEADLINE, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            _ => Err(Problem::busy("every forecast slot is taken; try again in a moment")),
+        }
+    }
+
     /// The forecast of `inputs` under `key`: shared with a request making the same one now, else made in turn.
     pub async fn make(&self, key: Key, inputs: ForecastInputs) -> Result<Arc<Forecast>, Problem> {
         let flight: Flight = {

@@ -91,7 +91,7 @@ impl Modify for BearerAuth {
     paths(
         index_page, routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
         routes::list_events, routes::series, routes::summary, routes::attribution, routes::press_statement,
-        routes::offices, routes::forecast, crate::service::charts::chart,
+        routes::offices, routes::forecast, routes::whatif, routes::capacity_needed, crate::service::charts::chart,
     ),
     components(schemas(
         AppendBody, HeadBody, EntryBody, EventsPage, DayRow, Summary, OfficeInfo, Attribution, Statement, ProblemBody,
@@ -99,6 +99,9 @@ impl Modify for BearerAuth {
         crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
         crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
         crate::forecast::LittlesLaw, crate::forecast::inputs::DroppedDemand,
+        crate::forecast::whatif::Comparison, crate::forecast::whatif::Outcome, crate::forecast::whatif::CapacityNeeded,
+        crate::forecast::whatif::NeedQuestion, crate::forecast::whatif::Needed, crate::forecast::whatif::Tried,
+        crate::forecast::plan::Plan, crate::forecast::plan::Change,
     )),
     modifiers(&BearerAuth),
 )]
