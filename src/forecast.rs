@@ -15,8 +15,11 @@
 //! - the distribution of the wait 2, 4 and 8 weeks on, and a fan (per day, p5 … p95) for the chart;
 //! - Little's-law estimate beside it, with a sentence on when it misleads.
 //!
-//! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on stream r, so
-//! the same seed gives the same output, whatever the order in which runs are computed.
+//! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on streams 2r and
+//! 2r + 1 (see `sim`: the numbers whose count does not depend on the calendar's state on one, the choice of the
+//! cancelled appointments, re-positioned every day, on the other), so the same seed gives the same output, whatever
+//! the order in which runs are computed, and two [`plan::Plan`]s of the same seed draw the same demand day by day
+//! (common random numbers, [`whatif`]).
 //!
 //! Which wait is forecast — the decision, for the README: the headline ([`Forecast::wait_target`]) is
 //! `third_next_available_days`, and `next_available_days` is reported beside it ([`Forecast::next_available_target`]).

@@ -73,6 +73,20 @@ fn whatif_compares_plans_with_the_baseline_under_one_seed() {
     assert!(table.starts_with("Maßnahmen für kl-buergercenter zum 24.06.2020"), "{table}");
     assert!(table.lines().any(|l| l.starts_with("Basis")), "{table}");
     assert!(table.lines().any(|l| l.starts_with("Samstags offen")), "{table}");
+    // The press sentence for a chosen plan, and the chart of the comparison.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("whatif.svg");
+    let chart_arg = chart.to_str().unwrap();
+    let args =
+        [&["whatif", "--plan-file", &path, "--press", "Samstags offen", "--chart", chart_arg], &common[..]].concat();
+    let table = ok(store(), &args);
+    let sentence = table.lines().find(|l| l.starts_with("Mit der Maßnahme „Samstags offen“")).expect(&table);
+    assert!(sentence.contains("mit 85 % Wahrscheinlichkeit") && sentence.contains("ohne sie"), "{sentence}");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Samstags offen"), "the legend names the plans");
+    let out = run(store(), &["whatif", "--plan-file", &path, "--press", "Sonntags"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--press \"Sonntags\": no plan of that name"));
 }
 
 #[test]

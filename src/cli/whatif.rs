@@ -63,6 +63,12 @@ pub struct WhatIfArgs {
     pub as_of: Option<NaiveDate>,
     #[command(flatten)]
     pub plans: PlanArgs,
+    /// Print the press statement's sentence about this plan (by name) after the table.
+    #[arg(long, value_name = "NAME")]
+    pub press: Option<String>,
+    /// Also draw the chart of the comparison (the median wait under each plan) into this file (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     #[command(flatten)]
     pub options: ForecastOptions,
 }
@@ -121,17 +127,42 @@ pub fn run_whatif(
     if plans.is_empty() {
         anyhow::bail!("no plan to compare: give --plan \"NAME: CHANGE; …\" or --plan-file FILE");
     }
+    if let Some(name) = &args.press
+        && !plans.iter().any(|p| p.name == *name)
+    {
+        let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+        anyhow::bail!("--press {name:?}: no plan of that name; the plans are {}", names.join(", "));
+    }
     let config = args.options.config(projection);
     let inputs = inputs(projection, args.office.as_ref(), args.as_of.unwrap_or(today), config)?;
+    let chart_format = match &args.chart {
+        Some(path) => Some(
+            crate::cli::chart::format_of(path)
+                .map_err(|_| anyhow::anyhow!("--chart {}: the file name must end in .png or .svg", path.display()))?,
+        ),
+        None => None,
+    };
     let made = inputs.compare(&plans, threads())?;
+    if let (Some(path), Some(format)) = (&args.chart, chart_format) {
+        let view = crate::chart::ChartView::for_comparison(projection, &made);
+        let opts = crate::chart::ChartOptions::new(format, 1200, 600, args.options.lang)?;
+        let bytes = crate::chart::render_whatif(&view, &made, &opts).context("drawing the chart")?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write the chart to {}", path.display()))?;
+    }
     match args.options.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &made).context("writing the comparison")?;
             writeln!(out).context("writing the comparison")?;
         }
-        Format::Table => out
-            .write_all(crate::report::whatif_table(&made, args.options.lang).as_bytes())
-            .context("writing the comparison")?,
+        Format::Table => {
+            let mut text = crate::report::whatif_table(&made, args.options.lang);
+            if let Some(sentence) =
+                args.press.as_deref().and_then(|name| crate::press::words::plan_outlook(&made, name, args.options.lang))
+            {
+                text += &format!("\n{sentence}\n");
+            }
+            out.write_all(text.as_bytes()).context("writing the comparison")?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
