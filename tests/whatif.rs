@@ -199,6 +199,16 @@ async fn the_api_compares_plans_and_finds_the_capacity_needed() {
     server.bad("/api/v1/capacity-needed?by=2020-08-14&limit=0", "limit", "limit=0").await;
     server.bad("/api/v1/capacity-needed?by=2020-06-01", "by", "is not within the forecast's days").await;
 
+    // The page's "Maßnahmen": the plans of the URL beside the baseline, with a sentence for the press.
+    let page = server.get("/?as_of=2020-06-24&plan=Mehr%20Termine%3A%20slots%202%20from%202020-07-13").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h2>Maßnahmen</h2>") && html.contains("<td>Mehr Termine</td>"), "{html}");
+    assert!(html.contains("Mit der Maßnahme „Mehr Termine“"), "{html}");
+    let plain = server.get("/?as_of=2020-06-24").await.text().await.unwrap();
+    assert!(!plain.contains("Maßnahmen"), "no plans saved, none asked: no section");
+    assert_eq!(server.get("/?plan=x%3A%20slots%20many%20from%202020-07-13").await.status(), StatusCode::BAD_REQUEST);
+
     let doc = server.get_json("/api/v1/openapi.json").await;
     let schemas = &doc["components"]["schemas"];
     let keys = |schema: &str| -> HashSet<String> {

@@ -63,7 +63,8 @@ pub struct EventsPage {
     params(
         ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "the office shown; default the only (or first) office"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "the day the figures are as of; default today"),
-        ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en")),
+        ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en"),
+        ("plan" = Option<Vec<String>>, Query, explode = true, description = "what-if plans for the \"Maßnahmen\" section, one line each (`NAME: CHANGE; CHANGE …`, as in `/api/v1/whatif`); none: the plans the service was started with, if any")),
     responses(
         (status = 200, description = "the management page", body = String, content_type = "text/html"),
         (status = 400, description = "bad parameter: a page in the chosen language for a browser (Accept: text/html), problem+json otherwise",

@@ -629,7 +629,7 @@ pub async fn forecast(
 
 /// The plans of a request (`plan=` in the one-line form, in order), or the service's saved ones when it names none;
 /// a bad one is a 400 naming the plan and the field.
-fn plans_of(state: &Shared, lines: &[String]) -> Result<Vec<crate::forecast::plan::Plan>, Problem> {
+pub(super) fn plans_of(state: &Shared, lines: &[String]) -> Result<Vec<crate::forecast::plan::Plan>, Problem> {
     use crate::forecast::plan::file::parse_line;
     if lines.is_empty() {
         return Ok(state.config.plans.clone());
