@@ -223,3 +223,25 @@ async fn the_api_compares_plans_and_finds_the_capacity_needed() {
     assert_eq!(keys("Tried"), sent(&needed["tried"][0]));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_plans_an_operator_saved_are_compared_on_the_page_and_by_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = wartezeit::log::Log::open(dir.path()).unwrap();
+    let events: Vec<_> = DATA_SET.lines().map(|l| wartezeit::domain::wire::parse_event(l).unwrap()).collect();
+    let appended = log.clone();
+    tokio::task::spawn_blocking(move || appended.append(events).unwrap()).await.unwrap();
+    let saved = wartezeit::forecast::plan::file::parse_file(PLANS).unwrap();
+    let limits = wartezeit::service::connections::Limits::default();
+    let server = Server::configured(log, Some("2020-06-24"), dir, limits, |config| config.plans = saved).await;
+    let html = server.get("/").await.text().await.unwrap();
+    assert!(html.contains("Gespeicherte Pläne") && html.contains("<td>Samstags offen</td>"), "{html}");
+    let body = server.get_json("/api/v1/whatif?runs=100").await;
+    let names: Vec<&str> =
+        body["plans"].as_array().unwrap().iter().map(|p| p["plan"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Zwei Termine mehr pro Stunde ab 13. Juli", "Samstags offen"]);
+    // Plans in the URL stand in for the saved ones.
+    let asked = server.get_json("/api/v1/whatif?runs=100&plan=Nur%20einer%3A%20slots%201%20from%202020-07-01").await;
+    assert_eq!(asked["plans"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
