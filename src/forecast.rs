@@ -60,9 +60,9 @@
 //!   demand, pick-ups included, was at the office's capacity, and the forecasts made then say "not within the
 //!   horizon" or very late; the scenario re-run without the later decisions (`kaiserslautern_2020_decided_by`)
 //!   agrees: the wait would not have come back to a week in 2020. The back-test therefore names, per forecast,
-//!   the decisions taken after it ([`backtest::ChangedAfter`]); against what happened, 6 of the 12 weekly
+//!   the decisions taken after it ([`backtest::ChangedAfter`]); against what happened, 5 of the 12 weekly
 //!   forecasts from 15 May to 31 July 2020 hold the actual day in their 95 % interval, all 5 whose plans held do,
-//!   and against the year under the plans known at each forecast's day 69 of 72 do (six seeds;
+//!   and against the year under the plans known at each forecast's day 71 of 72 do (six seeds;
 //!   `tests/forecast_backtest.rs`).
 //! - Rescheduling and walk-ins are not simulated: a reschedule moves a slot without changing the backlog, and a
 //!   walk-in uses no slot. Bookings observed on days when the calendar was full understate demand (it is censored);
