@@ -26,6 +26,7 @@ mod periods;
 pub mod sample;
 mod text;
 mod wait;
+mod whatif;
 
 #[cfg(test)]
 mod tests;
@@ -269,6 +270,19 @@ impl ChartView {
         view
     }
 
+    /// The view of a what-if chart: as [`ChartView::for_forecast`], for the comparison's office, day and target.
+    pub fn for_comparison(projection: &Projection, comparison: &crate::forecast::whatif::Comparison) -> Self {
+        let (as_of, office) = (comparison.as_of, &comparison.office);
+        let from = as_of.checked_sub_days(chrono::Days::new(FORECAST_LOOKBACK_DAYS)).unwrap_or(as_of);
+        let ahead = FORECAST_AHEAD_DAYS.min(comparison.config.horizon_days as u64);
+        let to = as_of.checked_add_days(chrono::Days::new(ahead)).unwrap_or(as_of);
+        let mut view = ChartView::new(projection.office_name(office), from, to, projection.series(office, from, as_of));
+        view.as_of = as_of;
+        view.periods = projection.periods(office, as_of);
+        view.target_wait_days = comparison.config.target_wait_days;
+        view
+    }
+
     /// The number of days in the period.
     fn days(&self) -> i64 {
         (self.to - self.from).num_days() + 1
@@ -317,6 +331,38 @@ pub fn render_forecast(
 ) -> Result<Vec<u8>, ChartError> {
     let view = ChartView { forecast: Some(Box::new(forecast.clone())), ..view.clone() };
     render(ChartKind::Forecast, &view, opts)
+}
+
+/// Draws the what-if chart of `comparison` over `view` (whose rows are the observed days, as
+/// [`ChartView::for_forecast`] takes them): the median wait under the baseline and under each plan.
+pub fn render_whatif(
+    view: &ChartView,
+    comparison: &crate::forecast::whatif::Comparison,
+    opts: &ChartOptions,
+) -> Result<Vec<u8>, ChartError> {
+    view.check()?;
+    font::ensure_registered().map_err(ChartError::Font)?;
+    let size = (opts.width, opts.height);
+    match opts.format {
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                whatif::draw(&Canvas::new(&root, opts.lang, false)?, view, comparison)?;
+                root.present().map_err(draw_error)?;
+            }
+            Ok(svg.into_bytes())
+        }
+        Format::Png => {
+            let mut rgb = vec![0u8; opts.width as usize * opts.height as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                whatif::draw(&Canvas::new(&root, opts.lang, true)?, view, comparison)?;
+                root.present().map_err(draw_error)?;
+            }
+            encode_png(&rgb, opts.width, opts.height)
+        }
+    }
 }
 
 /// Why a chart could not be drawn.

@@ -25,6 +25,7 @@ pub mod series;
 pub mod serve;
 pub mod summary;
 pub mod verify;
+pub mod whatif;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -164,8 +165,15 @@ pub enum Command {
     Chart(chart::ChartArgs),
     /// When the wait and the backlog will be back to normal: a Monte Carlo forecast as of a day.
     Forecast(forecast::ForecastArgs),
-    /// Forecasts made at past days compared with what then happened: interval coverage and median error.
+    /// Forecasts made at past days compared with what then happened: interval coverage and median error; with
+    /// --decisions also with the decisions the office took laid over the forecasts made before them.
     Backtest(backtest::BacktestArgs),
+    /// What-if plans beside the baseline: the 50/85/95 % dates of the target wait and the wait in 2, 4 and 8 weeks
+    /// under each (plans from --plan lines and a --plan-file), all with the same seed.
+    Whatif(whatif::WhatIfArgs),
+    /// The smallest number of extra slots per open day from --from that brings the wait to the target by --by with
+    /// the probability asked, with the simulation's own error; "not reachable" beyond --limit.
+    CapacityNeeded(whatif::CapacityArgs),
     /// The press statement of a day, with its provenance.
     Press(press::PressArgs),
     /// Print the public holidays of a German state as `holiday_declared` NDJSON.
@@ -209,6 +217,17 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
             forecast::run(args, &loaded.projection, cli.global.today(), &mut std::io::stdout().lock())
         }
         Command::Backtest(args) => backtest::run(&cli.global, args),
+        Command::Whatif(args) => {
+            // The plans are read (and refused) before the log is.
+            args.plans.plans()?;
+            let loaded = load::projection(&cli.global, None, None)?;
+            whatif::run_whatif(args, &loaded.projection, cli.global.today(), &mut std::io::stdout().lock())
+        }
+        Command::CapacityNeeded(args) => {
+            args.plans.plans()?;
+            let loaded = load::projection(&cli.global, None, None)?;
+            whatif::run_capacity(args, &loaded.projection, cli.global.today(), &mut std::io::stdout().lock())
+        }
         Command::Press(args) => press::run(&cli.global, args),
         Command::Holidays(args) => holidays::run(&cli.global, args),
         Command::Sample(args) => sample::run(&cli.global, args),

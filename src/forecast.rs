@@ -15,8 +15,11 @@
 //! - the distribution of the wait 2, 4 and 8 weeks on, and a fan (per day, p5 … p95) for the chart;
 //! - Little's-law estimate beside it, with a sentence on when it misleads.
 //!
-//! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on stream r, so
-//! the same seed gives the same output, whatever the order in which runs are computed.
+//! The method is pure and deterministic for a seed: run r draws from ChaCha8 seeded with the seed on streams 2r and
+//! 2r + 1 (see `sim`: the numbers whose count does not depend on the calendar's state on one, the choice of the
+//! cancelled appointments, re-positioned every day, on the other), so the same seed gives the same output, whatever
+//! the order in which runs are computed, and two [`plan::Plan`]s of the same seed draw the same demand day by day
+//! (common random numbers, [`whatif`]).
 //!
 //! Which wait is forecast — the decision, for the README: the headline ([`Forecast::wait_target`]) is
 //! `third_next_available_days`, and `next_available_days` is reported beside it ([`Forecast::next_available_target`]).
@@ -57,9 +60,9 @@
 //!   demand, pick-ups included, was at the office's capacity, and the forecasts made then say "not within the
 //!   horizon" or very late; the scenario re-run without the later decisions (`kaiserslautern_2020_decided_by`)
 //!   agrees: the wait would not have come back to a week in 2020. The back-test therefore names, per forecast,
-//!   the decisions taken after it ([`backtest::ChangedAfter`]); against what happened, 6 of the 12 weekly
+//!   the decisions taken after it ([`backtest::ChangedAfter`]); against what happened, 5 of the 12 weekly
 //!   forecasts from 15 May to 31 July 2020 hold the actual day in their 95 % interval, all 5 whose plans held do,
-//!   and against the year under the plans known at each forecast's day 69 of 72 do (six seeds;
+//!   and against the year under the plans known at each forecast's day 71 of 72 do (six seeds;
 //!   `tests/forecast_backtest.rs`).
 //! - Rescheduling and walk-ins are not simulated: a reschedule moves a slot without changing the backlog, and a
 //!   walk-in uses no slot. Bookings observed on days when the calendar was full understate demand (it is censored);
@@ -71,8 +74,10 @@
 
 pub mod backtest;
 pub mod inputs;
+pub mod plan;
 mod sim;
 mod stats;
+pub mod whatif;
 
 use chrono::{Datelike, Days, NaiveDate};
 use rand::SeedableRng;
@@ -282,128 +287,220 @@ pub fn forecast_on(
     config: &ForecastConfig,
     threads: usize,
 ) -> Result<Forecast, ForecastError> {
-    for (field, value) in [("runs", config.runs), ("horizon_days", config.horizon_days)] {
-        if value == 0 {
-            return Err(ForecastError::Zero { field });
+    let prepared = Prepared::new(snapshot, history, services, config, &plan::Plan::baseline())?;
+    let runs = prepared.simulate(config.horizon_days as usize, threads);
+    Ok(prepared.summarize(&runs))
+}
+
+/// A forecast ready to run: the calendar as known at D with a plan laid over it, and the fitted pools.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) office: OfficeId,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) config: ForecastConfig,
+    /// The capacity of the days after D under the plan, `config.snapshot_days()` of them.
+    pub(crate) capacity: Vec<u32>,
+    booked: Vec<u32>,
+    pools: inputs::Pools,
+    pub(crate) observed: Observed,
+    open_today: bool,
+}
+
+/// The per-day figures of every run: `waits[r * days + c]` is next_available_days at the end of simulated day c of
+/// run r ([`NEVER`] for none within H); likewise the third next and the backlog.
+#[derive(Debug, Clone)]
+pub(crate) struct Runs {
+    pub(crate) days: usize,
+    waits: Vec<u32>,
+    pub(crate) thirds: Vec<u32>,
+    backlogs: Vec<u32>,
+    turned_away: u64,
+}
+
+impl Prepared {
+    /// Checks the inputs, lays `plan` over them and fits the pools.
+    pub(crate) fn new(
+        snapshot: &CalendarSnapshot,
+        history: &[DayRow],
+        services: &ServiceInputs,
+        config: &ForecastConfig,
+        plan: &plan::Plan,
+    ) -> Result<Prepared, ForecastError> {
+        for (field, value) in [("runs", config.runs), ("horizon_days", config.horizon_days)] {
+            if value == 0 {
+                return Err(ForecastError::Zero { field });
+            }
         }
-    }
-    let (capacity, booked) = (&snapshot.capacity, &snapshot.booked);
-    if capacity.len() != booked.len() {
-        return Err(ForecastError::SnapshotMismatch { capacity: capacity.len(), booked: booked.len() });
-    }
-    let needed = config.snapshot_days() as usize;
-    if capacity.len() < needed {
-        return Err(ForecastError::SnapshotTooShort { days: capacity.len(), needed });
-    }
-    let as_of = snapshot.as_of;
-    let (pools, observed) = inputs::fit(history, services, as_of, capacity, config)?;
-
-    let horizon = config.horizon_days as usize;
-    let runs = config.runs as usize;
-    let first_weekday = (as_of.weekday().num_days_from_monday() + 1) % 7;
-    let model = sim::Model::new(
-        &capacity[..needed],
-        &booked[..needed],
-        observed.backlog,
-        &pools,
-        first_weekday as u8,
-        horizon,
-        config.wait_horizon_days as usize,
-    );
-
-    // waits[r * horizon + c]: next_available_days at the end of simulated day c of run r; likewise the others.
-    let mut waits = vec![0u32; runs * horizon];
-    let mut thirds = vec![0u32; runs * horizon];
-    let mut backlogs = vec![0u32; runs * horizon];
-    // Runs are split into contiguous blocks, one per thread; run r draws from stream r whichever thread runs it,
-    // so the result does not depend on the number of threads.
-    let block = runs.div_ceil(threads.clamp(1, runs)) * horizon;
-    let blocks = waits.chunks_mut(block).zip(thirds.chunks_mut(block)).zip(backlogs.chunks_mut(block));
-    let simulate = |first_run: usize, ((waits, thirds), backlogs): ((&mut [u32], &mut [u32]), &mut [u32])| {
-        let mut scratch = model.scratch();
-        let per_run = waits
-            .chunks_exact_mut(horizon)
-            .zip(thirds.chunks_exact_mut(horizon))
-            .zip(backlogs.chunks_exact_mut(horizon));
-        let mut turned_away = 0u64;
-        for (r, ((wait, third), backlog)) in per_run.enumerate() {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-            rng.set_stream((first_run + r) as u64);
-            turned_away += model.run(&mut rng, &mut scratch, sim::RunOut { wait, third, backlog });
+        let (capacity, booked) = (&snapshot.capacity, &snapshot.booked);
+        if capacity.len() != booked.len() {
+            return Err(ForecastError::SnapshotMismatch { capacity: capacity.len(), booked: booked.len() });
         }
-        turned_away
-    };
-    let turned_away: u64 = std::thread::scope(|scope| {
-        let simulate = &simulate;
-        let mut blocks = blocks.enumerate().map(|(b, chunks)| (b * block / horizon, chunks));
-        let first = blocks.next();
-        let others: Vec<_> = blocks.map(|(run, chunks)| scope.spawn(move || simulate(run, chunks))).collect();
-        let here = first.map_or(0, |(run, chunks)| simulate(run, chunks));
-        here + others.into_iter().map(|t| t.join().expect("a simulation thread does not panic")).sum::<u64>()
-    });
-
-    let date = |day: u32| as_of.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX);
-    // A wait counts as back to normal only on a day the office is open (see the module docs).
-    let open: Vec<bool> = capacity[..horizon].iter().map(|&c| c > 0).collect();
-    let open_today = history.last().is_some_and(|row| row.capacity > 0);
-    let every_day = vec![true; horizon];
-    let target = config.target_wait_days;
-    let third_now = if open_today { observed.third_next_available_days.unwrap_or(NEVER) } else { NEVER };
-    let wait_target = reach(&thirds, &open, target, third_now, date);
-    let next_now = if open_today { observed.next_available_days.unwrap_or(NEVER) } else { NEVER };
-    let next_available_target = reach(&waits, &open, target, next_now, date);
-    let level = config.backlog_level.unwrap_or((target as f64 * observed.mean_daily_capacity) as u32);
-    let backlog_target = reach(&backlogs, &every_day, level, observed.backlog, date);
-
-    // One column (one simulated day, every run) at a time, sorted in a reused buffer.
-    let mut column = vec![0u32; runs];
-    let mut fan = Vec::with_capacity(horizon);
-    for (c, &open) in open.iter().enumerate() {
-        let wait = fan_percentiles(&mut column, &waits, horizon, c);
-        let third = fan_percentiles(&mut column, &thirds, horizon, c);
-        let backlog = fan_percentiles(&mut column, &backlogs, horizon, c).map(|b| b.unwrap_or(0));
-        fan.push(FanDay { date: date(c as u32 + 1), open, wait, third, backlog });
-    }
-    let wait_after = WAIT_REPORT_DAYS
-        .iter()
-        .filter(|&&d| d as usize <= horizon)
-        .map(|&d| {
-            let day = &fan[d as usize - 1];
-            WaitAfter { days: d, date: day.date, p5: day.third[0], p50: day.third[2], p95: day.third[4] }
+        let needed = config.snapshot_days() as usize;
+        if capacity.len() < needed {
+            return Err(ForecastError::SnapshotTooShort { days: capacity.len(), needed });
+        }
+        let as_of = snapshot.as_of;
+        let applied = plan.apply(as_of, &capacity[..needed], config.horizon_days as usize);
+        let with_policies;
+        let services = if applied.policies.is_empty() {
+            services
+        } else {
+            let mut more = services.clone();
+            more.policies.extend(applied.policies.iter().cloned());
+            with_policies = more;
+            &with_policies
+        };
+        let (mut pools, observed) = inputs::fit(history, services, as_of, &applied.capacity, config)?;
+        pools.demand_factor = applied.demand_factor;
+        Ok(Prepared {
+            office: snapshot.office.clone(),
+            as_of,
+            config: *config,
+            capacity: applied.capacity,
+            booked: booked[..needed].to_vec(),
+            pools,
+            observed,
+            open_today: history.last().is_some_and(|row| row.capacity > 0),
         })
-        .collect();
+    }
 
-    let littles_law = littles_law(observed.backlog, observed.mean_daily_capacity, as_of);
-    Ok(Forecast {
-        office: snapshot.office.clone(),
-        as_of,
-        config: *config,
-        horizon_end: date(config.horizon_days),
-        observed,
-        wait_target,
-        next_available_target,
-        backlog_target,
-        wait_after,
-        littles_law,
-        turned_away_per_run: turned_away as f64 / runs as f64,
-        fan,
-    })
+    /// Simulates the first `days` days (at most the horizon) of every run, spread over `threads` threads. Run r
+    /// draws its demand and cancellation counts from stream 2r of the seed and picks the cancelled appointments
+    /// from stream 2r + 1, re-positioned every day (see `sim`): the same days of two plans draw the same numbers,
+    /// and the result does not depend on the number of threads.
+    pub(crate) fn simulate(&self, days: usize, threads: usize) -> Runs {
+        let horizon = self.config.horizon_days as usize;
+        let days = days.clamp(1, horizon);
+        let runs = self.config.runs as usize;
+        let first_weekday = (self.as_of.weekday().num_days_from_monday() + 1) % 7;
+        let model = sim::Model::new(
+            &self.capacity,
+            &self.booked,
+            self.observed.backlog,
+            &self.pools,
+            first_weekday as u8,
+            days,
+            self.config.wait_horizon_days as usize,
+        );
+        let mut waits = vec![0u32; runs * days];
+        let mut thirds = vec![0u32; runs * days];
+        let mut backlogs = vec![0u32; runs * days];
+        // Runs are split into contiguous blocks, one per thread; run r draws from its own streams whichever thread
+        // runs it.
+        let block = runs.div_ceil(threads.clamp(1, runs)) * days;
+        let blocks = waits.chunks_mut(block).zip(thirds.chunks_mut(block)).zip(backlogs.chunks_mut(block));
+        let seed = self.config.seed;
+        let simulate = |first_run: usize, ((waits, thirds), backlogs): ((&mut [u32], &mut [u32]), &mut [u32])| {
+            let mut scratch = model.scratch();
+            let per_run =
+                waits.chunks_exact_mut(days).zip(thirds.chunks_exact_mut(days)).zip(backlogs.chunks_exact_mut(days));
+            let mut turned_away = 0u64;
+            for (r, ((wait, third), backlog)) in per_run.enumerate() {
+                let run = (first_run + r) as u64;
+                let mut draws = ChaCha8Rng::seed_from_u64(seed);
+                draws.set_stream(2 * run);
+                let mut picks = ChaCha8Rng::seed_from_u64(seed);
+                picks.set_stream(2 * run + 1);
+                let rngs = sim::Rngs { draws: &mut draws, picks: &mut picks };
+                turned_away += model.run(rngs, &mut scratch, sim::RunOut { wait, third, backlog });
+            }
+            turned_away
+        };
+        let turned_away: u64 = std::thread::scope(|scope| {
+            let simulate = &simulate;
+            let mut blocks = blocks.enumerate().map(|(b, chunks)| (b * block / days, chunks));
+            let first = blocks.next();
+            let others: Vec<_> = blocks.map(|(run, chunks)| scope.spawn(move || simulate(run, chunks))).collect();
+            let here = first.map_or(0, |(run, chunks)| simulate(run, chunks));
+            here + others.into_iter().map(|t| t.join().expect("a simulation thread does not panic")).sum::<u64>()
+        });
+        Runs { days, waits, thirds, backlogs, turned_away }
+    }
+
+    /// Whether the wait counts on simulated day c: the office is open that day under the plan.
+    pub(crate) fn open(&self, days: usize) -> Vec<bool> {
+        self.capacity[..days].iter().map(|&c| c > 0).collect()
+    }
+
+    /// The headline wait as of D, as [`reach`] takes it: [`NEVER`] on a closed day.
+    pub(crate) fn third_now(&self) -> u32 {
+        if self.open_today { self.observed.third_next_available_days.unwrap_or(NEVER) } else { NEVER }
+    }
+
+    fn date(&self, day: u32) -> NaiveDate {
+        self.as_of.checked_add_days(Days::new(day as u64)).unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The forecast from the runs of the whole horizon.
+    pub(crate) fn summarize(&self, runs: &Runs) -> Forecast {
+        let (config, observed) = (&self.config, &self.observed);
+        let horizon = runs.days;
+        let date = |day: u32| self.date(day);
+        // A wait counts as back to normal only on a day the office is open (see the module docs).
+        let open = self.open(horizon);
+        let every_day = vec![true; horizon];
+        let target = config.target_wait_days;
+        let wait_target = reach(&runs.thirds, &open, target, self.third_now(), date);
+        let next_now = if self.open_today { observed.next_available_days.unwrap_or(NEVER) } else { NEVER };
+        let next_available_target = reach(&runs.waits, &open, target, next_now, date);
+        let level = config.backlog_level.unwrap_or((target as f64 * observed.mean_daily_capacity) as u32);
+        let backlog_target = reach(&runs.backlogs, &every_day, level, observed.backlog, date);
+
+        // One column (one simulated day, every run) at a time, sorted in a reused buffer.
+        let mut column = vec![0u32; config.runs as usize];
+        let mut fan = Vec::with_capacity(horizon);
+        for (c, &open) in open.iter().enumerate() {
+            let wait = fan_percentiles(&mut column, &runs.waits, horizon, c);
+            let third = fan_percentiles(&mut column, &runs.thirds, horizon, c);
+            let backlog = fan_percentiles(&mut column, &runs.backlogs, horizon, c).map(|b| b.unwrap_or(0));
+            fan.push(FanDay { date: date(c as u32 + 1), open, wait, third, backlog });
+        }
+        let wait_after = WAIT_REPORT_DAYS
+            .iter()
+            .filter(|&&d| d as usize <= horizon)
+            .map(|&d| {
+                let day = &fan[d as usize - 1];
+                WaitAfter { days: d, date: day.date, p5: day.third[0], p50: day.third[2], p95: day.third[4] }
+            })
+            .collect();
+
+        let littles_law = littles_law(observed.backlog, observed.mean_daily_capacity, self.as_of);
+        Forecast {
+            office: self.office.clone(),
+            as_of: self.as_of,
+            config: *config,
+            horizon_end: date(config.horizon_days),
+            observed: observed.clone(),
+            wait_target,
+            next_available_target,
+            backlog_target,
+            wait_after,
+            littles_law,
+            turned_away_per_run: runs.turned_away as f64 / config.runs as f64,
+            fan,
+        }
+    }
+}
+
+/// The first simulated day (1 = D + 1, 0 = D itself) of each run on which `series` is at or below `level` among
+/// the days that `counts`, [`NEVER`] for none; all 0 when `now` is already at or below it.
+pub(crate) fn first_days(series: &[u32], counts: &[bool], level: u32, now: u32) -> Vec<u32> {
+    let horizon = counts.len();
+    if now <= level {
+        return vec![0; series.len() / horizon];
+    }
+    series
+        .chunks_exact(horizon)
+        .map(|run| {
+            run.iter().zip(counts).position(|(&v, &counts)| counts && v <= level).map_or(NEVER, |c| c as u32 + 1)
+        })
+        .collect()
 }
 
 /// The percentiles over runs of the first day (0 = the as-of day) on which `series` is at or below `level`, among
 /// the days that `counts` (one flag per simulated day).
 fn reach(series: &[u32], counts: &[bool], level: u32, now: u32, date: impl Fn(u32) -> NaiveDate) -> Reach {
-    let horizon = counts.len();
-    let mut first: Vec<u32> = if now <= level {
-        vec![0; series.len() / horizon]
-    } else {
-        series
-            .chunks_exact(horizon)
-            .map(|run| {
-                run.iter().zip(counts).position(|(&v, &counts)| counts && v <= level).map_or(NEVER, |c| c as u32 + 1)
-            })
-            .collect()
-    };
+    let mut first = first_days(series, counts, level, now);
     first.sort_unstable();
     let at = |per_mille| nearest_rank_per_mille(&first, per_mille).map(&date);
     let reached = first.iter().filter(|&&d| d != NEVER).count();

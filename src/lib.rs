@@ -28,18 +28,24 @@
 //!   Pure.
 //! - [`read`] — the read side: a question (office, day or period, forecast parameters) resolved and checked once,
 //!   with one typed error, and answered from one place; the CLI, the routes, the page, the press statement and the
-//!   charts render its answers. Pure.
+//!   charts render its answers. [`read::ForecastInputs`] is the one way to build a forecast's inputs, and runs the
+//!   forecast, the what-if comparison and the capacity needed on them. Pure.
 //! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
 //!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
 //!   calendar from a projection snapshot, demand resampled from recent open days and ID pick-ups booked from
 //!   attended applications, percentiles over runs; [`forecast::backtest`] compares past forecasts with what
-//!   happened and names the decisions taken after each. Pure; it reads the projection's outputs only (snapshot,
-//!   rows and their split per service), never events; the same seed gives the same forecast.
+//!   happened and names the decisions taken after each, or lays the decisions taken over the forecasts made before
+//!   them. [`forecast::plan`] is a what-if plan (slots, Saturdays, closures, a service without appointment, demand
+//!   by a share) laid over the plans known at D, read from a TOML plan file or one line ([`forecast::plan::file`]);
+//!   [`forecast::whatif`] compares plans with the baseline under common random numbers and finds the capacity
+//!   needed by a date. Pure; it reads the projection's outputs only (snapshot, rows and their split per service),
+//!   never events; the same seed gives the same forecast, and a plan without changes the baseline bit for bit.
 //! - [`press`] — the press statement (German/English, text/Markdown/JSON) with its provenance line; the words for
 //!   waits, counts and dates in [`press::words`]. Pure.
 //! - [`lang`] — German and English, with their number and date formats, for everything written for people. Pure.
-//! - [`report`] — tables and CSV of projection views for people and spreadsheets. Pure.
+//! - [`report`] — tables and CSV of projection views for people and spreadsheets (the forecast, the back-test, the
+//!   what-if comparison and the capacity needed among them). Pure.
 //! - [`holidays`] — the public holidays of the 16 German states as `holiday_declared` events (from `holiday_de`),
 //!   with deterministic ids. Pure.
 //! - [`scenario`] — simulated, seeded event logs that tell a known story; `kaiserslautern-2020` is the data set in
@@ -59,6 +65,8 @@
 //!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
+//!   [`cli::whatif`] is `whatif` and `capacity-needed`, and reads plan files for them, `backtest --decisions` and
+//!   `serve --plan-file`.
 //!   [`cli::config`] is the configuration file (TOML) below flags and environment, and `serve --print-config`.
 //!   [`cli::remote`] is the crate's one HTTP client (a service's events endpoint, the token file, the policy of
 //!   retries); it speaks the API's JSON with types of its own, not the service's. [`cli::push`] sends validated

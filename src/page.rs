@@ -63,6 +63,17 @@ pub struct Dashboard {
     /// Closures and holidays from the as-of day on (see [`upcoming`]).
     pub periods: Vec<NamedPeriod>,
     pub statement: Statement,
+    /// The what-if plans compared ("Maßnahmen"): those given in the URL, or those the operator saved; `None`:
+    /// none to show.
+    pub measures: Option<Measures>,
+}
+
+/// The "Maßnahmen" section: plans beside the baseline, and the press statement's sentence for the first plan.
+#[derive(Debug, Clone)]
+pub struct Measures {
+    pub comparison: crate::forecast::whatif::Comparison,
+    /// Whether the plans are the operator's saved ones (else the URL's).
+    pub saved: bool,
 }
 
 /// A chart on the page: the image at `/charts/{name}.png`, with words for those who cannot see it.
@@ -286,6 +297,10 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
     }
     out.push_str("</section>\n");
 
+    if let Some(measures) = &d.measures {
+        write_measures(out, measures, lang);
+    }
+
     let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"periods\">", escape(words::PERIODS.pick(lang)));
     write_periods(out, &d.periods, lang);
     out.push_str("</section>\n");
@@ -306,6 +321,68 @@ fn write_dashboard(out: &mut String, d: &Dashboard, lang: Lang) {
         let _ = writeln!(out, "<p>{}</p>", escape(paragraph));
     }
     let _ = writeln!(out, "<p class=\"provenance\">{}</p>\n</blockquote>\n</section>", escape(&d.statement.provenance));
+}
+
+fn write_measures(out: &mut String, m: &Measures, lang: Lang) {
+    use crate::forecast::whatif::Outcome;
+    let c = &m.comparison;
+    let _ = writeln!(out, "<h2>{}</h2>\n<section class=\"measures\">", escape(words::MEASURES.pick(lang)));
+    let source = match (m.saved, lang) {
+        (true, Lang::De) => "Gespeicherte Pläne",
+        (true, Lang::En) => "Saved plans",
+        (false, Lang::De) => "Pläne aus der Adresse (plan=)",
+        (false, Lang::En) => "Plans from the address (plan=)",
+    };
+    let note = match lang {
+        Lang::De => format!(
+            "{source}, jeweils {} Simulationen mit demselben Startwert; Ziel: Wartezeit höchstens {} Tage.",
+            crate::lang::integer(u64::from(c.config.runs), lang),
+            c.config.target_wait_days
+        ),
+        Lang::En => format!(
+            "{source}, {} simulation runs each with the same seed; target: a wait of at most {} days.",
+            crate::lang::integer(u64::from(c.config.runs), lang),
+            c.config.target_wait_days
+        ),
+    };
+    let _ = writeln!(out, "<p>{}</p>", escape(&note));
+    let (plan, slots, after) = match lang {
+        Lang::De => ("Plan", "Termine (Horizont)", "Wartezeit (Median) in 2 / 4 / 8 Wochen"),
+        Lang::En => ("Plan", "Slots (horizon)", "Wait (median) in 2 / 4 / 8 weeks"),
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"scroll\"><table><thead><tr><th>{plan}</th><th>{slots}</th><th>50 %</th><th>85 %</th>\
+         <th>95 %</th><th>{after}</th></tr></thead><tbody>",
+        plan = escape(plan),
+        slots = escape(slots),
+        after = escape(after),
+    );
+    let when = |d: Option<NaiveDate>| d.map_or_else(|| words::BEYOND.pick(lang).to_owned(), |d| words::date(d, lang));
+    let row = |out: &mut String, name: &str, o: &Outcome| {
+        let waits: Vec<String> =
+            o.wait_after.iter().map(|w| w.p50.map_or_else(|| "–".to_owned(), |v| v.to_string())).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{:+}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            escape(name),
+            o.slots_added,
+            escape(&when(o.wait_target.p50)),
+            escape(&when(o.wait_target.p85)),
+            escape(&when(o.wait_target.p95)),
+            escape(&waits.join(" / ")),
+        );
+    };
+    row(out, words::BASELINE.pick(lang), &c.baseline);
+    for o in &c.plans {
+        row(out, &o.plan.name, o);
+    }
+    out.push_str("</tbody></table></div>\n");
+    let sentences = c.plans.iter().filter_map(|o| crate::press::words::plan_outlook(c, &o.plan.name, lang));
+    for sentence in sentences {
+        let _ = writeln!(out, "<p class=\"statement\">{}</p>", escape(&sentence));
+    }
+    out.push_str("</section>\n");
 }
 
 fn write_periods(out: &mut String, periods: &[NamedPeriod], lang: Lang) {

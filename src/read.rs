@@ -12,6 +12,8 @@ use crate::chart::{ChartView, LostSlots};
 use crate::domain::event::ClosureCause;
 use crate::domain::id::OfficeId;
 use crate::domain::time::{MAX_CHART_DAYS, MAX_PERIOD_DAYS, PeriodError, period_days};
+use crate::forecast::plan::{Plan, PlanError};
+use crate::forecast::whatif::{self, CapacityNeeded, Comparison, NeedQuestion, WhatIfError};
 use crate::forecast::{Forecast, ForecastConfig, ServiceInputs, forecast_on};
 use crate::projection::{Attribution, CalendarSnapshot, DayRow, LossCause, ObservedDay, PeriodKind, Projection};
 
@@ -36,6 +38,9 @@ pub enum ReadError {
     /// Nothing to forecast from.
     #[error("no forecast for {office} as of {as_of}: {reason}")]
     NoForecast { office: OfficeId, as_of: NaiveDate, reason: String },
+    /// A what-if plan or a capacity question that cannot be used: the field and why.
+    #[error("plan: {0}")]
+    BadPlan(PlanError),
 }
 
 impl ReadError {
@@ -48,6 +53,7 @@ impl ReadError {
             ReadError::Period(PeriodError::TooLong { .. }) => ErrorKind::BadParameter("to"),
             ReadError::OutOfRange { parameter, .. } => ErrorKind::BadParameter(parameter),
             ReadError::NoForecast { .. } => ErrorKind::Unprocessable,
+            ReadError::BadPlan(_) => ErrorKind::BadParameter("plan"),
         }
     }
 }
@@ -342,6 +348,45 @@ impl ForecastInputs {
             },
             bug => unreachable!("ForecastInputs::take builds consistent inputs, yet the forecast refused them: {bug}"),
         })
+    }
+}
+
+impl ForecastInputs {
+    /// The forecast under each of `plans` beside the baseline, all with this configuration's seed
+    /// ([`crate::forecast::whatif::compare`]). A bad plan is the user's case ([`ReadError::BadPlan`]).
+    pub fn compare(&self, plans: &[Plan], threads: usize) -> Result<Comparison, ReadError> {
+        let made = whatif::compare(&self.snapshot, &self.history, &self.services, &self.config, plans, threads);
+        made.map_err(|e| self.refused(e))
+    }
+
+    /// The forecast under one plan, in full ([`crate::forecast::whatif::forecast_under`]).
+    pub fn run_under(&self, plan: &Plan, threads: usize) -> Result<Forecast, ReadError> {
+        let made = whatif::forecast_under(&self.snapshot, &self.history, &self.services, &self.config, plan, threads);
+        made.map_err(|e| self.refused(e))
+    }
+
+    /// The extra slots per open day needed to answer `question` on top of `plan`
+    /// ([`crate::forecast::whatif::needed`]).
+    pub fn needed(&self, plan: &Plan, question: &NeedQuestion, threads: usize) -> Result<CapacityNeeded, ReadError> {
+        let made = whatif::needed(&self.snapshot, &self.history, &self.services, &self.config, plan, question, threads);
+        made.map_err(|e| self.refused(e))
+    }
+
+    fn refused(&self, e: WhatIfError) -> ReadError {
+        use crate::forecast::ForecastError;
+        match e {
+            WhatIfError::Plan(e) => ReadError::BadPlan(e),
+            WhatIfError::Forecast(e @ (ForecastError::NoOpenDay { .. } | ForecastError::EmptyHistory { .. })) => {
+                ReadError::NoForecast {
+                    office: self.snapshot.office.clone(),
+                    as_of: self.snapshot.as_of,
+                    reason: e.to_string(),
+                }
+            }
+            WhatIfError::Forecast(bug) => {
+                unreachable!("ForecastInputs::take builds consistent inputs, yet the forecast refused them: {bug}")
+            }
+        }
     }
 }
 

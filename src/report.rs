@@ -10,6 +10,8 @@ use crate::read::SeriesRow;
 
 mod forecast;
 pub use forecast::{backtest_table, forecast_table};
+mod whatif;
+pub use whatif::{capacity_table, whatif_table};
 
 /// An aligned table: a header row and data rows, right-aligned but for the first column.
 fn table(header: &[String], rows: &[Vec<String>]) -> String {

@@ -68,6 +68,9 @@ pub struct Config {
     pub horizon_days: u32,
     /// How many connections are kept, and how long a request head may take.
     pub connections: connections::Limits,
+    /// The what-if plans an operator saved (`serve --plan-file`): `GET /api/v1/whatif` and the page's
+    /// "Maßnahmen" compare them when the request names none.
+    pub plans: Vec<crate::forecast::plan::Plan>,
 }
 
 impl Config {
@@ -82,6 +85,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             horizon_days: DEFAULT_HORIZON_DAYS,
             connections: connections::Limits::default(),
+            plans: Vec::new(),
         }
     }
 }

@@ -142,3 +142,35 @@ fn forecasts_cover_the_day_the_wait_would_have_reached_under_the_plans_known_the
     let known = points.iter().find(|p| p.as_of == date("2020-07-03")).unwrap();
     assert_eq!(known.actual, Actual::Reached { date: date("2020-07-22") }, "{table}");
 }
+
+/// The decisions of June and July 2020 as the committed plan file states them.
+const DECISIONS: &str = include_str!("../data/kaiserslautern-2020-decisions.toml");
+
+#[test]
+fn with_the_decisions_supplied_the_forecasts_cover_the_actual_day() {
+    use wartezeit::forecast::backtest::backtest_with_decisions;
+    use wartezeit::forecast::plan::file::parse_file;
+
+    let decisions = parse_file(DECISIONS).unwrap();
+    assert_eq!(decisions.len(), 2);
+    let office = office();
+    let history = ProjectionHistory { projection: projection(), office: &office, last_day: date("2020-12-31") };
+    let known = backtest(&history, date("2020-05-15"), date("2020-07-31"), 7, &config()).unwrap();
+    let report =
+        backtest_with_decisions(&history, date("2020-05-15"), date("2020-07-31"), 7, &config(), &decisions).unwrap();
+    let table = describe(&report.points);
+    assert_eq!(report.points.len(), 12, "{table}");
+    // The bar, on what really happened: at least 80 % of the forecasts hold the actual day in their 95 %
+    // interval once the decisions are laid over the forecasts made before them.
+    let coverage = report.coverage_95.unwrap();
+    assert!(coverage >= 0.8, "95 %: {coverage} with the decisions, {:?} without\n{table}", known.coverage_95);
+    assert!(coverage > known.coverage_95.unwrap(), "{table}");
+    // From 1 July on the log knows both decisions: nothing is laid over, the forecasts are the same.
+    for (with, without) in report.points.iter().zip(&known.points).filter(|(p, _)| p.as_of >= date("2020-07-01")) {
+        assert_eq!((with.p50, with.central_95), (without.p50, without.central_95), "{table}");
+    }
+    // Before: the forecasts assumed the decisions, so the calendar as it came is what they planned with.
+    for p in report.points.iter().filter(|p| p.as_of < date("2020-07-01")) {
+        assert!(p.changed_after.policies.is_empty(), "{table}");
+    }
+}

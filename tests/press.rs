@@ -148,13 +148,13 @@ fn the_forecast_chart_marks_the_dates_the_statement_names() {
     ))
     .unwrap();
     let outlook = statement["outlook"].as_str().unwrap();
-    assert!(outlook.contains("with 85 % probability by 30 July 2020"), "{outlook}");
+    assert!(outlook.contains("with 85 % probability by 4 August 2020"), "{outlook}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("forecast.svg");
     let args =
         ["chart", "forecast", "--from", "2020-04-29", "--to", "2020-10-14", "--as-of", "2020-06-24", "--lang", "en"];
     wartezeit(store(), &[&args[..], &["--out", out.to_str().unwrap()]].concat());
     let svg = std::fs::read_to_string(&out).unwrap();
-    assert!(svg.contains("Target reached 85 %: 2020-07-30"), "the chart marks the statement's 85 % date");
-    assert!(svg.contains("Target reached 50 %: 2020-07-29"));
+    assert!(svg.contains("Target reached 85 %: 2020-08-04"), "the chart marks the statement's 85 % date");
+    assert!(svg.contains("Target reached 50 %: 2020-07-30"));
 }

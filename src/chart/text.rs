@@ -64,6 +64,8 @@ words! {
     FORECAST_50 = "50 % der Simulationen" / "50 % of runs";
     FORECAST_90 = "90 % der Simulationen" / "90 % of runs";
     REACHED_BY = "Ziel erreicht" / "Target reached";
+    WHATIF_TITLE = "Maßnahmen im Vergleich: Wartezeit, Prognose" / "Measures compared: wait, forecast";
+    BASELINE = "Basis (bekannte Planung)" / "Baseline (plans known)";
 }
 
 /// The name of a closure cause or of "holiday", as a legend shows it.

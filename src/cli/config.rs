@@ -70,6 +70,7 @@ struct File {
     require_read_token: Option<Spanned<bool>>,
     max_connections: Option<Spanned<u64>>,
     header_timeout_secs: Option<Spanned<u64>>,
+    plan_file: Option<Spanned<PathBuf>>,
     init: Option<Spanned<bool>>,
 }
 
@@ -156,7 +157,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> anyhow::Result<()> {
 }
 
 /// The keys of `serve`, in the order of [`render`].
-const SERVE_KEYS: [&str; 9] = [
+const SERVE_KEYS: [&str; 10] = [
     "listen",
     "as_of",
     "token_file",
@@ -165,6 +166,7 @@ const SERVE_KEYS: [&str; 9] = [
     "require_read_token",
     "max_connections",
     "header_timeout_secs",
+    "plan_file",
     "init",
 ];
 
@@ -242,6 +244,10 @@ fn take_serve(reader: &Reader, file: &File, args: &mut ServeArgs, sources: &mut 
         args.header_timeout_secs = reader.in_range("header_timeout_secs", v, &HEADER_TIMEOUT_SECS)?;
         Ok(())
     })?;
+    from_file(sources, "plan_file", file.plan_file.as_ref(), |v| {
+        args.plan_file = Some(reader.path(v));
+        Ok(())
+    })?;
     from_file(sources, "init", file.init.as_ref(), |v| {
         args.init = *v.get_ref();
         Ok(())
@@ -295,6 +301,7 @@ pub fn render(global: &GlobalArgs, args: &ServeArgs, token_in_env: bool) -> Stri
     line("require_read_token", Some(args.require_read_token.to_string()));
     line("max_connections", Some(args.max_connections.to_string()));
     line("header_timeout_secs", Some(args.header_timeout_secs.to_string()));
+    line("plan_file", args.plan_file.as_deref().map(path));
     line("init", Some(args.init.to_string()));
     if token_in_env && args.token_file.is_none() && !args.insecure_no_auth {
         out += "# the write token: from WARTEZEIT_TOKEN, \"********\" (a token is never written here)\n";

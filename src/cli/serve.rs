@@ -45,6 +45,10 @@ pub struct ServeArgs {
     #[arg(long, env = "WARTEZEIT_HEADER_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(config::HEADER_TIMEOUT_SECS))]
     pub header_timeout_secs: u64,
+    /// A plan file (TOML) of what-if plans to compare on the page ("Maßnahmen") and at `/api/v1/whatif` when a
+    /// request names none; a mistake in it stops the start, naming file, line and key.
+    #[arg(long, env = "WARTEZEIT_PLAN_FILE", value_name = "FILE")]
+    pub plan_file: Option<PathBuf>,
     /// Make an empty store when the data directory holds none (it is made too). Without it, `serve` refuses a
     /// directory without a store, so that a mistyped path never starts an empty service.
     #[arg(long)]
@@ -82,10 +86,15 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let token = token(args)?;
+    let plans = match &args.plan_file {
+        Some(path) => crate::cli::whatif::read_plan_file(path)?,
+        None => Vec::new(),
+    };
     let log = if args.init { global.open_log().map_err(|e| global.explain(e)) } else { global.open_existing_log() };
     let log = log.with_context(|| format!("cannot serve {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;
+    config.plans = plans;
     if let Some(path) = &args.read_token_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read --read-token-file {}", path.display()))?;

@@ -19,8 +19,9 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::id::OfficeId;
+use crate::forecast::plan::{Change, Plan};
 use crate::forecast::stats::nearest_rank_per_mille;
-use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, ServiceInputs, forecast_on};
+use crate::forecast::{Forecast, ForecastConfig, ForecastError, Interval, Prepared, ServiceInputs};
 use crate::projection::{CalendarSnapshot, DayRow, PolicyChange, Projection};
 
 /// Where a back-test reads the past from.
@@ -165,6 +166,10 @@ pub enum BacktestError {
     ZeroStep,
     #[error("from: {from} lies after to: {to}, no forecast to test")]
     EmptyRange { from: NaiveDate, to: NaiveDate },
+    #[error("decisions: plan {name:?} has no day it was decided (decided = YYYY-MM-DD)")]
+    Undecided { name: String },
+    #[error("decisions: plan {name:?}: {reason}")]
+    BadDecision { name: String, reason: String },
 }
 
 /// Forecasts as of `from`, `from + every`, … up to `to` and compares each with what happened.
@@ -175,7 +180,30 @@ pub fn backtest(
     every: u32,
     config: &ForecastConfig,
 ) -> Result<BacktestReport, BacktestError> {
-    backtest_with_progress(history, from, to, every, config, 1, &mut |_| {})
+    backtest_with_progress(history, from, to, every, config, &[], 1, &mut |_| {})
+}
+
+/// [`backtest`] with `decisions` (what-if plans with the day each was decided) laid over the forecasts made before
+/// their day (see the module docs).
+pub fn backtest_with_decisions(
+    history: &impl History,
+    from: NaiveDate,
+    to: NaiveDate,
+    every: u32,
+    config: &ForecastConfig,
+    decisions: &[Plan],
+) -> Result<BacktestReport, BacktestError> {
+    backtest_with_progress(history, from, to, every, config, decisions, 1, &mut |_| {})
+}
+
+/// The decisions not yet known on `day`, as one plan: the changes of those decided after it.
+fn not_yet_known(decisions: &[Plan], day: NaiveDate) -> Plan {
+    let changes: Vec<Change> = decisions
+        .iter()
+        .filter(|p| p.decided.is_some_and(|d| d > day))
+        .flat_map(|p| p.changes.iter().cloned())
+        .collect();
+    Plan { name: "decisions".into(), decided: None, changes }
 }
 
 /// How many forecasts a back-test from `from` to `to` every `every` days makes (0 for an empty range or step).
@@ -183,14 +211,17 @@ pub fn forecast_count(from: NaiveDate, to: NaiveDate, every: u32) -> u64 {
     if every == 0 || from > to { 0 } else { (to - from).num_days() as u64 / every as u64 + 1 }
 }
 
-/// [`backtest`] with each forecast's runs spread over `threads` threads ([`crate::forecast::forecast_on`]; the
-/// same report), calling `progress` with each forecast day once its forecast is judged (for a progress bar).
+/// [`backtest`] (with `decisions`, as [`backtest_with_decisions`]; none: the plans known that day) with each
+/// forecast's runs spread over `threads` threads ([`crate::forecast::forecast_on`]; the same report), calling
+/// `progress` with each forecast day once its forecast is judged (for a progress bar).
+#[allow(clippy::too_many_arguments)]
 pub fn backtest_with_progress(
     history: &impl History,
     from: NaiveDate,
     to: NaiveDate,
     every: u32,
     config: &ForecastConfig,
+    decisions: &[Plan],
     threads: usize,
     progress: &mut dyn FnMut(NaiveDate),
 ) -> Result<BacktestReport, BacktestError> {
@@ -200,15 +231,32 @@ pub fn backtest_with_progress(
     if from > to {
         return Err(BacktestError::EmptyRange { from, to });
     }
+    for plan in decisions {
+        if plan.decided.is_none() {
+            return Err(BacktestError::Undecided { name: plan.name.clone() });
+        }
+        plan.check().map_err(|e| BacktestError::BadDecision { name: plan.name.clone(), reason: e.to_string() })?;
+    }
     let mut points = Vec::new();
     let mut office = None;
     let mut day = from;
     while day <= to {
         let (snapshot, rows, services) = history.as_of(day, config.snapshot_days(), ForecastConfig::HISTORY_DAYS);
-        let made = forecast_on(&snapshot, &rows, &services, config, threads)
+        let supplied = not_yet_known(decisions, day);
+        let prepared = Prepared::new(&snapshot, &rows, &services, config, &supplied)
             .map_err(|source| BacktestError::Forecast { day, source })?;
+        let made = prepared.summarize(&prepared.simulate(config.horizon_days as usize, threads));
         let actual = actual(history, day, config);
-        let changed = changed_after(history, &snapshot, &services.policies, actual, config);
+        // What the forecast assumed: the calendar and the policies known that day, with the decisions supplied.
+        let planned = CalendarSnapshot { capacity: prepared.capacity.clone(), ..snapshot };
+        let mut assumed = services.policies;
+        assumed.extend(supplied.changes.iter().filter_map(|c| match c {
+            Change::WithoutAppointment { service, from } => {
+                Some(PolicyChange { service: service.clone(), effective_from: *from, appointment_required: false })
+            }
+            _ => None,
+        }));
+        let changed = changed_after(history, &planned, &assumed, actual, config);
         points.push(judge(&made, actual, changed));
         office.get_or_insert(made.office);
         progress(day);

@@ -17,6 +17,12 @@
 //! piled up during a closure is booked then, and it is not the demand of an ordinary day (see the module docs of
 //! [`crate::forecast`] for the 2020 scenario). Only when the history holds no other open day are they used.
 //!
+//! Days before a service came to need an appointment (a `policy_changed` known at D that made it need one again)
+//! do not hold its bookings, so the window starts on the last such day when at least [`MIN_REGIME_DAYS`] ordinary
+//! open days lie after it. On the 2020 scenario every service needs an appointment from the reopening of 27 April;
+//! a window of mid-May reaching back to February resampled days on which half the services were walk-ins, and
+//! the forecasts of May came out a week too early even with the decisions of June and July laid over them.
+//!
 //! A known policy that makes a service appointment-free removes that service's bookings from each pooled day from
 //! the day before it takes effect on (see [`ServiceInputs`] and `demand_variants`).
 //!
@@ -34,6 +40,10 @@ use crate::projection::{DayRow, PolicyChange, ServiceDay};
 /// The longest run of closed days that still counts as an ordinary weekend or holiday gap (Good Friday to Easter
 /// Monday is four); longer runs are closures.
 pub const ORDINARY_GAP_DAYS: usize = 4;
+
+/// The fewest ordinary open days after the last day a service came to need an appointment for the window to start
+/// there (see `fit`); with fewer, the window reaches back before it.
+pub const MIN_REGIME_DAYS: usize = 10;
 
 /// How many days after the end of a closure (a run of more than [`ORDINARY_GAP_DAYS`] closed days) the open days
 /// count as catch-up and are left out of the window: a week.
@@ -202,6 +212,9 @@ pub(crate) struct Pools {
     pub(crate) offset_of_day: Vec<u32>,
     /// The follow-up visits, booked on top of the resampled demand.
     pub(crate) follow_up: FollowUpDemand,
+    /// Per simulated day, the factor a what-if plan puts on the resampled demand; empty: none
+    /// ([`crate::forecast::plan::Change::Demand`]).
+    pub(crate) demand_factor: Vec<f64>,
 }
 
 /// The follow-up visits of a forecast (see [`FollowUp`]); no rules: none.
@@ -275,8 +288,23 @@ pub(crate) fn fit(
     // Indices into `history` of the window's open days, oldest first: ordinary ones, unless the history holds
     // none but catch-up days.
     let window = config.window_open_days as usize;
-    let ordinary = (0..history.len()).rev().filter(|&i| history[i].capacity > 0 && !catch_up[i]);
-    let mut open: Vec<usize> = ordinary.take(window).collect();
+    // Days before a service came to need an appointment do not hold its bookings: the window starts on the last
+    // such day, if at least MIN_REGIME_DAYS ordinary open days lie after it.
+    let regime_start = services
+        .policies
+        .iter()
+        .filter(|p| p.appointment_required && p.effective_from <= as_of && p.effective_from > history[0].date)
+        .filter(|p| p.effective_from.pred_opt().is_some_and(|d| !services.appointment_required(&p.service, d)))
+        .map(|p| p.effective_from)
+        .max();
+    let catch_up = &catch_up;
+    let ordinary_days = |since: Option<NaiveDate>| {
+        (0..history.len())
+            .rev()
+            .filter(move |&i| history[i].capacity > 0 && !catch_up[i] && since.is_none_or(|d| history[i].date >= d))
+    };
+    let since = regime_start.filter(|&d| ordinary_days(Some(d)).take(MIN_REGIME_DAYS).count() >= MIN_REGIME_DAYS);
+    let mut open: Vec<usize> = ordinary_days(since).take(window).collect();
     if open.is_empty() {
         open = (0..history.len()).rev().filter(|&i| history[i].capacity > 0).take(window).collect();
     }
@@ -350,7 +378,10 @@ pub(crate) fn fit(
         follow_ups: follow_ups_observed,
     };
     let len = pool_days.len() as u32;
-    Ok((Pools { values, ranges, cancellation_rate, len, offset_of_day, follow_up }, observed))
+    Ok((
+        Pools { values, ranges, cancellation_rate, len, offset_of_day, follow_up, demand_factor: Vec::new() },
+        observed,
+    ))
 }
 
 /// The follow-up visits to book (see [`FollowUp`]): those of the appointments attended in `history`, spread over

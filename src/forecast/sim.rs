@@ -5,6 +5,13 @@
 //! free slot. All of it lives in [`Scratch`], allocated once per forecast and reset by copying between runs, so the
 //! inner loop allocates nothing.
 //!
+//! A run draws from two streams ([`Rngs`]): every number whose count does not depend on the state of the calendar
+//! (the bootstrap, each day's demand, the uniforms behind the day's cancellation count and follow-up count, the
+//! rounding of a scaled demand) comes from `draws`, a fixed count per day; the choice of which appointments are
+//! cancelled, whose count does depend on the state, comes from `picks`, moved to a position of its own at the start
+//! of every day. So two plans that differ from some day on still draw the same demand and the same cancellation
+//! uniforms on every day (common random numbers): their difference is the plans', not the dice's.
+//!
 //! One simulated day c (the date as_of + 1 + c, index c of the snapshot) does, in order:
 //! 0. (once per run) each weekday's demand pool is resampled with replacement, the run's own demand level (the
 //!    same draw for every variant of the pools: with and without services a known policy makes appointment-free);
@@ -22,6 +29,16 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::forecast::inputs::Pools;
 use crate::forecast::stats::{NEVER, binomial, poisson};
+
+/// How far apart (in 32-bit words of the ChaCha stream) the picks of two days lie: far more than a day's
+/// cancellations can use, so that no two days share a word.
+const PICK_WORDS_PER_DAY: u128 = 1 << 32;
+
+/// The two random streams of one run (see the module docs).
+pub(crate) struct Rngs<'a> {
+    pub(crate) draws: &'a mut ChaCha8Rng,
+    pub(crate) picks: &'a mut ChaCha8Rng,
+}
 
 /// What does not change between runs: the calendar as known at the as-of day and the fitted pools.
 #[derive(Debug, Clone)]
@@ -116,8 +133,9 @@ impl<'a> Model<'a> {
 
     /// One run. Writes next_available_days and third_next_available_days ([`NEVER`] for none within H) and the
     /// backlog at the end of each simulated day into `out` (one entry per day); returns the bookings turned away.
-    pub(crate) fn run(&self, rng: &mut ChaCha8Rng, s: &mut Scratch, out: RunOut<'_>) -> u64 {
+    pub(crate) fn run(&self, rngs: Rngs<'_>, s: &mut Scratch, out: RunOut<'_>) -> u64 {
         let RunOut { wait, third, backlog } = out;
+        let Rngs { draws: rng, picks } = rngs;
         s.booked.copy_from_slice(&self.booked);
         s.tree.copy_from_slice(&self.tree);
         s.pending.copy_from_slice(&self.pools.follow_up.expected);
@@ -149,11 +167,18 @@ impl<'a> Model<'a> {
 
         for (c, &w) in self.weekdays.iter().enumerate() {
             let w = w as usize;
-            calendar.cancel(rng, c, passed, self.pools.cancellation_rate[w]);
+            picks.set_word_pos(c as u128 * PICK_WORDS_PER_DAY);
+            calendar.cancel(rng, picks, c, passed, self.pools.cancellation_rate[w]);
 
             let (lo, hi) = self.pools.ranges[w];
             let offset = self.pools.offset_of_day[c] as usize;
-            let demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
+            let mut demand = if lo < hi { s.pool[offset + rng.random_range(lo..hi) as usize] } else { 0 };
+            // A plan's factor on demand, rounded at random so that the mean moves by exactly the factor; the
+            // uniform is drawn whether or not there is a factor, so that every plan draws the same numbers.
+            let round: f64 = rng.random();
+            if let Some(&factor) = self.pools.demand_factor.get(c) {
+                demand = (demand as f64 * factor + round).floor() as u32;
+            }
             calendar.first_free = calendar.first_free.max(c + 1);
             turned_away += calendar.book(demand, |_, _| {}) as u64;
             let follow = poisson(rng, s.pending[c]);
@@ -192,13 +217,13 @@ struct Calendar<'a> {
 }
 
 impl Calendar<'_> {
-    /// Cancels Binomial(appointments from day `c` on, `rate`) of them, each chosen uniformly; `passed` is the count
-    /// of appointments on the days before `c`.
-    fn cancel(&mut self, rng: &mut ChaCha8Rng, c: usize, passed: u32, rate: f64) {
+    /// Cancels Binomial(appointments from day `c` on, `rate`) of them (the count drawn from `rng`), each chosen
+    /// uniformly (from `picks`); `passed` is the count of appointments on the days before `c`.
+    fn cancel(&mut self, rng: &mut ChaCha8Rng, picks: &mut ChaCha8Rng, c: usize, passed: u32, rate: f64) {
         let mut at_risk = self.total - passed;
         let cancellations = binomial(rng, at_risk, rate);
         for _ in 0..cancellations {
-            let j = fenwick_find(self.tree, passed + rng.random_range(0..at_risk));
+            let j = fenwick_find(self.tree, passed + picks.random_range(0..at_risk));
             self.booked[j] -= 1;
             fenwick_add(self.tree, j, u32::MAX); // wrapping −1
             self.total -= 1;

@@ -26,7 +26,12 @@ pub(crate) fn nearest_rank_per_mille(sorted: &[u32], per_mille: u32) -> Option<u
 /// Exact by inversion (walking the probability mass function from 0) while the mean is small, which is the usual
 /// case for daily cancellations; above a mean of 30 the normal approximation with continuity correction, whose
 /// error there is far below the resampling noise of demand. Clamped to 0..=n.
+///
+/// Every draw takes two uniforms, whichever branch it takes and whatever `n` and `p` are, so that the stream stays
+/// in step between runs whose states differ (common random numbers, see `sim`); for the same uniforms the draw
+/// grows with `n` and with `p`.
 pub(crate) fn binomial<R: Rng>(rng: &mut R, n: u32, p: f64) -> u32 {
+    let (u1, u2): (f64, f64) = (rng.random(), rng.random());
     if n == 0 || p <= 0.0 {
         return 0;
     }
@@ -41,7 +46,7 @@ pub(crate) fn binomial<R: Rng>(rng: &mut R, n: u32, p: f64) -> u32 {
         let ratio = p / q;
         let mut pmf = p_zero;
         let mut cdf = pmf;
-        let u: f64 = rng.random();
+        let u = u1;
         let mut k = 0;
         // Rounding can leave the summed cdf a hair below 1; the k < n bound ends the walk then.
         while u > cdf && k < n {
@@ -52,21 +57,22 @@ pub(crate) fn binomial<R: Rng>(rng: &mut R, n: u32, p: f64) -> u32 {
         k
     } else {
         let sd = (mean * q).sqrt();
-        let z = standard_normal(rng);
+        let z = standard_normal(u1, u2);
         (mean + sd * z).round().clamp(0.0, n as f64) as u32
     }
 }
 
 /// A draw from Poisson(mean): exact by inversion below a mean of 30, the normal approximation above (as
-/// [`binomial`]).
+/// [`binomial`]), two uniforms a draw whatever the mean.
 pub(crate) fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
+    let (u1, u2): (f64, f64) = (rng.random(), rng.random());
     if mean <= 0.0 {
         return 0;
     }
     if mean < 30.0 {
         let mut pmf = (-mean).exp();
         let mut cdf = pmf;
-        let u: f64 = rng.random();
+        let u = u1;
         let mut k = 0u32;
         // The tail beyond 30 + 10·√30 has no mass worth a draw; the bound ends a walk that rounding left short.
         while u > cdf && k < 100 {
@@ -76,16 +82,14 @@ pub(crate) fn poisson<R: Rng>(rng: &mut R, mean: f64) -> u32 {
         }
         k
     } else {
-        (mean + mean.sqrt() * standard_normal(rng)).round().max(0.0) as u32
+        (mean + mean.sqrt() * standard_normal(u1, u2)).round().max(0.0) as u32
     }
 }
 
-/// A standard normal draw by the Box–Muller transform.
-fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
+/// A standard normal draw by the Box–Muller transform from two uniforms in [0, 1).
+fn standard_normal(u1: f64, u2: f64) -> f64 {
     // 1 − u keeps the logarithm's argument in (0, 1].
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]

@@ -493,3 +493,153 @@ fn runs_spread_over_threads_give_the_same_forecast_bit_for_bit() {
         assert_eq!(spread, one, "{threads} threads");
     }
 }
+
+// What-if plans and the capacity needed.
+
+use crate::forecast::plan::{Change, Plan, extra_slots};
+use crate::forecast::whatif::{NeedQuestion, Needed, compare, forecast_under, needed};
+
+/// An office with demand just below its capacity: ten slots a weekday, 7 to 10 bookings a day, one cancellation,
+/// and a calendar booked out for three weeks.
+fn busy_office() -> Office {
+    let as_of = date("2020-06-05");
+    let mut office = Office::new(as_of, 10, 0, 1, 150);
+    for (i, row) in office.history.iter_mut().enumerate() {
+        row.bookings = if row.capacity > 0 { 7 + (i as u32 * 7) % 4 } else { 1 };
+    }
+    for i in 0..21 {
+        office.booked[i] = office.capacity[i];
+    }
+    office.today(150, Some(24))
+}
+
+fn plan(changes: Vec<Change>) -> Plan {
+    Plan { name: "p".into(), decided: None, changes }
+}
+
+#[test]
+fn a_plan_without_changes_is_the_baseline_bit_for_bit() {
+    let office = busy_office();
+    let config = ForecastConfig { runs: 200, ..quick() };
+    let baseline = office.forecast(&config);
+    let services = ServiceInputs::default();
+    let under = forecast_under(&office.snapshot(), &office.history, &services, &config, &plan(vec![]), 2).unwrap();
+    assert_eq!(under, baseline);
+    let compared = compare(&office.snapshot(), &office.history, &services, &config, &[plan(vec![])], 1).unwrap();
+    assert_eq!(compared.baseline.fan, baseline.fan);
+    assert_eq!(compared.plans[0].wait_target, baseline.wait_target);
+    assert_eq!(compared.plans[0].slots_added, 0);
+}
+
+#[test]
+fn plans_move_the_dates_the_way_a_reader_expects() {
+    let office = busy_office();
+    let config = ForecastConfig { runs: 200, ..quick() };
+    let services = ServiceInputs::default();
+    let plans = [
+        plan(vec![extra_slots(date("2020-06-08"), 3)]),
+        Plan {
+            name: "closed".into(),
+            ..plan(vec![Change::Closure { first: date("2020-06-08"), last: date("2020-06-19") }])
+        },
+        Plan {
+            name: "less".into(),
+            ..plan(vec![Change::Demand { from: date("2020-06-06"), until: None, share: -0.5 }])
+        },
+    ];
+    let c = compare(&office.snapshot(), &office.history, &services, &config, &plans, 2).unwrap();
+    let p50 = |o: &crate::forecast::whatif::Outcome| o.wait_target.p50.unwrap_or(NaiveDate::MAX);
+    assert!(c.baseline.wait_target.p50.is_some(), "{:?}", c.baseline.wait_target);
+    assert!(p50(&c.plans[0]) < p50(&c.baseline), "{:?} vs {:?}", c.plans[0].wait_target, c.baseline.wait_target);
+    assert!(p50(&c.plans[1]) > p50(&c.baseline));
+    assert!(p50(&c.plans[2]) < p50(&c.baseline));
+    // 3 slots on each of the horizon's open days from Monday 8 June: 128 weekdays up to 2 December.
+    assert_eq!(c.plans[0].slots_added, 3 * 128);
+    assert_eq!(c.plans[1].slots_added, -100);
+    assert_eq!(c.plans[0].wait_after.len(), 3);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn more_capacity_never_makes_the_p50_day_later(
+        slots in prop::collection::vec((0u64..60, prop::array::uniform7(0i32..4)), 0..3),
+        saturdays in prop::option::of((0u64..60, 1u32..15)),
+        seed in any::<u64>(),
+    ) {
+        let office = busy_office();
+        let as_of = office.as_of;
+        let config = ForecastConfig { runs: 100, horizon_days: 90, seed, ..ForecastConfig::default() };
+        let mut changes: Vec<Change> = slots
+            .iter()
+            .map(|&(from, per_weekday)| Change::Slots { from: plus(as_of, from + 1), until: None, per_weekday })
+            .collect();
+        if let Some((from, n)) = saturdays {
+            changes.push(Change::Saturdays { from: plus(as_of, from + 1), until: None, slots: n });
+        }
+        let services = ServiceInputs::default();
+        let base = forecast_under(&office.snapshot(), &office.history, &services, &config, &plan(vec![]), 1).unwrap();
+        let more = forecast_under(&office.snapshot(), &office.history, &services, &config, &plan(changes.clone()), 1).unwrap();
+        // And more on top of more: the first half of the changes against all of them.
+        let half = plan(changes[..changes.len() / 2].to_vec());
+        let less = forecast_under(&office.snapshot(), &office.history, &services, &config, &half, 1).unwrap();
+        let day = |f: &Forecast| f.wait_target.p50.unwrap_or(NaiveDate::MAX);
+        prop_assert!(day(&more) <= day(&base), "{:?} later than the baseline's {:?}", more.wait_target.p50, base.wait_target.p50);
+        prop_assert!(day(&more) <= day(&less), "{:?} later than {:?} with fewer slots", more.wait_target.p50, less.wait_target.p50);
+    }
+}
+
+#[test]
+fn the_capacity_needed_holds_with_the_number_found_and_not_with_one_fewer() {
+    let office = busy_office();
+    let config = ForecastConfig { runs: 200, ..quick() };
+    let services = ServiceInputs::default();
+    let (from, by) = (date("2020-06-15"), date("2020-07-10"));
+    let question = NeedQuestion { from, by, probability: 0.85, limit: 50 };
+    let base = plan(vec![]);
+    let found = needed(&office.snapshot(), &office.history, &services, &config, &base, &question, 2).unwrap();
+    let Needed::Slots { at, one_fewer } = found.needed else { panic!("{:?}", found.needed) };
+    assert_eq!(one_fewer.slots_per_open_day + 1, at.slots_per_open_day);
+    assert!(at.share >= 0.85 && one_fewer.share < 0.85, "{at:?} {one_fewer:?}");
+    assert!(at.standard_error > 0.0 && at.standard_error < 0.03, "{at:?}");
+    // The same statement over the whole horizon, the same seed: the 85 % date is T or earlier with k, later with
+    // k − 1.
+    let p85 = |k: u32| {
+        let with = plan(vec![extra_slots(from, k)]);
+        forecast_under(&office.snapshot(), &office.history, &services, &config, &with, 2).unwrap().wait_target.p85
+    };
+    assert!(p85(at.slots_per_open_day).is_some_and(|d| d <= by));
+    assert!(p85(one_fewer.slots_per_open_day).is_none_or(|d| d > by));
+    // A limit below it: not reachable, with the share the limit reaches.
+    let low = NeedQuestion { limit: one_fewer.slots_per_open_day.max(1), ..question };
+    let refused = needed(&office.snapshot(), &office.history, &services, &config, &base, &low, 2).unwrap();
+    if at.slots_per_open_day > 1 {
+        assert!(matches!(refused.needed, Needed::NotReachable { at_limit } if at_limit.share < 0.85), "{refused:?}");
+    }
+}
+
+#[test]
+fn without_demand_the_capacity_needed_is_the_hand_computed_number() {
+    // Friday 5 June 2020, ten slots a weekday booked out for eight weeks, nobody books or cancels. To have a wait
+    // of at most one day (three free slots on the next day) by Friday 26 June with slots added from Monday 15
+    // June, the office needs three extra slots a day: with three, Monday 15 has Tuesday's three free slots; with
+    // two, the third free slot is on Wednesday 17, two days on, and nothing ever changes that.
+    let mut office = Office::new(date("2020-06-05"), 10, 0, 0, 400);
+    for i in 0..56 {
+        office.booked[i] = office.capacity[i];
+    }
+    let office = office.today(400, Some(59));
+    let config = ForecastConfig { runs: 50, target_wait_days: 1, ..ForecastConfig::default() };
+    let question = NeedQuestion { from: date("2020-06-15"), by: date("2020-06-26"), probability: 0.85, limit: 40 };
+    let services = ServiceInputs::default();
+    let found = needed(&office.snapshot(), &office.history, &services, &config, &plan(vec![]), &question, 1).unwrap();
+    let Needed::Slots { at, one_fewer } = found.needed else { panic!("{:?}", found.needed) };
+    assert_eq!((at.slots_per_open_day, at.share, at.standard_error), (3, 1.0, 0.0));
+    assert_eq!((one_fewer.slots_per_open_day, one_fewer.share), (2, 0.0));
+    // Ten open days from 15 to 26 June, three slots each.
+    assert_eq!(found.slots_until_by, Some(30));
+    let by_hand = NeedQuestion { by: date("2020-06-12"), ..question };
+    let too_early = needed(&office.snapshot(), &office.history, &services, &config, &plan(vec![]), &by_hand, 1);
+    assert!(too_early.is_err(), "T before E is refused: {too_early:?}");
+}

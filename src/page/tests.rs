@@ -51,6 +51,7 @@ fn page(lang: Lang, tiles: Vec<Tile>, periods: Vec<NamedPeriod>) -> Page {
             charts: page::charts(),
             chart_period: (d("2020-01-01"), d("2020-06-24")),
             periods,
+            measures: None,
             statement: Statement { text: "Schlagzeile\n\nText".into(), provenance: "Quelle: wartezeit".into() },
         }),
     }

@@ -43,6 +43,9 @@ words! {
         / "No data yet: the event log is empty. Once appointments, capacity or closures are reported \
            (POST /api/v1/events), the figures appear here.";
     TILES = "Kennzahlen" / "Headline figures";
+    MEASURES = "Maßnahmen" / "Measures";
+    BASELINE = "Basis (bekannte Planung)" / "Baseline (plans known)";
+    BEYOND = "nicht im Horizont" / "not within the horizon";
     BACKLOG = "Offene Anliegen" / "Open requests";
     NEXT_AVAILABLE = "Nächster freier Termin" / "Next free appointment";
     THIRD_NEXT = "Drittnächster freier Termin" / "Third next free appointment";

@@ -212,6 +212,34 @@ pub fn outlook(f: &crate::forecast::Forecast, lang: Lang) -> Option<String> {
     })
 }
 
+/// The sentence of a press statement about a plan not yet decided: when the wait would be back to the target under
+/// it, against the plans known today, both with 85 % probability. For a head of office who announces a decision, or
+/// weighs one in public; the dates are the comparison's, the same seed for both.
+pub fn plan_outlook(c: &crate::forecast::whatif::Comparison, plan: &str, lang: Lang) -> Option<String> {
+    let outcome = c.plans.iter().find(|o| o.plan.name == plan)?;
+    let target = wait_in_words(c.config.target_wait_days, lang).dative(lang).phrase(lang);
+    let runs = integer(u64::from(c.config.runs), lang);
+    let horizon = c.config.horizon_days;
+    let when = |reach: &crate::forecast::Reach| match (lang, reach.p85) {
+        (Lang::De, Some(d)) => format!("mit 85 % Wahrscheinlichkeit bis {}", date_long(d, lang)),
+        (Lang::En, Some(d)) => format!("with 85 % probability by {}", date_long(d, lang)),
+        (Lang::De, None) => format!("nicht mit 85 % Wahrscheinlichkeit innerhalb von {horizon} Tagen"),
+        (Lang::En, None) => format!("not with 85 % probability within {horizon} days"),
+    };
+    let (with, without) = (when(&outcome.wait_target), when(&c.baseline.wait_target));
+    let name = &outcome.plan.name;
+    Some(match lang {
+        Lang::De => format!(
+            "Mit der Maßnahme „{name}“ läge die Wartezeit bis zum drittnächsten freien Termin {with} wieder bei              höchstens {target}, ohne sie {without} (Prognose aus je {runs} Simulationen mit der am {} bekannten              Kapazität).",
+            date_long(c.as_of, lang)
+        ),
+        Lang::En => format!(
+            "With the measure \"{name}\" the wait for the third next free appointment would be back to at most              {target} {with}, without it {without} (forecast from {runs} simulation runs each with the capacity              known on {}).",
+            date_long(c.as_of, lang)
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

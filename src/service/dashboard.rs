@@ -60,7 +60,9 @@ async fn page(
     state: Arc<State>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let params = Params::new(query, &["office", "as_of", "lang"])?;
+    let (params, lines) = Params::with_plans(query, &["office", "as_of", "lang", "plan"])?;
+    let saved = lines.is_empty();
+    let plans = crate::service::routes::plans_of(&state, &lines)?;
     let office = params.office()?;
     let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
     let lang = params.parse("lang", "a language (de or en)", |s| s.parse::<Lang>().ok())?.unwrap_or_default();
@@ -68,10 +70,17 @@ async fn page(
         return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
     }
     let pick = |p: &Projection| pick_office(p, office.clone());
-    let page = crate::service::forecast::with_forecast(&state, as_of, pick, |projection, provenance, forecast| {
+    let mut page = crate::service::forecast::with_forecast(&state, as_of, pick, |projection, provenance, forecast| {
         gather(projection, provenance, office.clone(), as_of, lang, forecast)
     })
     .await?;
+    if let Some(dashboard) = page.dashboard.as_mut()
+        && !plans.is_empty()
+    {
+        let office = OfficeId::parse(&dashboard.office).map_err(crate::service::routes::internal)?;
+        let comparison = crate::service::forecast::comparison(&state, &office, as_of, plans).await?;
+        dashboard.measures = comparison.map(|comparison| page::Measures { comparison: (*comparison).clone(), saved });
+    }
     let mut response = Html(page::render(&page)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
@@ -133,6 +142,7 @@ pub fn gather(
         periods: page::upcoming(crate::read::upcoming_periods(projection, &office, as_of), as_of),
         chart_period: crate::read::default_chart_period(projection, &office, as_of),
         statement: page::Statement::from_press(&statement),
+        measures: None,
     };
     Ok(Page { lang, form, dashboard: Some(dashboard) })
 }

@@ -12,6 +12,8 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 
 use crate::domain::id::OfficeId;
+use crate::forecast::plan::Plan;
+use crate::forecast::whatif::Comparison;
 use crate::forecast::{Forecast, ForecastConfig};
 use crate::press::Provenance;
 use crate::projection::Projection;
@@ -44,6 +46,9 @@ pub struct Cache {
     refreshing: Mutex<Vec<Key>>,
     turns: Arc<tokio::sync::Semaphore>,
     in_flight: Mutex<Vec<(Key, Flight)>>,
+    /// The what-if comparisons the page showed, by office, day, office position, configuration and plans (their
+    /// JSON): a view of the page with saved plans makes them once per state of its office.
+    comparisons: Mutex<VecDeque<(String, Arc<Comparison>)>>,
     /// How many forecasts are being computed now.
     running: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -71,6 +76,7 @@ impl Default for Cache {
             refreshing: Mutex::default(),
             turns: Arc::new(tokio::sync::Semaphore::new(CONCURRENT)),
             in_flight: Mutex::default(),
+            comparisons: Mutex::default(),
             running: Arc::default(),
         }
     }
@@ -80,6 +86,15 @@ impl Cache {
     /// How many forecasts are being computed now.
     pub fn running(&self) -> usize {
         self.running.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A turn to make forecasts (what-if plans, the capacity needed) outside the cache: bounded like the cached
+    /// ones, 503 when none comes within [`QUEUE_DEADLINE`].
+    pub async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+        match tokio::time::timeout(QUEUE_DEADLINE, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            _ => Err(Problem::busy("every forecast slot is taken; try again in a moment")),
+        }
     }
 
     /// The forecast of `inputs` under `key`: shared with a request making the same one now, else made in turn.
@@ -250,4 +265,45 @@ pub async fn with_forecast<T>(
     }
     let current = state.read();
     f(&current.projection, current.provenance(), made.as_ref())
+}
+
+/// The comparison of `plans` for the page's office and day with the default configuration: from the cache when the
+/// office's log has not moved since it was made, else made in a forecast turn (503 when none comes) and kept.
+/// `None` when there is nothing to forecast from.
+pub async fn comparison(
+    state: &Arc<State>,
+    office: &OfficeId,
+    as_of: NaiveDate,
+    plans: Vec<Plan>,
+) -> Result<Option<Arc<Comparison>>, Problem> {
+    let (key, inputs) = {
+        let current = state.read();
+        let projection = &current.projection;
+        let config = read::forecast_config(projection, None, None, None, None)?;
+        let plans_json = serde_json::to_string(&plans).map_err(internal)?;
+        let key = format!("{office}|{as_of}|{}|{config:?}|{plans_json}", projection.office_position(office));
+        let cache = state.forecasts.comparisons.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, hit)) = cache.iter().find(|(k, _)| *k == key) {
+            return Ok(Some(Arc::clone(hit)));
+        }
+        (key, ForecastInputs::take(projection, office, as_of, config))
+    };
+    let _turn = state.forecasts.turn().await?;
+    let made = tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        inputs.compare(&plans, threads)
+    })
+    .await
+    .map_err(internal)?;
+    let made = match made {
+        Ok(made) => Arc::new(made),
+        Err(crate::read::ReadError::NoForecast { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut cache = state.forecasts.comparisons.lock().unwrap_or_else(|e| e.into_inner());
+    cache.push_back((key, Arc::clone(&made)));
+    while cache.len() > 8 {
+        cache.pop_front();
+    }
+    Ok(Some(made))
 }

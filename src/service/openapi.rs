@@ -63,7 +63,8 @@ pub struct EventsPage {
     params(
         ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "the office shown; default the only (or first) office"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "the day the figures are as of; default today"),
-        ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en")),
+        ("lang" = Option<String>, Query, pattern = "^(de|en)$", description = "de (default) or en"),
+        ("plan" = Option<Vec<String>>, Query, explode = true, description = "what-if plans for the \"Maßnahmen\" section, one line each (`NAME: CHANGE; CHANGE …`, as in `/api/v1/whatif`); none: the plans the service was started with, if any")),
     responses(
         (status = 200, description = "the management page", body = String, content_type = "text/html"),
         (status = 400, description = "bad parameter: a page in the chosen language for a browser (Accept: text/html), problem+json otherwise",
@@ -91,7 +92,7 @@ impl Modify for BearerAuth {
     paths(
         index_page, routes::healthz, routes::readyz, routes::metrics_text, routes::openapi_json, routes::append_events,
         routes::list_events, routes::series, routes::summary, routes::attribution, routes::press_statement,
-        routes::offices, routes::forecast, crate::service::charts::chart,
+        routes::offices, routes::forecast, routes::whatif, routes::capacity_needed, crate::service::charts::chart,
     ),
     components(schemas(
         AppendBody, HeadBody, EntryBody, EventsPage, DayRow, Summary, OfficeInfo, Attribution, Statement, ProblemBody,
@@ -99,6 +100,9 @@ impl Modify for BearerAuth {
         crate::forecast::Forecast, crate::forecast::ForecastConfig, crate::forecast::inputs::Observed,
         crate::forecast::Reach, crate::forecast::Interval, crate::forecast::WaitAfter, crate::forecast::FanDay,
         crate::forecast::LittlesLaw, crate::forecast::inputs::DroppedDemand,
+        crate::forecast::whatif::Comparison, crate::forecast::whatif::Outcome, crate::forecast::whatif::CapacityNeeded,
+        crate::forecast::whatif::NeedQuestion, crate::forecast::whatif::Needed, crate::forecast::whatif::Tried,
+        crate::forecast::plan::Plan, crate::forecast::plan::Change,
     )),
     modifiers(&BearerAuth),
 )]

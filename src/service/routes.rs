@@ -57,6 +57,8 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/offices", get(offices))
         .route("/charts/{file}", get(crate::service::charts::chart))
         .route("/api/v1/forecast", get(forecast))
+        .route("/api/v1/whatif", get(whatif))
+        .route("/api/v1/capacity-needed", get(capacity_needed))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route; see /api/v1/openapi.json") })
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), read_access))
         .layer(axum::middleware::from_fn(security_headers))
@@ -125,9 +127,23 @@ impl Params {
         query: Result<Query<Vec<(String, String)>>, QueryRejection>,
         allowed: &[&str],
     ) -> Result<Params, Problem> {
+        Ok(Params::with_plans(query, allowed)?.0)
+    }
+
+    /// [`Params::new`] where `plan` may also be given, any number of times: the plans in their one-line form, in
+    /// order.
+    pub(super) fn with_plans(
+        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+        allowed: &[&str],
+    ) -> Result<(Params, Vec<String>), Problem> {
         let Query(pairs) = query.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("bad query: {e}")))?;
         let mut map = HashMap::new();
+        let mut plans = Vec::new();
         for (name, value) in pairs {
+            if name == "plan" && allowed.contains(&"plan") {
+                plans.push(value);
+                continue;
+            }
             if !allowed.contains(&name.as_str()) {
                 return Err(Problem::bad_parameter(
                     &name,
@@ -138,7 +154,14 @@ impl Params {
                 return Err(Problem::bad_parameter(&name, format!("parameter {name:?} given twice")));
             }
         }
-        Ok(Params(map))
+        Ok((Params(map), plans))
+    }
+
+    /// A share strictly between 0 and 1.
+    fn share(&self, name: &str) -> Result<Option<f64>, Problem> {
+        self.parse(name, "a share strictly between 0 and 1 (0.85)", |v| {
+            v.parse().ok().filter(|p: &f64| *p > 0.0 && *p < 1.0)
+        })
     }
 
     pub(super) fn parse<T>(
@@ -602,4 +625,136 @@ pub async fn forecast(
     };
     let made = state.forecasts.make(key, inputs).await?;
     Ok(json(&*made))
+}
+
+/// The plans of a request (`plan=` in the one-line form, in order), or the service's saved ones when it names none;
+/// a bad one is a 400 naming the plan and the field.
+pub(super) fn plans_of(state: &Shared, lines: &[String]) -> Result<Vec<crate::forecast::plan::Plan>, Problem> {
+    use crate::forecast::plan::file::parse_line;
+    if lines.is_empty() {
+        return Ok(state.config.plans.clone());
+    }
+    let mut plans = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let plan = parse_line(line).map_err(|e| Problem::bad_parameter("plan", format!("plan[{i}] {line:?}: {e}")))?;
+        plans.push(plan);
+    }
+    crate::forecast::whatif::check_plans(&plans).map_err(|e| Problem::bad_parameter("plan", format!("plan: {e}")))?;
+    Ok(plans)
+}
+
+/// Runs `f` on the blocking pool, one forecast slot taken, the runs over every core.
+async fn with_turn<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(usize) -> Result<T, crate::read::ReadError> + Send + 'static,
+) -> Result<T, Problem> {
+    let _turn = state.forecasts.turn().await?;
+    tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        f(threads).map_err(Problem::from)
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// The forecast inputs of a question: the office, its day and the forecast parameters of the query.
+fn forecast_inputs(state: &Shared, params: &Params) -> Result<read::ForecastInputs, Problem> {
+    let office = params.office()?;
+    let as_of = params.date("as_of")?.unwrap_or_else(|| state.today());
+    let (target_days, runs, seed) = (params.number("target_days")?, params.number("runs")?, params.number("seed")?);
+    let follow_ups = params.parse("follow_ups", "true or false", |v| v.parse::<bool>().ok())?;
+    if !state.is_ready() {
+        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "the projection is still being built"));
+    }
+    let current = state.read();
+    let office = resolve_office(&current.projection, office)?;
+    let config = read::forecast_config(&current.projection, target_days, runs, seed, follow_ups)?;
+    Ok(read::ForecastInputs::take(&current.projection, &office, as_of, config))
+}
+
+/// What-if plans beside the baseline, all with the same seed: the `wartezeit whatif` of the service.
+#[utoipa::path(get, path = "/api/v1/whatif", tag = "figures", params(
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
+    ("as_of" = Option<NaiveDate>, Query, description = "the day the forecasts are made on; default today"),
+    ("plan" = Option<Vec<String>>, Query, explode = true, description = "a plan in one line, `NAME: CHANGE; CHANGE …` (e.g. `Mehr Termine: slots 2 from 2020-07-13`), repeatable, at most 8; none: the plans the service was started with (`serve --plan-file`)"),
+    ("target_days" = Option<u32>, Query, description = "the wait that counts as normal, default 7"),
+    ("runs" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "simulation runs per plan, 1..=10000, default 2000"),
+    ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; every plan runs with it"),
+    ("follow_ups" = Option<bool>, Query, description = "book identity document pick-ups from attended applications (default true)")),
+    responses((status = 200, description = "the baseline and each plan", body = crate::forecast::whatif::Comparison),
+              (status = 400, description = "bad parameter or plan (the detail names the plan, the field and why)", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 422, description = "nothing to forecast from", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 503, description = "every forecast slot taken for 5 s, or still building (Retry-After)", body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn whatif(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let allowed = ["office", "as_of", "plan", "target_days", "runs", "seed", "follow_ups"];
+    let (params, lines) = Params::with_plans(query, &allowed)?;
+    let plans = plans_of(&state, &lines)?;
+    if plans.is_empty() {
+        return Err(Problem::bad_parameter(
+            "plan",
+            "no plan to compare: give plan=NAME: CHANGE; … (the service was started without --plan-file)",
+        ));
+    }
+    let inputs = forecast_inputs(&state, &params)?;
+    let made = with_turn(&state, move |threads| inputs.compare(&plans, threads)).await?;
+    Ok(json(&made))
+}
+
+/// The smallest number of extra slots per open day from `from` that brings the wait to the target by `by` with the
+/// probability asked: the `wartezeit capacity-needed` of the service.
+#[utoipa::path(get, path = "/api/v1/capacity-needed", tag = "figures", params(
+    ("office" = Option<String>, Query, pattern = r"^[a-z0-9][a-z0-9_-]{0,63}$", description = "may be left out when the log has one office"),
+    ("as_of" = Option<NaiveDate>, Query, description = "the day the forecast is made on; default today"),
+    ("by" = NaiveDate, Query, description = "T: the day by which the wait is to be at or below the target"),
+    ("from" = Option<NaiveDate>, Query, description = "E: the first day with the extra slots; default the day after as_of"),
+    ("probability" = Option<f64>, Query, description = "the share of runs that must get there by T, strictly between 0 and 1; default 0.85"),
+    ("limit" = Option<u32>, Query, minimum = 1, maximum = 2000, description = "the most extra slots per open day considered, default 100"),
+    ("plan" = Option<String>, Query, description = "a plan in one line the extra slots come on top of; default the plans known at as_of"),
+    ("target_days" = Option<u32>, Query, description = "the wait that counts as normal, default 7"),
+    ("runs" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "simulation runs per number tried, 1..=10000, default 2000"),
+    ("seed" = Option<u64>, Query, description = "the random seed, default 20200624; every number tried runs with it"),
+    ("follow_ups" = Option<bool>, Query, description = "book identity document pick-ups from attended applications (default true)")),
+    responses((status = 200, description = "the answer with its uncertainty and every number tried", body = crate::forecast::whatif::CapacityNeeded),
+              (status = 400, description = "bad parameter or plan (the detail names the field and why)", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 404, description = "unknown office", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 422, description = "nothing to forecast from", body = ProblemBody, content_type = "application/problem+json"),
+              (status = 503, description = "every forecast slot taken for 5 s, or still building (Retry-After)", body = ProblemBody, content_type = "application/problem+json")))]
+pub async fn capacity_needed(
+    AxumState(state): AxumState<Shared>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    use crate::forecast::whatif::{DEFAULT_LIMIT, DEFAULT_PROBABILITY, MAX_LIMIT, NeedQuestion};
+    let allowed =
+        ["office", "as_of", "by", "from", "probability", "limit", "plan", "target_days", "runs", "seed", "follow_ups"];
+    let (params, lines) = Params::with_plans(query, &allowed)?;
+    if lines.len() > 1 {
+        return Err(Problem::bad_parameter(
+            "plan",
+            format!("{} plans: the extra slots come on top of one at most", lines.len()),
+        ));
+    }
+    let plan = match lines.first() {
+        Some(line) => crate::forecast::plan::file::parse_line(line)
+            .map_err(|e| Problem::bad_parameter("plan", format!("plan {line:?}: {e}")))?,
+        None => crate::forecast::plan::Plan::baseline(),
+    };
+    let by = params.required_date("by")?;
+    let probability = params.share("probability")?.unwrap_or(DEFAULT_PROBABILITY);
+    let limit = match params.number("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(l) if (1..=u64::from(MAX_LIMIT)).contains(&l) => l as u32,
+        Some(l) => return Err(Problem::bad_parameter("limit", format!("limit={l} is out of range 1..={MAX_LIMIT}"))),
+    };
+    let from = params.date("from")?;
+    let inputs = forecast_inputs(&state, &params)?;
+    let as_of = inputs.snapshot.as_of;
+    let from = from.unwrap_or_else(|| as_of.succ_opt().unwrap_or(as_of));
+    let question = NeedQuestion { from, by, probability, limit };
+    question.check(as_of, &inputs.config).map_err(|e| Problem::bad_parameter(&e.field, e.to_string()))?;
+    let made = with_turn(&state, move |threads| inputs.needed(&plan, &question, threads)).await?;
+    Ok(json(&made))
 }
