@@ -488,15 +488,7 @@ impl Log {
     /// A dry run: what appending `events` now would come to (outcomes with positions, or every violation).
     /// While a failed write is not yet cleared up, the rule state is not to be trusted and this is an error.
     pub fn check(&self, events: &[Event]) -> Result<Result<Vec<Outcome>, Vec<Violation>>, ReadError> {
-        let shared = &self.inner.shared;
-        if let Health::Failed(fault) = shared.health() {
-            return Err(ReadError::Reopening(fault));
-        }
-        let engine = shared.engine()?;
-        let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
-        let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
-        let known = Stored { engine: &*engine, index: &index, pending: &HashMap::new() };
-        Ok(book.check(&known, events)?.map(|checked| checked.outcomes))
+        self.with_rules(|book, known| Ok(book.check(known, events)?.map(|checked| checked.outcomes)))
     }
 
     /// Checks a batch against the rules and the stored events as if the batches checked before with the same
@@ -507,6 +499,12 @@ impl Log {
         staging: &mut crate::rules::Staging,
         events: &[Event],
     ) -> Result<Result<Vec<Outcome>, Vec<Violation>>, ReadError> {
+        self.with_rules(|book, known| book.check_staged(staging, known, events))
+    }
+
+    /// `f` with the rule book and the stored events, for a dry run. While a failed write is not yet cleared up,
+    /// the rule state is not to be trusted and this is an error.
+    fn with_rules<T>(&self, f: impl FnOnce(&RuleBook, &Stored<'_>) -> Result<T, ReadError>) -> Result<T, ReadError> {
         let shared = &self.inner.shared;
         if let Health::Failed(fault) = shared.health() {
             return Err(ReadError::Reopening(fault));
@@ -515,7 +513,7 @@ impl Log {
         let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
         let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
         let known = Stored { engine: &*engine, index: &index, pending: &HashMap::new() };
-        book.check_staged(staging, &known, events)
+        f(&book, &known)
     }
 
     /// The durable entries from `from` (1 for all) to the head, in log order.

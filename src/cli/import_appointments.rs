@@ -409,13 +409,7 @@ impl<'a> Skipping<'a> {
         versions
             .iter()
             .filter(move |v| !self.listed.contains(&(v.file, v.line)) && Some((v.file, v.line)) != but)
-            .map(|v| RowError {
-                file: v.file,
-                line: v.line,
-                column: None,
-                value: None,
-                reason: format!("another row of appointment {} was set aside", v.appointment),
-            })
+            .map(set_aside_with_its_appointment)
             .collect::<Vec<_>>()
             .into_iter()
     }
@@ -944,15 +938,18 @@ fn without(read: &mut Read, appointments: &BTreeSet<String>) -> Vec<RowError> {
     let (gone, kept): (Vec<_>, Vec<_>) =
         std::mem::take(&mut read.versions).into_iter().partition(|v| appointments.contains(v.appointment.as_str()));
     read.versions = kept;
-    gone.into_iter()
-        .map(|v| RowError {
-            file: v.file,
-            line: v.line,
-            column: None,
-            value: None,
-            reason: format!("another row of appointment {} was set aside", v.appointment),
-        })
-        .collect()
+    gone.iter().map(set_aside_with_its_appointment).collect()
+}
+
+/// A row set aside because another row of its appointment was.
+fn set_aside_with_its_appointment(v: &Version) -> RowError {
+    RowError {
+        file: v.file,
+        line: v.line,
+        column: None,
+        value: None,
+        reason: format!("another row of appointment {} was set aside", v.appointment),
+    }
 }
 
 fn appointment_of(event: &Event) -> Option<String> {
