@@ -213,6 +213,16 @@ pub struct ChartView {
 }
 
 impl ChartView {
+    /// The observed headline wait (third next free slot) on the days the office was open, and on the as-of day:
+    /// the line the forecast and what-if charts continue.
+    pub(crate) fn observed_waits(&self) -> Vec<(NaiveDate, u32)> {
+        self.rows
+            .iter()
+            .filter(|r| r.capacity > 0 || r.date == self.as_of)
+            .filter_map(|r| Some((r.date, r.third_next_available_days?)))
+            .collect()
+    }
+
     /// A view of `rows` from `from` to `to`, as of `to`, with no periods, no attribution and the default target.
     pub fn new(office: impl Into<String>, from: NaiveDate, to: NaiveDate, rows: Vec<DayRow>) -> Self {
         ChartView {
@@ -340,29 +350,7 @@ pub fn render_whatif(
     comparison: &crate::forecast::whatif::Comparison,
     opts: &ChartOptions,
 ) -> Result<Vec<u8>, ChartError> {
-    view.check()?;
-    font::ensure_registered().map_err(ChartError::Font)?;
-    let size = (opts.width, opts.height);
-    match opts.format {
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                whatif::draw(&Canvas::new(&root, opts.lang, false)?, view, comparison)?;
-                root.present().map_err(draw_error)?;
-            }
-            Ok(svg.into_bytes())
-        }
-        Format::Png => {
-            let mut rgb = vec![0u8; opts.width as usize * opts.height as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                whatif::draw(&Canvas::new(&root, opts.lang, true)?, view, comparison)?;
-                root.present().map_err(draw_error)?;
-            }
-            encode_png(&rgb, opts.width, opts.height)
-        }
-    }
+    paint(Figure::WhatIf(comparison), view, opts)
 }
 
 /// Why a chart could not be drawn.
@@ -387,14 +375,26 @@ pub enum ChartError {
     Encode(String),
 }
 
-/// Draws `kind` from `view` and returns the file's bytes (PNG or SVG, as `opts` asks).
 /// The smallest text a chart of `width` × `height` pixels is drawn with (tick labels), in pixels: what a page
 /// that shows the chart at another width scales.
 pub fn smallest_text_px(width: u32, height: u32) -> f64 {
     canvas::Sizes::for_size(width, height).small
 }
 
+/// Draws `kind` from `view` and returns the file's bytes (PNG or SVG, as `opts` asks).
 pub fn render(kind: ChartKind, view: &ChartView, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
+    paint(Figure::Kind(kind), view, opts)
+}
+
+/// What a chart shows: one of the report charts, or a what-if comparison.
+#[derive(Clone, Copy)]
+enum Figure<'a> {
+    Kind(ChartKind),
+    WhatIf(&'a crate::forecast::whatif::Comparison),
+}
+
+/// Draws `figure` on the backend `opts` asks for and returns the file's bytes.
+fn paint(figure: Figure<'_>, view: &ChartView, opts: &ChartOptions) -> Result<Vec<u8>, ChartError> {
     view.check()?;
     font::ensure_registered().map_err(ChartError::Font)?;
     let size = (opts.width, opts.height);
@@ -403,7 +403,7 @@ pub fn render(kind: ChartKind, view: &ChartView, opts: &ChartOptions) -> Result<
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                draw(kind, &Canvas::new(&root, opts.lang, false)?, view)?;
+                draw(figure, &Canvas::new(&root, opts.lang, false)?, view)?;
                 root.present().map_err(draw_error)?;
             }
             Ok(svg.into_bytes())
@@ -412,7 +412,7 @@ pub fn render(kind: ChartKind, view: &ChartView, opts: &ChartOptions) -> Result<
             let mut rgb = vec![0u8; opts.width as usize * opts.height as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-                draw(kind, &Canvas::new(&root, opts.lang, true)?, view)?;
+                draw(figure, &Canvas::new(&root, opts.lang, true)?, view)?;
                 root.present().map_err(draw_error)?;
             }
             encode_png(&rgb, opts.width, opts.height)
@@ -420,13 +420,14 @@ pub fn render(kind: ChartKind, view: &ChartView, opts: &ChartOptions) -> Result<
     }
 }
 
-fn draw<DB: DrawingBackend>(kind: ChartKind, canvas: &Canvas<'_, DB>, view: &ChartView) -> Result<(), ChartError> {
-    match kind {
-        ChartKind::Backlog => backlog::draw(canvas, view),
-        ChartKind::Wait => wait::draw(canvas, view),
-        ChartKind::Flow => flow::draw(canvas, view),
-        ChartKind::Attribution => attribution::draw(canvas, view),
-        ChartKind::Forecast => forecast::draw(canvas, view),
+fn draw<DB: DrawingBackend>(figure: Figure<'_>, canvas: &Canvas<'_, DB>, view: &ChartView) -> Result<(), ChartError> {
+    match figure {
+        Figure::Kind(ChartKind::Backlog) => backlog::draw(canvas, view),
+        Figure::Kind(ChartKind::Wait) => wait::draw(canvas, view),
+        Figure::Kind(ChartKind::Flow) => flow::draw(canvas, view),
+        Figure::Kind(ChartKind::Attribution) => attribution::draw(canvas, view),
+        Figure::Kind(ChartKind::Forecast) => forecast::draw(canvas, view),
+        Figure::WhatIf(comparison) => whatif::draw(canvas, view, comparison),
     }
 }
 

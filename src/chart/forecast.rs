@@ -23,12 +23,7 @@ pub(crate) fn draw<DB: DrawingBackend>(canvas: &Canvas<'_, DB>, view: &ChartView
     let top = canvas.header(text::FORECAST_TITLE.pick(lang), view)?;
     let Some(forecast) = view.forecast.as_deref() else { return canvas.no_data(top) };
     let fan: Vec<&FanDay> = forecast.fan.iter().filter(|d| d.open && d.date > view.from && d.date <= view.to).collect();
-    let observed: Vec<(chrono::NaiveDate, u32)> = view
-        .rows
-        .iter()
-        .filter(|r| r.capacity > 0 || r.date == view.as_of)
-        .filter_map(|r| Some((r.date, r.third_next_available_days?)))
-        .collect();
+    let observed = view.observed_waits();
     if fan.is_empty() && observed.is_empty() {
         return canvas.no_data(top);
     }

@@ -21,12 +21,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     let lang = canvas.lang;
     let top = canvas.header(text::WHATIF_TITLE.pick(lang), view)?;
-    let observed: Vec<(chrono::NaiveDate, u32)> = view
-        .rows
-        .iter()
-        .filter(|r| r.capacity > 0 || r.date == view.as_of)
-        .filter_map(|r| Some((r.date, r.third_next_available_days?)))
-        .collect();
+    let observed = view.observed_waits();
     let outcomes: Vec<&Outcome> = std::iter::once(&comparison.baseline).chain(&comparison.plans).collect();
     let median = |o: &Outcome| -> Vec<(chrono::NaiveDate, u32)> {
         o.fan

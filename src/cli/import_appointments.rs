@@ -231,7 +231,7 @@ pub fn run(global: &GlobalArgs, args: &ImportAppointmentsArgs) -> anyhow::Result
         args.files.iter().map(|path| Input { name: path.display().to_string(), path: path.as_path() }).collect();
     let sorting =
         Sorting { rows: usize::try_from(args.sort_rows).unwrap_or(usize::MAX), dir: args.temp_dir.as_deref() };
-    let progress = progress(inputs.len() as u64);
+    let progress = bar(inputs.len() as u64, "reading {pos}/{len} {msg}");
     let mut read = Read::default();
     // History mode sorts the rows by appointment as they are read; snapshot mode compares each file whole.
     let mut rows = (!args.snapshot).then(|| Sorter::<Version>::new(sorting.rows, sorting.dir));
@@ -661,18 +661,6 @@ fn bar(len: u64, template: &str) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-fn progress(files: u64) -> indicatif::ProgressBar {
-    if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(files);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("reading {pos}/{len} {msg}") {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    }
 }
 
 /// Every event written and parsed again, as the wire gives it to any reader (the same bounds on dates as any event
