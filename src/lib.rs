@@ -8,7 +8,8 @@
 //! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
 //!   store for stored events only through the [`rules::KnownEvents`] trait. [`rules::judge_batch`] is the one
-//!   batch policy of the API and `import`: parse errors and rule breaks together, the first 100 listed.
+//!   batch policy of the API and `import`: parse errors and rule breaks together, the first 100 listed. A
+//!   [`rules::Staging`] checks a long stream batch by batch as if each earlier batch had been committed.
 //! - [`log`] — the append-only event log on sled: gapless positions, atomic and durable batches stored in
 //!   chunks of entries, the exact `event_id` index (in memory, rebuilt on open), the digest chain, group commit
 //!   through one writer thread, and what happens on a storage fault (refuse, probe, reopen from what is durable).
@@ -65,6 +66,8 @@
 //!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
+//!   `cli::import::spill` sorts the rows and events of `import-appointments` on disk in runs, and `cli::import::text`
+//!   reads a CSV list as a stream in its encoding, so that an export of any length is never held whole.
 //!   [`cli::whatif`] is `whatif` and `capacity-needed`, and reads plan files for them, `backtest --decisions` and
 //!   `serve --plan-file`.
 //!   [`cli::config`] is the configuration file (TOML) below flags and environment, and `serve --print-config`.
