@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod backtest;
 pub mod backup;
 pub mod chart;
+pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod export;
@@ -97,6 +98,13 @@ impl GlobalArgs {
     /// Opens the log for a command that must find a store (every reader, and `serve` without `--init`): a data
     /// directory without one is an error naming it, and nothing is created (a mistyped `--data-dir` must not
     /// quietly answer from a new, empty store).
+    /// The store in the data directory, opened for reading only (the read commands): opening costs the same
+    /// whatever the log's length.
+    pub fn open_log_for_reading(&self) -> anyhow::Result<crate::log::Log> {
+        let options = crate::log::Options { create: false, read_only: true, ..self.log_options() };
+        crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))
+    }
+
     pub fn open_existing_log(&self) -> anyhow::Result<crate::log::Log> {
         let options = crate::log::Options { create: false, ..self.log_options() };
         crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))
@@ -151,8 +159,11 @@ pub enum Command {
     /// --retry-for. The summary on stderr ends with the last position and its digest, as `verify` of a restore
     /// (`import` of the file into an empty directory) prints them.
     Backup(backup::BackupArgs),
-    /// Recompute the digest chain and check every stored entry.
+    /// Recompute the digest chain and check every stored entry, and every projection checkpoint.
     Verify(verify::VerifyArgs),
+    /// Write a checkpoint of the projection at the log's head now, so that the next start or read command folds
+    /// only the events after it (`serve` writes them in the background).
+    Checkpoint(checkpoint::CheckpointArgs),
     /// One row of figures per day for an office.
     Series(series::SeriesArgs),
     /// The headline figures of one day, with the change against seven days earlier.
@@ -207,6 +218,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&cli.global, args),
         Command::Backup(args) => backup::run(&cli.global, args),
         Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Checkpoint(args) => checkpoint::run(&cli.global, args),
         Command::Series(args) => series::run(&cli.global, args),
         Command::Summary(args) => summary::run(&cli.global, args),
         Command::Offices(args) => offices::run(&cli.global, args),

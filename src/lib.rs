@@ -16,6 +16,9 @@
 //!   The only module that touches disk; sled sits behind the narrow [`log::engine`] interface (a model that fails
 //!   on purpose stands in for it in the fault tests); the stored layout is hand-written in [`log::codec`], and the
 //!   data directory records its stored format ([`log::STORE_FORMAT`]), checked before anything is opened.
+//!   [`log::checkpoints`] keeps the projection's checkpoints as files beside the store: a body the log does not
+//!   read, framed with the position and digest it was made at and a checksum, written whole or not at all. A log
+//!   opened read-only ([`log::Options::read_only`]) skips the rule state and the id index, for the read commands.
 //! - [`mapping`] — appointment systems' exports turned into events: list rows through a mapping of columns, status
 //!   values and ids ([`mapping::table`], with the [`mapping::presets`]), ZMS process entities ([`mapping::zms`]),
 //!   each appointment's rows into its history ([`mapping::histories`]) or snapshots compared with the log's book
@@ -26,13 +29,16 @@
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
 //!   snapshots; the display names of `office_described` and `service_described`, kept apart from the figures.
-//!   Pure.
+//!   [`projection::checkpoint`] is the whole projection as bytes (versioned, postcard) for checkpoints. Pure.
 //! - [`read`] — the read side: a question (office, day or period, forecast parameters) resolved and checked once,
 //!   with one typed error, and answered from one place; the CLI, the routes, the page, the press statement and the
 //!   charts render its answers. [`read::ForecastInputs`] is the one way to build a forecast's inputs, and runs the
 //!   forecast, the what-if comparison and the capacity needed on them. Pure.
 //! - [`rebuild`] — a projection folded from the stored log, with the scan on a thread of its own overlapping the
-//!   fold: the one way the CLI, the service's initial build and `known_at` build from the log.
+//!   fold: the one way the CLI, the service's initial build and `known_at` build from the log. [`rebuild::open`]
+//!   starts from the newest usable checkpoint at or below the position asked for (passing over, with a log line,
+//!   one that is damaged, of another format or configuration, or not of this log's chain) and folds the rest;
+//!   [`rebuild::write_checkpoint`] writes one and keeps the three newest.
 //! - [`forecast`] — when the wait and the backlog will be back to normal: a seeded Monte Carlo simulation of the
 //!   calendar from a projection snapshot, demand resampled from recent open days and ID pick-ups booked from
 //!   attended applications, percentiles over runs; [`forecast::backtest`] compares past forecasts with what
@@ -63,7 +69,8 @@
 //!   from plain data; German by default, no JavaScript. Pure: the service gathers the data, `page` writes the HTML.
 //! - [`service`] — the HTTP service (axum): routes, problem details, bearer auth, `/metrics`, the OpenAPI document
 //!   (schemas derived from the core's own output types), and a cache of `known_at` projections in
-//!   [`service::known_at`]; [`service::connections`] is the accept loop (a connection limit and a deadline for
+//!   [`service::known_at`]; a checkpointer in [`service::state`] writes a checkpoint in the background from a
+//!   projection of its own, so appends and reads never wait for it; [`service::connections`] is the accept loop (a connection limit and a deadline for
 //!   every request head), [`service::forecast`] bounds and shares the making of forecasts.
 //! - [`cli`] — the command line, one module per subcommand under `cli/`; `main.rs` only parses and dispatches.
 //!   `cli::import::spill` sorts the rows and events of `import-appointments` on disk in runs, and `cli::import::text`

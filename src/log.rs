@@ -21,6 +21,7 @@
 //! `recorded_at` is store metadata outside the chain, so `export | import` into an empty directory reproduces every
 //! digest; a per-entry seal lets [`Log::verify`] notice a damaged `recorded_at` all the same.
 
+pub mod checkpoints;
 pub mod codec;
 pub mod engine;
 #[cfg(test)]
@@ -254,6 +255,9 @@ pub enum AppendError {
     /// The writer thread is gone (it only stops when the log is dropped, or after a panic).
     #[error("the log writer has stopped")]
     Closed,
+    /// The log was opened for reading only ([`Options::read_only`]).
+    #[error("the log was opened for reading only")]
+    ReadOnly,
 }
 
 /// How the log treats the disk under it.
@@ -268,11 +272,14 @@ pub struct Options {
     /// Whether opening a directory without a store makes one (the directory too). Without it such a directory is
     /// [`OpenError::NoStore`] and nothing is written.
     pub create: bool,
+    /// Open for reading only: no rule state, no id index and no writer, so that opening costs the same whatever
+    /// the log's length (the read commands). Appends and checks are refused.
+    pub read_only: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2), create: true }
+        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2), create: true, read_only: false }
     }
 }
 
@@ -441,7 +448,9 @@ impl Log {
         let path = storage.path().to_path_buf();
         let engine = open_engine(&*storage)?;
         finish_failed_write(&*storage, &*engine)?;
-        let loaded = load(&*engine).map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
+        let read_only = options.read_only;
+        let loaded = if read_only { load_head(&*engine) } else { load(&*engine) };
+        let loaded = loaded.map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let shared = Arc::new(Shared {
             storage,
             options,
@@ -452,6 +461,9 @@ impl Log {
             head: Mutex::new(loaded.head),
             health: Mutex::new(Health::Writable),
         });
+        if read_only {
+            return Ok(Log { inner: Arc::new(Inner { shared, requests: None, thread: None }) });
+        }
         let (requests, queue) = std::sync::mpsc::channel();
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -479,6 +491,9 @@ impl Log {
 
     /// Appends a batch, all or nothing, and returns once it is durable. Blocks; call it from a blocking context.
     pub fn append(&self, events: Vec<Event>) -> Result<AppendReceipt, AppendError> {
+        if self.inner.shared.options.read_only {
+            return Err(AppendError::ReadOnly);
+        }
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         let requests = self.inner.requests.as_ref().ok_or(AppendError::Closed)?;
         requests.send(writer::Request { events, reply }).map_err(|_| AppendError::Closed)?;
@@ -506,6 +521,9 @@ impl Log {
     /// the rule state is not to be trusted and this is an error.
     fn with_rules<T>(&self, f: impl FnOnce(&RuleBook, &Stored<'_>) -> Result<T, ReadError>) -> Result<T, ReadError> {
         let shared = &self.inner.shared;
+        if shared.options.read_only {
+            return Err(ReadError::Storage(sled::Error::Unsupported("the log was opened for reading only".into())));
+        }
         if let Health::Failed(fault) = shared.health() {
             return Err(ReadError::Reopening(fault));
         }
@@ -522,6 +540,35 @@ impl Log {
         match self.inner.shared.engine() {
             Ok(engine) => Scan::new(engine, from.max(1), end),
             Err(error) => Scan::failed(error, from.max(1), end),
+        }
+    }
+
+    /// The digest of the durable entry at `position` (32 zero bytes at 0), or `None` past the durable head.
+    pub fn digest_at(&self, position: u64) -> Result<Option<Digest>, ReadError> {
+        if position == 0 {
+            return Ok(Some([0; 32]));
+        }
+        if position > self.head().position {
+            return Ok(None);
+        }
+        self.scan(position).next().transpose().map(|entry| entry.map(|e| e.digest))
+    }
+
+    /// The projection checkpoints kept in the data directory.
+    pub fn checkpoints(&self) -> checkpoints::Checkpoints {
+        checkpoints::Checkpoints::in_dir(self.path())
+    }
+
+    /// Reads a checkpoint and checks that it belongs to this log: a whole frame made at a durable position whose
+    /// digest is the log's there.
+    pub fn read_checkpoint(&self, stored: &checkpoints::Stored) -> Result<checkpoints::Frame, checkpoints::Unusable> {
+        let frame = self.checkpoints().read(stored)?;
+        let head = self.head().position;
+        match self.digest_at(frame.position) {
+            Ok(Some(digest)) if digest == frame.digest => Ok(frame),
+            Ok(Some(_)) => Err(checkpoints::Unusable::NotInChain { position: frame.position }),
+            Ok(None) => Err(checkpoints::Unusable::PastHead { position: frame.position, head }),
+            Err(e) => Err(checkpoints::Unusable::Io(std::io::Error::other(e.to_string()))),
         }
     }
 
@@ -546,10 +593,13 @@ impl Log {
 }
 
 /// What [`verify_directory`] found and left aside besides the log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Ignored {
     /// Leftovers of interrupted snapshots of the storage engine, removed before opening (name, bytes).
     pub unfinished_snapshots: Vec<(String, u64)>,
+    /// The projection checkpoints, each with whether its frame is whole and belongs to the verified chain (a
+    /// checkpoint's body is the projection's to check).
+    pub checkpoints: Vec<(checkpoints::Stored, Result<(), checkpoints::Unusable>)>,
 }
 
 /// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
@@ -559,7 +609,34 @@ pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyErr
     check_format(path, false)?;
     let unfinished_snapshots = engine::clear_unfinished_snapshots(path).map_err(|e| storage_error(path, e))?;
     let engine = open_engine(&SledStorage::new(path))?;
-    Ok((verify(&*engine), Ignored { unfinished_snapshots }))
+    let verdict = verify(&*engine);
+    let stored = checkpoints::Checkpoints::in_dir(path).list().map_err(|e| storage_error(path, e))?;
+    let head = verdict.as_ref().map_or(0, |head| head.position);
+    let checkpoints = stored
+        .into_iter()
+        .map(|stored| {
+            let checked = checkpoint_in_chain(&*engine, &stored, head);
+            (stored, checked)
+        })
+        .collect();
+    Ok((verdict, Ignored { unfinished_snapshots, checkpoints }))
+}
+
+/// Whether the checkpoint `stored` is whole and made at a position up to `head` whose digest is the log's there.
+fn checkpoint_in_chain(
+    engine: &dyn Engine,
+    stored: &checkpoints::Stored,
+    head: u64,
+) -> Result<(), checkpoints::Unusable> {
+    let frame = checkpoints::read_at(&stored.path, stored.position)?;
+    if frame.position > head {
+        return Err(checkpoints::Unusable::PastHead { position: frame.position, head });
+    }
+    let digest = match frame.position {
+        0 => [0; 32],
+        p => read_entry(engine, p).map_err(|e| checkpoints::Unusable::Io(std::io::Error::other(e.to_string())))?.digest,
+    };
+    if digest == frame.digest { Ok(()) } else { Err(checkpoints::Unusable::NotInChain { position: frame.position }) }
 }
 
 /// What `dir` holds: refused when it is a store of another format, or no store where none may be made.
@@ -703,6 +780,26 @@ fn load(engine: &dyn Engine) -> Result<Loaded, ReadError> {
         head = Head { position: entry.position, digest: entry.digest };
     }
     Ok(Loaded { book, index, tail, head })
+}
+
+/// Reads only the open chunk and the head, for a log opened for reading only.
+fn load_head(engine: &dyn Engine) -> Result<Loaded, ReadError> {
+    let mut loaded =
+        Loaded { book: RuleBook::new(), index: IdIndex::default(), tail: Tail::default(), head: Head::EMPTY };
+    let Some((key, value)) = engine.last()? else { return Ok(loaded) };
+    let Some(first) = position_of_key(&key) else { return Err(ReadError::ForeignKey(key.to_vec())) };
+    let corrupt = |source| ReadError::Corrupt { position: first, source };
+    let mut last = None;
+    for (i, entry) in codec::chunk_entries(&value).map_err(corrupt)?.enumerate() {
+        last = Some((i, entry.map_err(corrupt)?));
+    }
+    if let Some((i, entry)) = last {
+        let position = first + i as u64;
+        let raw = codec::split_entry(entry).map_err(|source| ReadError::Corrupt { position, source })?;
+        loaded.head = Head { position, digest: raw.digest };
+        loaded.tail = Tail { first, bytes: value.to_vec(), entries: i + 1 };
+    }
+    Ok(loaded)
 }
 
 /// The entries of a range of positions, decoded; stops at the first error.

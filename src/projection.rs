@@ -12,6 +12,7 @@
 mod appointments;
 mod attribution;
 mod calendar;
+pub mod checkpoint;
 mod counts;
 mod days;
 mod names;
@@ -41,7 +42,7 @@ use office::OfficeProjection;
 pub const DEFAULT_HORIZON_DAYS: u32 = 365;
 
 /// How figures are computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// The zone in which `date(x)` is taken.
     pub zone: Zone,
@@ -69,11 +70,12 @@ pub struct OfficeInfo {
 }
 
 /// Every office's figures, folded from the log.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Projection {
     config: Config,
     offices: BTreeMap<OfficeId, OfficeProjection>,
     /// Holidays of every office, kept so that an office first seen later still receives them.
+    #[serde(with = "checkpoint::wire_events")]
     global_holidays: Vec<(u64, Event)>,
     /// Display names, which change no figure.
     names: Names,

@@ -16,9 +16,10 @@
 
 use std::sync::mpsc::{TryRecvError, channel, sync_channel};
 
+use crate::log::checkpoints::Stored;
 use crate::log::codec::Digest;
 use crate::log::{Entry, Log, ReadError};
-use crate::projection::Projection;
+use crate::projection::{Config, Projection, checkpoint};
 
 /// Entries per hand-over: large enough that the channel costs nothing per event, small enough that the folding
 /// starts at once and the batches in flight stay a few megabytes.
@@ -35,6 +36,89 @@ pub struct Rebuilt {
     pub position: u64,
     /// The digest of the entry at `position` (the given one when nothing was folded).
     pub digest: Digest,
+}
+
+/// How many events folded from the log make a new checkpoint worth writing, unless configured otherwise.
+pub const CHECKPOINT_EVERY_EVENTS: u64 = 100_000;
+
+/// How many checkpoints are kept: the newest, and two before it for `known_at` and in case the newest cannot
+/// be read.
+pub const CHECKPOINTS_KEPT: usize = 3;
+
+/// A projection opened from the log: folded from the newest usable checkpoint at or below the position asked
+/// for, or from the start.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub rebuilt: Rebuilt,
+    /// The position of the checkpoint it started from, if any.
+    pub checkpoint: Option<u64>,
+    /// Checkpoints passed over, newest first, each with why: a log line each has been written.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A checkpoint that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: std::path::PathBuf,
+    pub reason: String,
+}
+
+/// The projection of the log up to `until` (inclusive; past the durable head: up to the head): the newest usable
+/// checkpoint at or below `until`, or an empty projection, with the entries after it folded in. A checkpoint that
+/// is damaged, of another format, made with another configuration or not of this log's digest chain is passed
+/// over with a log line.
+pub fn open(log: &Log, config: Config, until: u64) -> Result<Opened, ReadError> {
+    let (base, skipped) = newest_checkpoint(log, config, until);
+    let checkpoint = base.as_ref().map(|(projection, _)| projection.position());
+    let (projection, digest) = base.unwrap_or_else(|| (Projection::new(config), [0; 32]));
+    let rebuilt = fold(log, projection, digest, until)?;
+    Ok(Opened { rebuilt, checkpoint, skipped })
+}
+
+/// The newest usable checkpoint at or below `until`, decoded, with its digest; and those passed over.
+pub fn newest_checkpoint(log: &Log, config: Config, until: u64) -> (Option<(Projection, Digest)>, Vec<Skipped>) {
+    let mut skipped = Vec::new();
+    let mut skip = |path: &std::path::Path, reason: String| {
+        tracing::warn!(checkpoint = %path.display(), %reason, "checkpoint ignored; folding from the log instead");
+        skipped.push(Skipped { path: path.to_path_buf(), reason });
+    };
+    let listed = match log.checkpoints().list() {
+        Ok(listed) => listed,
+        Err(e) => {
+            skip(log.checkpoints().dir(), format!("cannot be listed: {e}"));
+            return (None, skipped);
+        }
+    };
+    for stored in listed.into_iter().filter(|s| s.position <= until) {
+        let frame = match log.read_checkpoint(&stored) {
+            Ok(frame) => frame,
+            Err(e) => {
+                skip(&stored.path, e.to_string());
+                continue;
+            }
+        };
+        match checkpoint::decode(&frame.body, frame.position, &config) {
+            Ok(projection) => return (Some((projection, frame.digest)), skipped),
+            Err(e) => skip(&stored.path, e.to_string()),
+        }
+    }
+    (None, skipped)
+}
+
+/// A checkpoint written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub stored: Stored,
+    /// Older checkpoints removed, beyond the [`CHECKPOINTS_KEPT`] newest.
+    pub removed: usize,
+}
+
+/// Writes `projection`, whose last entry has `digest`, as a checkpoint, and keeps the [`CHECKPOINTS_KEPT`] newest.
+pub fn write_checkpoint(log: &Log, projection: &Projection, digest: &Digest) -> std::io::Result<Written> {
+    let checkpoints = log.checkpoints();
+    let stored = checkpoints.write(projection.position(), digest, |out| checkpoint::encode(projection, out))?;
+    let removed = checkpoints.prune(CHECKPOINTS_KEPT)?.len();
+    Ok(Written { stored, removed })
 }
 
 /// Folds the durable entries after `projection`'s position up to `until` (inclusive) into it. `digest` is the

@@ -71,6 +71,22 @@ pub struct Config {
     /// The what-if plans an operator saved (`serve --plan-file`): `GET /api/v1/whatif` and the page's
     /// "Maßnahmen" compare them when the request names none.
     pub plans: Vec<crate::forecast::plan::Plan>,
+    /// When the projection is written as a checkpoint in the background.
+    pub checkpoints: Checkpointing,
+}
+
+/// When the service writes a projection checkpoint: once the log has grown by `every_events` since the newest, or
+/// `every` has passed with anything new; `every_events` 0 writes none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointing {
+    pub every_events: u64,
+    pub every: Duration,
+}
+
+impl Default for Checkpointing {
+    fn default() -> Self {
+        Checkpointing { every_events: crate::rebuild::CHECKPOINT_EVERY_EVENTS, every: Duration::from_secs(15 * 60) }
+    }
 }
 
 impl Config {
@@ -86,6 +102,7 @@ impl Config {
             horizon_days: DEFAULT_HORIZON_DAYS,
             connections: connections::Limits::default(),
             plans: Vec::new(),
+            checkpoints: Checkpointing::default(),
         }
     }
 }
@@ -108,7 +125,12 @@ impl App {
 pub fn build(config: Config, log: Log) -> anyhow::Result<App> {
     let state = Arc::new(state::State::new(config, log)?);
     let background = Arc::clone(&state);
-    tokio::task::spawn_blocking(move || background.initial_build());
+    let checkpointer = Arc::downgrade(&state);
+    tokio::spawn(async move {
+        if tokio::task::spawn_blocking(move || background.initial_build()).await.is_ok() {
+            state::checkpoints(checkpointer).await;
+        }
+    });
     let router = routes::router(Arc::clone(&state));
     Ok(App { router, state })
 }

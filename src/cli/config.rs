@@ -28,6 +28,10 @@ pub const MIN_FREE_MB: RangeInclusive<u64> = 0..=1 << 20;
 pub const MAX_CONNECTIONS: RangeInclusive<u64> = 1..=1_000_000;
 /// The range of `--header-timeout-secs`.
 pub const HEADER_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+/// The range of `--checkpoint-events` (0: no checkpoints).
+pub const CHECKPOINT_EVENTS: RangeInclusive<u64> = 0..=1_000_000_000;
+/// The range of `--checkpoint-minutes`: a minute to a week.
+pub const CHECKPOINT_MINUTES: RangeInclusive<u64> = 1..=10_080;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,6 +75,8 @@ struct File {
     max_connections: Option<Spanned<u64>>,
     header_timeout_secs: Option<Spanned<u64>>,
     plan_file: Option<Spanned<PathBuf>>,
+    checkpoint_events: Option<Spanned<u64>>,
+    checkpoint_minutes: Option<Spanned<u64>>,
     init: Option<Spanned<bool>>,
 }
 
@@ -157,7 +163,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> anyhow::Result<()> {
 }
 
 /// The keys of `serve`, in the order of [`render`].
-const SERVE_KEYS: [&str; 10] = [
+const SERVE_KEYS: [&str; 12] = [
     "listen",
     "as_of",
     "token_file",
@@ -167,6 +173,8 @@ const SERVE_KEYS: [&str; 10] = [
     "max_connections",
     "header_timeout_secs",
     "plan_file",
+    "checkpoint_events",
+    "checkpoint_minutes",
     "init",
 ];
 
@@ -248,6 +256,14 @@ fn take_serve(reader: &Reader, file: &File, args: &mut ServeArgs, sources: &mut 
         args.plan_file = Some(reader.path(v));
         Ok(())
     })?;
+    from_file(sources, "checkpoint_events", file.checkpoint_events.as_ref(), |v| {
+        args.checkpoint_events = reader.in_range("checkpoint_events", v, &CHECKPOINT_EVENTS)?;
+        Ok(())
+    })?;
+    from_file(sources, "checkpoint_minutes", file.checkpoint_minutes.as_ref(), |v| {
+        args.checkpoint_minutes = reader.in_range("checkpoint_minutes", v, &CHECKPOINT_MINUTES)?;
+        Ok(())
+    })?;
     from_file(sources, "init", file.init.as_ref(), |v| {
         args.init = *v.get_ref();
         Ok(())
@@ -302,6 +318,8 @@ pub fn render(global: &GlobalArgs, args: &ServeArgs, token_in_env: bool) -> Stri
     line("max_connections", Some(args.max_connections.to_string()));
     line("header_timeout_secs", Some(args.header_timeout_secs.to_string()));
     line("plan_file", args.plan_file.as_deref().map(path));
+    line("checkpoint_events", Some(args.checkpoint_events.to_string()));
+    line("checkpoint_minutes", Some(args.checkpoint_minutes.to_string()));
     line("init", Some(args.init.to_string()));
     if token_in_env && args.token_file.is_none() && !args.insecure_no_auth {
         out += "# the write token: from WARTEZEIT_TOKEN, \"********\" (a token is never written here)\n";

@@ -18,7 +18,7 @@ pub struct Loaded {
 
 /// Folds the log in `global.data_dir`, only positions up to `known_at` when given.
 pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u32>) -> anyhow::Result<Loaded> {
-    let log = global.open_existing_log().with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let log = global.open_log_for_reading().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let head = log.head();
     let until = match known_at {
         Some(p) if p > head.position => bail!("--known-at {p}: the log holds only {} events", head.position),
@@ -26,8 +26,18 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
         None => head.position,
     };
     let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
-    let rebuilt = crate::rebuild::fold(&log, Projection::new(config), [0; 32], until).context("reading the log")?;
-    let (projection, digest) = (rebuilt.projection, rebuilt.digest);
+    let opened = crate::rebuild::open(&log, config, until).context("reading the log")?;
+    let folded = opened.rebuilt.position - opened.checkpoint.unwrap_or(0);
+    if known_at.is_none() && folded >= crate::rebuild::CHECKPOINT_EVERY_EVENTS {
+        // The next command then starts from here. A checkpoint is a cache: failing to write one changes no answer.
+        match crate::rebuild::write_checkpoint(&log, &opened.rebuilt.projection, &opened.rebuilt.digest) {
+            Ok(written) => {
+                tracing::info!(position = written.stored.position, bytes = written.stored.bytes, "checkpoint written")
+            }
+            Err(e) => tracing::warn!("cannot write a checkpoint in {}: {e}", log.checkpoints().dir().display()),
+        }
+    }
+    let (projection, digest) = (opened.rebuilt.projection, opened.rebuilt.digest);
     let provenance =
         Provenance { position: until, digest: hex::encode(digest), definitions: crate::press::DEFINITIONS_VERSION };
     Ok(Loaded { projection, provenance })

@@ -49,6 +49,15 @@ pub struct ServeArgs {
     /// request names none; a mistake in it stops the start, naming file, line and key.
     #[arg(long, env = "WARTEZEIT_PLAN_FILE", value_name = "FILE")]
     pub plan_file: Option<PathBuf>,
+    /// Write a checkpoint of the projection once the log has grown by this many events since the newest (0: never),
+    /// so that a restart folds only the events after it. Written in the background; appends and reads go on.
+    #[arg(long, env = "WARTEZEIT_CHECKPOINT_EVENTS", default_value_t = crate::rebuild::CHECKPOINT_EVERY_EVENTS,
+          value_parser = clap::value_parser!(u64).range(config::CHECKPOINT_EVENTS))]
+    pub checkpoint_events: u64,
+    /// Minutes after which a checkpoint is written if anything was appended since the newest, however little.
+    #[arg(long, env = "WARTEZEIT_CHECKPOINT_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(config::CHECKPOINT_MINUTES))]
+    pub checkpoint_minutes: u64,
     /// Make an empty store when the data directory holds none (it is made too). Without it, `serve` refuses a
     /// directory without a store, so that a mistyped path never starts an empty service.
     #[arg(long)]
@@ -107,6 +116,10 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.connections = service::connections::Limits {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+    };
+    config.checkpoints = service::Checkpointing {
+        every_events: args.checkpoint_events,
+        every: std::time::Duration::from_secs(args.checkpoint_minutes * 60),
     };
     let head = log.head();
     serve(config, log, args.listen, |addr| {

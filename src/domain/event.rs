@@ -328,3 +328,18 @@ impl serde::Serialize for ClosureCause {
         s.serialize_str(self.as_str())
     }
 }
+
+// Read back as written (projection checkpoints): a cause or a state by its wire code.
+impl<'de> serde::Deserialize<'de> for ClosureCause {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <String as serde::Deserialize>::deserialize(d)?;
+        ClosureCause::parse(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown closure cause {code:?}")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <String as serde::Deserialize>::deserialize(d)?;
+        State::parse(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown state {code:?}")))
+    }
+}

@@ -125,6 +125,14 @@ macro_rules! identifier {
             }
         }
 
+        // Read back as written (projection checkpoints), validated again.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("{s:?} {e}")))
+            }
+        }
+
         // On the wire an identifier is a plain string; its schema says so, with the pattern it follows. (A
         // description only: the domain does not depend on HTTP, utoipa merely reads these types.)
         impl utoipa::PartialSchema for $name {

@@ -13,6 +13,20 @@ use crate::domain::event::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Zone(Tz);
 
+// A zone is stored by its IANA name (projection checkpoints) and read back through the same parse.
+impl serde::Serialize for Zone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Zone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        Zone::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Default for Zone {
     fn default() -> Self {
         Zone(chrono_tz::Europe::Berlin)

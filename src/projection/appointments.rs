@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::projection::counts::DayCounts;
 
 /// Where an appointment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Status {
     /// Known to the log but its booking has not been applied (yet) in business time.
     Unbooked,
@@ -20,7 +20,7 @@ pub(crate) enum Status {
 }
 
 /// One appointment's current state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Appointment {
     pub(crate) service: u16,
     pub(crate) slot_day: i32,
@@ -28,7 +28,7 @@ pub(crate) struct Appointment {
 }
 
 /// All appointments of an office, addressed by a dense index, and the counters over them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Appointments {
     all: Vec<Appointment>,
     /// booked(o, d): appointments not cancelled whose current slot lies on d.

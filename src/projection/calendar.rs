@@ -17,7 +17,7 @@ use crate::projection::counts::DayCounts;
 pub(crate) type Key = (i64, u32, u64);
 
 /// A calendar change carried by an event, shared between the sweep and the as-of views.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum CalendarChange {
     Plan { effective_day: i32, slots: WeeklySlots },
     ClosureDeclared { closure: ClosureId, first_day: i32, last_day: i32, cause: ClosureCause, reason: String },
@@ -26,14 +26,14 @@ pub(crate) enum CalendarChange {
 }
 
 /// The state of a closure after one of its events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ClosureState {
     Declared { first_day: i32, last_day: i32, cause: ClosureCause },
     Cancelled,
 }
 
 /// Plans, closures and holidays in force after the changes applied so far.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Calendar {
     /// Sorted by (effective day, key): the plan in force on d is the last one with effective day ≤ d.
     plans: Vec<(i32, Key, WeeklySlots)>,

@@ -1,7 +1,7 @@
 //! Dense per-day counters over a growing range of day numbers.
 
 /// A count per day, stored densely from the smallest to the largest day touched.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DayCounts {
     base: i32,
     counts: Vec<i32>,

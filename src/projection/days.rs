@@ -5,7 +5,7 @@
 const CHUNK: i32 = 32;
 
 /// Rows of type `R` by day number; a day without a row reads as `None`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Days<R> {
     /// The chunk number of `chunks[0]` (day number divided by [`CHUNK`], rounded down).
     first_chunk: i32,

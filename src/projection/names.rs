@@ -15,14 +15,14 @@ fn key(at: &Instant, position: u64) -> Key {
 }
 
 /// An office's current name and state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OfficeName {
     pub name: String,
     pub state: Option<State>,
 }
 
 /// Every name the log gives.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Names {
     offices: BTreeMap<OfficeId, (Key, OfficeName)>,
     /// Keyed by (office, service); `None` is a service's name at every office.

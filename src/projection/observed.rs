@@ -20,7 +20,7 @@ use crate::domain::id::ServiceId;
 use crate::domain::time::{Zone, date_of_day_number, day_number};
 
 /// The observed figures of one scope on one day (docs/events.md, "Observed figures"). Waits are in days.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ObservedDay {
     /// The observations dated this day.
     pub observations: u32,
@@ -39,7 +39,7 @@ pub struct ObservedDay {
 }
 
 /// One observation as a scope keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Observation {
     /// `at` in UTC nanoseconds, and its local day number.
     at: i64,
@@ -54,7 +54,7 @@ fn nanos(instant: &Instant) -> i64 {
 }
 
 /// The observations of one scope and the figures of the days they fall on.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Scope {
     /// In (`at`, position) order.
     observations: Vec<Observation>,
@@ -192,7 +192,7 @@ fn only_in<'a>(a: &'a [i64], b: &'a [i64]) -> impl Iterator<Item = i64> + 'a {
 }
 
 /// The observed calendars of one office: its own (no service) and each observed service's.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ObservedOffice {
     scopes: BTreeMap<Option<ServiceId>, Scope>,
     /// The log position of its last observation.

@@ -48,7 +48,7 @@ pub struct NamedPeriod {
 }
 
 /// One `policy_changed` event of an office: whether `service` needs an appointment from `effective_from` on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyChange {
     pub service: ServiceId,
     pub effective_from: NaiveDate,
@@ -78,7 +78,7 @@ pub struct CalendarSnapshot {
 }
 
 /// One event as the sweep needs it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Ev {
     key: Key,
     /// date(at) as a day number.
@@ -87,7 +87,7 @@ struct Ev {
 }
 
 /// The part of an event that changes sweep state, with what undoing it needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Change {
     Booked {
         appointment: u32,
@@ -109,7 +109,7 @@ enum Change {
 }
 
 /// Per-day tallies, counted on arrival.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Tallies {
     bookings: u32,
     served_appointments: u32,
@@ -133,7 +133,7 @@ fn tally_service(tally: &mut Vec<(u16, u32)>, service: u16) {
 }
 
 /// The figures that depend on the sweep state at the end of a day.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct StateFigures {
     backlog: u32,
     backlog_by_service: Vec<(u16, u32)>,
@@ -144,7 +144,7 @@ struct StateFigures {
     third_next_available_days: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Row {
     tallies: Tallies,
     /// The figures as of the day, or `None` where they are not kept: on a day more than [`WARM_DAYS`] after the
@@ -158,7 +158,7 @@ struct Row {
 const WARM_DAYS: i32 = 92;
 
 /// The office's own events (not holidays of every office): how many, and their first and last day.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Own {
     events: u64,
     first_day: i32,
@@ -166,7 +166,7 @@ struct Own {
 }
 
 /// One office's events and figures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct OfficeProjection {
     id: OfficeId,
     config: Config,

@@ -91,3 +91,104 @@ fn a_damaged_entry_is_an_error_naming_its_position() {
         assert_eq!(rebuilt.position, 400);
     }
 }
+
+/// Writes the plain fold of 1..=position as a checkpoint of `log`.
+fn checkpoint_at(log: &Log, position: u64) -> Written {
+    let (projection, digest) = plain(log, position);
+    write_checkpoint(log, &projection, &digest).expect("writes a checkpoint")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Opening at any position starts from the newest checkpoint at or below it (of the three kept) and gives the
+    /// figures of the plain fold of 1..=position: `known_at` included.
+    #[test]
+    fn opening_starts_from_the_newest_checkpoint_at_or_below_and_equals_the_plain_fold(
+        seed in 0u64..1_000,
+        n in 1usize..1_200,
+        marks in proptest::collection::vec(0.0f64..=1.0, 1..5),
+        at in 0.0f64..=1.0,
+    ) {
+        let (_dir, log) = stored(seed, n);
+        let mut made: Vec<u64> = marks.iter().map(|m| (n as f64 * m).round() as u64).collect();
+        made.sort_unstable();
+        made.dedup();
+        for &position in &made {
+            checkpoint_at(&log, position);
+        }
+        let kept: Vec<u64> = made.iter().rev().take(CHECKPOINTS_KEPT).copied().collect();
+        let listed: Vec<u64> = log.checkpoints().list().expect("lists").iter().map(|s| s.position).collect();
+        prop_assert_eq!(&listed, &kept);
+
+        let until = (n as f64 * at).round() as u64;
+        let opened = open(&log, Config::default(), until).expect("reads");
+        prop_assert_eq!(opened.checkpoint, kept.iter().copied().find(|p| *p <= until));
+        prop_assert!(opened.skipped.is_empty());
+        let (expected, digest) = plain(&log, until);
+        prop_assert_eq!((opened.rebuilt.position, opened.rebuilt.digest), (until, digest));
+        same_figures(&expected, &opened.rebuilt.projection)?;
+    }
+}
+
+#[test]
+fn a_checkpoint_with_a_flipped_byte_is_passed_over_for_an_older_one_or_the_log() {
+    let (_dir, log) = stored(3, 1_500);
+    let (expected, _) = plain(&log, 1_500);
+    checkpoint_at(&log, 600);
+    let newest = checkpoint_at(&log, 1_200).stored;
+    let mut bytes = std::fs::read(&newest.path).expect("reads");
+    for at in [0, 30, bytes.len() / 2, bytes.len() - 1] {
+        bytes[at] ^= 0x10;
+        std::fs::write(&newest.path, &bytes).expect("writes");
+        let opened = open(&log, Config::default(), 1_500).expect("reads");
+        assert_eq!(opened.checkpoint, Some(600), "byte {at} flipped");
+        assert_eq!(opened.skipped.len(), 1);
+        assert_eq!(opened.skipped[0].path, newest.path);
+        assert!(opened.skipped[0].reason.contains("damaged") || opened.skipped[0].reason.contains("not a checkpoint"));
+        same_figures(&expected, &opened.rebuilt.projection).expect("the same figures");
+        bytes[at] ^= 0x10;
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_log_format_or_configuration_is_passed_over_with_its_reason() {
+    let (_dir, log) = stored(5, 800);
+    let (_other_dir, other) = stored(6, 800);
+    let (expected, _) = plain(&log, 800);
+    let reason_at = |position: u64| {
+        let opened = open(&log, Config::default(), 800).expect("reads");
+        assert_eq!(opened.checkpoint, None);
+        same_figures(&expected, &opened.rebuilt.projection).expect("the same figures");
+        let skipped = opened.skipped.into_iter().find(|s| s.path.ends_with(format!("{position:020}.ckpt")));
+        skipped.expect("passed over").reason
+    };
+
+    // Another log's checkpoint, copied in: its digest at 700 is not this log's.
+    let foreign = checkpoint_at(&other, 700).stored;
+    std::fs::create_dir_all(log.checkpoints().dir()).expect("makes the directory");
+    std::fs::copy(&foreign.path, log.checkpoints().dir().join(foreign.path.file_name().expect("a name")))
+        .expect("copies");
+    assert!(reason_at(700).contains("does not belong to this log"));
+
+    // Made with another horizon.
+    let (_, digest) = plain(&log, 500);
+    let shorter = Projection::from_entries(
+        Config { horizon_days: 30, ..Config::default() },
+        log.scan(1).take(500).map(|e| e.expect("reads")).collect::<Vec<_>>().iter().map(|e| (e.position, &e.event)),
+    );
+    write_checkpoint(&log, &shorter, &digest).expect("writes");
+    assert!(reason_at(500).contains("horizon 30 days"));
+
+    // A body of another projection format, framed correctly.
+    let (projection, digest) = plain(&log, 300);
+    log.checkpoints()
+        .write(300, &digest, |out| {
+            let mut body = Vec::new();
+            checkpoint::encode(&projection, &mut body)?;
+            body[0] = 99;
+            out.write_all(&body)
+        })
+        .expect("writes");
+    assert!(reason_at(300).contains("projection format 99"));
+}

@@ -48,6 +48,12 @@ pub struct Metrics {
     forecasts_running: IntGauge,
     projection_position: IntGauge,
     projection_lag: IntGauge,
+    /// The log position of the newest projection checkpoint (0 for none).
+    pub checkpoint_position: IntGauge,
+    /// Checkpoints that could not be written (the service goes on; a restart folds more of the log).
+    pub checkpoint_failures: IntCounter,
+    /// Time to make one checkpoint: open the newest, fold the events after it, write.
+    pub checkpoint_seconds: Histogram,
     /// The business figures' text as of one projection position and day: they change with neither between appends,
     /// and computing them can be dear (the free slots ahead need the calendar as known today, which means rewinding
     /// the events dated after today), so a scrape between two appends costs a copy.
@@ -123,6 +129,21 @@ impl Metrics {
             "wartezeit_projection_lag_events",
             "Durable entries not yet folded into the projection (log position minus projection position).",
         )?;
+        let checkpoint_position = IntGauge::new(
+            "wartezeit_checkpoint_position",
+            "Log position of the newest projection checkpoint; a restart folds only the entries after it.",
+        )?;
+        let checkpoint_failures = IntCounter::new(
+            "wartezeit_checkpoint_failures_total",
+            "Projection checkpoints that could not be written (the log is not affected).",
+        )?;
+        let checkpoint_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "wartezeit_checkpoint_duration_seconds",
+                "Time to make one projection checkpoint in the background.",
+            )
+            .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0]),
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new("wartezeit_build_info", "Always 1; the labels name the running build."),
             &["version"],
@@ -140,6 +161,9 @@ impl Metrics {
         registry.register(Box::new(forecasts_running.clone()))?;
         registry.register(Box::new(projection_position.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
+        registry.register(Box::new(checkpoint_position.clone()))?;
+        registry.register(Box::new(checkpoint_failures.clone()))?;
+        registry.register(Box::new(checkpoint_seconds.clone()))?;
         registry.register(Box::new(build_info))?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
@@ -157,6 +181,9 @@ impl Metrics {
             forecasts_running,
             projection_position,
             projection_lag,
+            checkpoint_position,
+            checkpoint_failures,
+            checkpoint_seconds,
             business: Mutex::new(None),
         })
     }

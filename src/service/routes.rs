@@ -339,7 +339,9 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
     let receipt = match result {
         Ok(receipt) => receipt,
         Err(AppendError::Rejected(violations)) => return Err(Problem::rejected(Rejection::of(violations), line_of)),
-        Err(e @ AppendError::Closed) => return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(e @ (AppendError::Closed | AppendError::ReadOnly)) => {
+            return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()));
+        }
         Err(AppendError::Storage(fault)) => {
             state.metrics.append_errors.with_label_values(&[fault.kind.as_str()]).inc();
             return Err(Problem::unstored(&fault));
@@ -353,6 +355,7 @@ pub async fn append_events(AxumState(state): AxumState<Shared>, headers: HeaderM
         .await
         .map_err(internal)?
         .map_err(internal)?;
+    state.note_appended();
     tracing::debug!(events = count, appended = receipt.appended, "batch appended");
     Ok(json(&AppendBody {
         appended: receipt.appended,

@@ -50,6 +50,10 @@ pub struct State {
     building: Mutex<()>,
     /// Forecasts made for the page, the press statement and the forecast chart.
     pub forecasts: Arc<crate::service::forecast::Cache>,
+    /// Woken after each fold of appended entries: the checkpointer looks whether one is due.
+    appended: Arc<tokio::sync::Notify>,
+    /// The log position of the newest checkpoint, known or written (0 for none).
+    checkpoint: tokio::sync::watch::Sender<u64>,
 }
 
 impl State {
@@ -67,19 +71,89 @@ impl State {
             known_at: KnownAtCache::new(),
             building: Mutex::new(()),
             forecasts: Arc::default(),
+            appended: Arc::new(tokio::sync::Notify::new()),
+            checkpoint: tokio::sync::watch::Sender::new(0),
         })
     }
 
     /// Folds the whole log and marks the service ready. Runs on the blocking pool.
+    /// Builds the projection from the newest usable checkpoint and the entries after it, and marks the service
+    /// ready. Runs on the blocking pool.
     pub fn initial_build(&self) {
         let started = std::time::Instant::now();
-        match self.catch_up() {
-            Ok(()) => {
+        let config = *self.read().projection.config();
+        let opened = {
+            let _one_at_a_time = self.catching_up.lock().unwrap_or_else(|e| e.into_inner());
+            crate::rebuild::open(&self.log, config, u64::MAX).map(|opened| {
+                let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+                *current = Current { projection: opened.rebuilt.projection, digest: opened.rebuilt.digest };
+                (opened.checkpoint, opened.skipped.len())
+            })
+        };
+        match opened.and_then(|opened| self.catch_up().map(|()| opened)) {
+            Ok((checkpoint, skipped)) => {
                 let position = self.read().projection.position();
-                tracing::info!(position, elapsed_ms = started.elapsed().as_millis() as u64, "projection built");
+                let newest = self.log.checkpoints().list().ok().and_then(|l| l.first().map(|s| s.position));
+                self.noted_checkpoint(checkpoint.or(newest).unwrap_or(0));
+                tracing::info!(
+                    position,
+                    checkpoint = checkpoint.unwrap_or(0),
+                    folded = position - checkpoint.unwrap_or(0),
+                    checkpoints_ignored = skipped,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "projection built"
+                );
                 self.ready.send_replace(true);
             }
             Err(e) => tracing::error!("cannot build the projection: {e}"),
+        }
+    }
+
+    fn noted_checkpoint(&self, position: u64) {
+        self.checkpoint.send_replace(position);
+        self.metrics.checkpoint_position.set(position as i64);
+    }
+
+    /// The log position of the newest checkpoint, as it changes (0 for none).
+    pub fn checkpoint_position(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.checkpoint.subscribe()
+    }
+
+    /// Writes a checkpoint of the log up to its head if one is due (`force`: whenever the head is past the newest):
+    /// a projection of its own, from the newest checkpoint and the entries after it, so that nothing waits for it.
+    /// Blocking; returns the position written, if any.
+    pub fn checkpoint_if_due(&self, force: bool) -> Option<u64> {
+        let every = self.config.checkpoints.every_events;
+        let (newest, head) = (*self.checkpoint.borrow(), self.log.head().position);
+        if head <= newest || !(force || (every > 0 && head - newest >= every)) {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        let config = *self.read().projection.config();
+        let written = crate::rebuild::open(&self.log, config, head).map_err(|e| e.to_string()).and_then(|opened| {
+            let rebuilt = opened.rebuilt;
+            crate::rebuild::write_checkpoint(&self.log, &rebuilt.projection, &rebuilt.digest)
+                .map_err(|e| format!("cannot write it in {}: {e}", self.log.checkpoints().dir().display()))
+        });
+        match written {
+            Ok(written) => {
+                let elapsed = started.elapsed();
+                self.metrics.checkpoint_seconds.observe(elapsed.as_secs_f64());
+                self.noted_checkpoint(written.stored.position);
+                tracing::info!(
+                    position = written.stored.position,
+                    bytes = written.stored.bytes,
+                    removed = written.removed,
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "checkpoint written"
+                );
+                Some(written.stored.position)
+            }
+            Err(e) => {
+                self.metrics.checkpoint_failures.inc();
+                tracing::warn!("checkpoint not written: {e}");
+                None
+            }
         }
     }
 
@@ -175,6 +249,11 @@ impl State {
         Ok(())
     }
 
+    /// Tells the checkpointer that entries were folded.
+    pub fn note_appended(&self) {
+        self.appended.notify_one();
+    }
+
     /// "Today": the fixed evaluation day, or the wall-clock date in the service's zone.
     pub fn today(&self) -> NaiveDate {
         self.config.as_of.unwrap_or_else(|| self.config.zone.date_of(&Utc::now().fixed_offset()))
@@ -191,12 +270,22 @@ impl State {
         if let Some(hit) = self.known_at.get(position) {
             return Ok(hit);
         }
-        let base = match self.known_at.nearest_below(position) {
-            Some(base) => Current::clone(&base),
-            None => {
-                let config = *self.read().projection.config();
-                Current { projection: Projection::new(config), digest: [0; 32] }
+        let config = *self.read().projection.config();
+        let cached = self.known_at.nearest_below(position);
+        let cached_at = cached.as_ref().map_or(0, |c| c.projection.position());
+        let listed = self.log.checkpoints().list().unwrap_or_default();
+        let checkpoint_at = listed.iter().map(|s| s.position).find(|p| *p <= position).unwrap_or(0);
+        let from_checkpoint = if checkpoint_at > cached_at {
+            crate::rebuild::newest_checkpoint(&self.log, config, position).0
+        } else {
+            None
+        };
+        let base = match (from_checkpoint, cached) {
+            (Some((projection, digest)), cached) if projection.position() > cached_at || cached.is_none() => {
+                Current { projection, digest }
             }
+            (_, Some(base)) => Current::clone(&base),
+            (_, None) => Current { projection: Projection::new(config), digest: [0; 32] },
         };
         let rebuilt = crate::rebuild::fold(&self.log, base.projection, base.digest, position)?;
         let known = Current { projection: rebuilt.projection, digest: rebuilt.digest };
@@ -213,3 +302,27 @@ impl State {
 
 #[cfg(test)]
 mod tests;
+
+/// The checkpointer: after each append (and every configured interval) writes a checkpoint when one is due, on the
+/// blocking pool, one at a time. Holds the state only while it works, and ends once the service is gone.
+pub async fn checkpoints(state: std::sync::Weak<State>) {
+    let mut last = tokio::time::Instant::now();
+    loop {
+        let (every, appended) = {
+            let Some(state) = state.upgrade() else { return };
+            let every = state.config.checkpoints.every;
+            let appended = Arc::clone(&state.appended);
+            (every, async move { appended.notified().await })
+        };
+        let timed_out = tokio::time::timeout(every, appended).await.is_err();
+        let Some(strong) = state.upgrade() else { return };
+        if strong.config.checkpoints.every_events == 0 {
+            continue;
+        }
+        let force = timed_out || last.elapsed() >= every;
+        let made = tokio::task::spawn_blocking(move || strong.checkpoint_if_due(force)).await;
+        if matches!(made, Ok(Some(_))) || force {
+            last = tokio::time::Instant::now();
+        }
+    }
+}

@@ -74,3 +74,63 @@ fn a_batch_of_duplicates_only_folds_nothing_twice() {
     assert_eq!((current.projection.position(), current.digest), (200, log.head().digest));
     assert_eq!(answers(&current.projection), from_scratch(&log));
 }
+
+fn checkpointing_state(log: &Log, every_events: u64) -> State {
+    let mut config = Config::new(Zone::default(), Token::new("t"));
+    config.checkpoints = crate::service::Checkpointing { every_events, every: std::time::Duration::from_secs(3600) };
+    State::new(config, log.clone()).expect("a state")
+}
+
+fn append_and_fold(state: &State, events: Vec<crate::domain::event::Event>) {
+    let receipt = state.log.append(events.clone()).expect("a valid batch");
+    state.fold_appended(&receipt, &events).expect("reads");
+    state.note_appended();
+}
+
+#[test]
+fn a_checkpoint_is_written_when_due_and_the_next_start_folds_only_what_came_after() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = Log::open(dir.path()).expect("opens");
+    let stream = crate::sample::events(9, 3_000);
+    log.append(stream[..2_500].to_vec()).expect("appends");
+    let state = checkpointing_state(&log, 1_000);
+    state.initial_build();
+    assert_eq!(*state.checkpoint_position().borrow(), 0, "no checkpoint yet");
+    assert_eq!(state.checkpoint_if_due(false), Some(2_500));
+    append_and_fold(&state, stream[2_500..].to_vec());
+    assert_eq!(state.checkpoint_if_due(false), None, "500 events since the last one are fewer than 1,000");
+    assert_eq!(state.checkpoint_if_due(true), Some(3_000), "the interval passed: whatever is new");
+    assert_eq!(state.checkpoint_if_due(true), None, "nothing new");
+    drop(state);
+
+    let restarted = checkpointing_state(&log, 1_000);
+    restarted.initial_build();
+    assert!(restarted.is_ready());
+    assert_eq!(*restarted.checkpoint_position().borrow(), 3_000);
+    assert_eq!(answers(&restarted.read().projection), from_scratch(&log));
+    // `known_at` below the checkpoints is still the fold of exactly those positions.
+    let known = restarted.projection_at(2_700).expect("reads");
+    let entries: Vec<_> = log.scan(1).take(2_700).map(|e| e.expect("reads")).collect();
+    let expected =
+        Projection::from_entries(ProjectionConfig::default(), entries.iter().map(|e| (e.position, &e.event)));
+    assert_eq!(answers(&known.projection), answers(&expected));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkpointer_writes_in_the_background_after_appends() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = Log::open(dir.path()).expect("opens");
+    let state = std::sync::Arc::new(checkpointing_state(&log, 1_000));
+    state.initial_build();
+    tokio::spawn(crate::service::state::checkpoints(std::sync::Arc::downgrade(&state)));
+    let mut written = state.checkpoint_position();
+    let stream = crate::sample::events(12, 1_500);
+    for batch in stream.chunks(300) {
+        let (state, batch) = (std::sync::Arc::clone(&state), batch.to_vec());
+        tokio::task::spawn_blocking(move || append_and_fold(&state, batch)).await.expect("folds");
+    }
+    let reached = tokio::time::timeout(std::time::Duration::from_secs(60), written.wait_for(|p| *p >= 1_200)).await;
+    assert!(reached.is_ok(), "no checkpoint within a minute");
+    let newest = log.checkpoints().list().expect("lists");
+    assert!(newest[0].position >= 1_200, "{newest:?}");
+}

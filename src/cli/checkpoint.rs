@@ -1,0 +1,49 @@
+//! `wartezeit checkpoint`: write a checkpoint of the projection at the log's head now (the service writes them
+//! in the background; this is for a store that was just imported, or after removing damaged ones).
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::projection::{Config, DEFAULT_HORIZON_DAYS};
+
+/// Arguments of `checkpoint`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckpointArgs {
+    /// H of the wait figures the checkpoint is made with; the service and the read commands use a checkpoint of
+    /// their own H only.
+    #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS)]
+    pub horizon: u32,
+}
+
+/// Folds the log from its newest usable checkpoint to the head, writes the result as a checkpoint, and says where
+/// it started from and what it wrote.
+pub fn run(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
+    let log = global.open_log_for_reading().with_context(|| format!("opening {}", global.data_dir.display()))?;
+    let started = std::time::Instant::now();
+    let config = Config { zone: global.tz, horizon_days: args.horizon };
+    let head = log.head().position;
+    let opened = crate::rebuild::open(&log, config, head).context("reading the log")?;
+    for skipped in &opened.skipped {
+        eprintln!("ignored: checkpoint {}: {}", skipped.path.display(), skipped.reason);
+    }
+    let rebuilt = &opened.rebuilt;
+    let written = crate::rebuild::write_checkpoint(&log, &rebuilt.projection, &rebuilt.digest)
+        .with_context(|| format!("cannot write a checkpoint in {}", log.checkpoints().dir().display()))?;
+    let from = match opened.checkpoint {
+        Some(p) => format!("the checkpoint at position {p}"),
+        None => "the start of the log".to_owned(),
+    };
+    println!(
+        "checkpoint at position {} ({} bytes, {}): folded {} events from {from} in {:.1} s; {} older removed",
+        written.stored.position,
+        written.stored.bytes,
+        written.stored.path.display(),
+        rebuilt.position - opened.checkpoint.unwrap_or(0),
+        started.elapsed().as_secs_f64(),
+        written.removed,
+    );
+    Ok(ExitCode::SUCCESS)
+}
