@@ -122,6 +122,42 @@ fn projection_benches(c: &mut Criterion) {
         })
     });
     group.finish();
+    drop((live, with_far, projection));
+
+    // Issue #18: an appended batch of 1,000 events folded into a projection of the sample stream over 20 offices,
+    // as the service folds each `POST` (the stream leaves about a quarter of its bookings open for good). What one
+    // batch costs must not grow with the log.
+    let mut group = c.benchmark_group("projection");
+    group.sample_size(10);
+    for size in [100_000usize, 1_000_000] {
+        let stream = wartezeit::sample::events_over(18, size + 10_000, 20);
+        let (held, tail) = stream.split_at(size);
+        let base = Projection::from_entries(Config::default(), held.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+        let batches: Vec<Vec<(u64, &Event)>> = tail
+            .chunks(1_000)
+            .enumerate()
+            .map(|(k, chunk)| chunk.iter().enumerate().map(|(i, e)| ((size + k * 1_000 + i) as u64 + 1, e)).collect())
+            .collect();
+        group.throughput(Throughput::Elements(9_000));
+        // Timed: batches 2 to 10. The first is folded untimed, because a clone's vectors are allocated to their
+        // length and the first batch after it pays for growing each of them whole, which the service never does.
+        group.bench_function(format!("fold_a_1000_event_batch_into_{}k_events_over_20_offices", size / 1_000), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = std::time::Duration::ZERO;
+                for _ in 0..iterations {
+                    let mut projection = base.clone();
+                    projection.apply_all(batches[0].iter().copied());
+                    let started = std::time::Instant::now();
+                    for batch in &batches[1..] {
+                        projection.apply_all(batch.iter().copied());
+                    }
+                    total += started.elapsed();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
 }
 
 fn last_instant(events: &[Event]) -> chrono::DateTime<chrono::FixedOffset> {

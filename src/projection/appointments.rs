@@ -3,9 +3,16 @@
 //!
 //! Every change goes through "take the appointment's contribution out, change it, put it back", so applying and
 //! undoing an event are the same small, obviously symmetric step.
+//!
+//! displaced(o) is kept as a count too: an appointment's contribution depends on the capacity of its slot day, so
+//! [`Appointments::set`] reads the calendar, and a calendar change recounts the open appointments on the days it
+//! touches ([`Appointments::displaced_within`] before and after it). Walking every open slot day instead made each
+//! computed row cost what the history holds.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
+use crate::projection::calendar::Calendar;
 use crate::projection::counts::DayCounts;
 
 /// Where an appointment stands.
@@ -38,6 +45,8 @@ pub(crate) struct Appointments {
     /// Open appointments per service index.
     backlog_by_service: Vec<u32>,
     backlog: u32,
+    /// displaced(o): open appointments whose slot day has capacity 0 in the calendar applied alongside.
+    displaced: u32,
 }
 
 impl Appointments {
@@ -52,16 +61,20 @@ impl Appointments {
         self.all[index as usize]
     }
 
-    /// Sets the appointment's slot day and status, keeping every counter in step.
-    pub(crate) fn set(&mut self, index: u32, slot_day: i32, status: Status) {
+    /// Sets the appointment's slot day and status, keeping every counter in step; `calendar` is the calendar as
+    /// of the same moment.
+    pub(crate) fn set(&mut self, index: u32, slot_day: i32, status: Status, calendar: &Calendar) {
         let old = self.all[index as usize];
-        self.count(old, -1);
+        self.count(old, -1, calendar);
         let new = Appointment { slot_day, status, ..old };
-        self.count(new, 1);
+        self.count(new, 1, calendar);
         self.all[index as usize] = new;
     }
 
-    fn count(&mut self, a: Appointment, sign: i32) {
+    fn count(&mut self, a: Appointment, sign: i32, calendar: &Calendar) {
+        if a.status == Status::Open && calendar.capacity(a.slot_day) == 0 {
+            self.displaced = self.displaced.wrapping_add_signed(sign);
+        }
         if matches!(a.status, Status::Open | Status::Attended | Status::Missed) {
             self.booked.add(a.slot_day, sign);
         }
@@ -101,7 +114,27 @@ impl Appointments {
         &self.backlog_by_service
     }
 
+    /// displaced(o).
+    pub(crate) fn displaced(&self) -> u32 {
+        self.displaced
+    }
+
+    /// The open appointments on the days of `days` whose capacity in `calendar` is 0.
+    pub(crate) fn displaced_within(&self, days: RangeInclusive<i32>, calendar: &Calendar) -> u32 {
+        if days.is_empty() {
+            return 0;
+        }
+        self.open.range(days).filter(|(d, _)| calendar.capacity(**d) == 0).map(|(_, n)| *n).sum()
+    }
+
+    /// Takes in a calendar change: `before` and `after` are [`Appointments::displaced_within`] the days it touched,
+    /// counted before and after it.
+    pub(crate) fn recount_displaced(&mut self, before: u32, after: u32) {
+        self.displaced = self.displaced - before + after;
+    }
+
     /// Open appointments per slot day, in day order.
+    #[cfg(test)]
     pub(crate) fn open_by_day(&self) -> impl Iterator<Item = (i32, u32)> + '_ {
         self.open.iter().map(|(d, n)| (*d, *n))
     }
@@ -116,11 +149,11 @@ mod tests {
         let mut a = Appointments::default();
         let x = a.register(0, 100);
         let y = a.register(1, 100);
-        a.set(x, 100, Status::Open);
-        a.set(y, 100, Status::Open);
+        a.set(x, 100, Status::Open, &Calendar::default());
+        a.set(y, 100, Status::Open, &Calendar::default());
         assert_eq!((a.booked(100), a.backlog()), (2, 2));
-        a.set(x, 100, Status::Attended);
-        a.set(y, 100, Status::Missed);
+        a.set(x, 100, Status::Attended, &Calendar::default());
+        a.set(y, 100, Status::Missed, &Calendar::default());
         assert_eq!((a.booked(100), a.backlog()), (2, 0));
         assert_eq!(a.open_by_day().count(), 0);
     }
@@ -129,12 +162,12 @@ mod tests {
     fn cancelled_frees_the_slot_and_undo_restores_it() {
         let mut a = Appointments::default();
         let x = a.register(0, 100);
-        a.set(x, 100, Status::Open);
-        a.set(x, 105, Status::Open);
+        a.set(x, 100, Status::Open, &Calendar::default());
+        a.set(x, 105, Status::Open, &Calendar::default());
         assert_eq!((a.booked(100), a.booked(105)), (0, 1));
-        a.set(x, 105, Status::Cancelled);
+        a.set(x, 105, Status::Cancelled, &Calendar::default());
         assert_eq!((a.booked(105), a.backlog()), (0, 0));
-        a.set(x, 105, Status::Open);
+        a.set(x, 105, Status::Open, &Calendar::default());
         assert_eq!((a.booked(105), a.backlog(), a.backlog_by_service()[0]), (1, 1, 1));
     }
 }

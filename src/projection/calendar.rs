@@ -95,6 +95,30 @@ impl Calendar {
         states.push(state);
     }
 
+    /// The days whose capacity applying or undoing `change` may move (for a closure: every range it has been
+    /// declared with, and the new one).
+    pub(crate) fn days_touched(&self, change: &CalendarChange) -> std::ops::RangeInclusive<i32> {
+        match change {
+            CalendarChange::Plan { effective_day, .. } => *effective_day..=i32::MAX,
+            CalendarChange::Holiday { day, .. } => *day..=*day,
+            CalendarChange::ClosureDeclared { closure, .. } | CalendarChange::ClosureCancelled { closure } => {
+                let own = match change {
+                    CalendarChange::ClosureDeclared { first_day, last_day, .. } => Some((*first_day, *last_day)),
+                    _ => None,
+                };
+                let declared = self.closures.get(closure).into_iter().flatten().filter_map(|state| match state {
+                    ClosureState::Declared { first_day, last_day, .. } => Some((*first_day, *last_day)),
+                    ClosureState::Cancelled => None,
+                });
+                let (first, last) = own
+                    .into_iter()
+                    .chain(declared)
+                    .fold((i32::MAX, i32::MIN), |(f, l), (first, last)| (f.min(first), l.max(last)));
+                if first > last { 0..=-1 } else { first..=last }
+            }
+        }
+    }
+
     /// The slots the plan in force gives day `day`, before closures and holidays.
     pub(crate) fn planned(&self, day: i32) -> u32 {
         let in_force = self.plans.partition_point(|(d, _, _)| *d <= day);

@@ -412,18 +412,23 @@ impl OfficeProjection {
     /// Applies an event's change to the sweep state, noting what undoing it needs.
     fn redo(&mut self, ev: &mut Ev) {
         match &mut ev.change {
-            Change::Booked { appointment, slot_day } => self.appointments.set(*appointment, *slot_day, Status::Open),
+            Change::Booked { appointment, slot_day } => {
+                self.appointments.set(*appointment, *slot_day, Status::Open, &self.calendar)
+            }
             Change::Rescheduled { appointment, slot_day, previous_slot_day } => {
                 let current = self.appointments.get(*appointment);
                 *previous_slot_day = current.slot_day;
-                self.appointments.set(*appointment, *slot_day, current.status);
+                self.appointments.set(*appointment, *slot_day, current.status, &self.calendar);
             }
             Change::Ended { appointment, status, previous } => {
                 let current = self.appointments.get(*appointment);
                 *previous = current.status;
-                self.appointments.set(*appointment, current.slot_day, *status);
+                self.appointments.set(*appointment, current.slot_day, *status, &self.calendar);
             }
-            Change::Calendar(change) => self.calendar.apply(ev.key, change),
+            Change::Calendar(change) => {
+                let change = Arc::clone(change);
+                self.change_calendar(&change, |calendar| calendar.apply(ev.key, &change));
+            }
             Change::None => {}
         }
     }
@@ -432,19 +437,28 @@ impl OfficeProjection {
     fn undo(&mut self, ev: &Ev) {
         match &ev.change {
             Change::Booked { appointment, slot_day } => {
-                self.appointments.set(*appointment, *slot_day, Status::Unbooked)
+                self.appointments.set(*appointment, *slot_day, Status::Unbooked, &self.calendar)
             }
             Change::Rescheduled { appointment, previous_slot_day, .. } => {
                 let current = self.appointments.get(*appointment);
-                self.appointments.set(*appointment, *previous_slot_day, current.status);
+                self.appointments.set(*appointment, *previous_slot_day, current.status, &self.calendar);
             }
             Change::Ended { appointment, previous, .. } => {
                 let current = self.appointments.get(*appointment);
-                self.appointments.set(*appointment, current.slot_day, *previous);
+                self.appointments.set(*appointment, current.slot_day, *previous, &self.calendar);
             }
-            Change::Calendar(change) => self.calendar.undo(ev.key, change),
+            Change::Calendar(change) => self.change_calendar(change, |calendar| calendar.undo(ev.key, change)),
             Change::None => {}
         }
+    }
+
+    /// Applies or undoes a calendar change, recounting the displaced appointments on the days it touches.
+    fn change_calendar(&mut self, change: &CalendarChange, step: impl FnOnce(&mut Calendar)) {
+        let days = self.calendar.days_touched(change);
+        let before = self.appointments.displaced_within(days.clone(), &self.calendar);
+        step(&mut self.calendar);
+        let after = self.appointments.displaced_within(days, &self.calendar);
+        self.appointments.recount_displaced(before, after);
     }
 
     /// Makes sure a row exists for `day` and that the span covers it.
@@ -672,7 +686,6 @@ fn state_figures(appointments: &Appointments, calendar: &Calendar, day: i32, hor
             break;
         }
     }
-    let displaced = appointments.open_by_day().filter(|(d, _)| calendar.capacity(*d) == 0).map(|(_, n)| n).sum::<u32>();
     StateFigures {
         backlog: appointments.backlog(),
         backlog_by_service: appointments
@@ -682,7 +695,7 @@ fn state_figures(appointments: &Appointments, calendar: &Calendar, day: i32, hor
             .filter(|(_, n)| **n > 0)
             .map(|(s, n)| (s as u16, *n))
             .collect(),
-        displaced,
+        displaced: appointments.displaced(),
         capacity: calendar.capacity(day),
         booked: appointments.booked(day),
         next_available_days: next,
