@@ -114,7 +114,8 @@ impl Calendar {
                     .into_iter()
                     .chain(declared)
                     .fold((i32::MAX, i32::MIN), |(f, l), (first, last)| (f.min(first), l.max(last)));
-                if first > last { 0..=-1 } else { first..=last }
+                // No range at all (a cancellation of a closure never declared) is the empty i32::MAX..=i32::MIN.
+                first..=last
             }
         }
     }
