@@ -6,8 +6,8 @@
 //!
 //! It fills a temporary data directory (under `WARTEZEIT_LOAD_DIR`, default the system's) with `WARTEZEIT_LOAD_EVENTS`
 //! (default 1,000,000) sample events over `WARTEZEIT_LOAD_OFFICES` offices (default 3) through `wartezeit import`
-//! (its time, peak memory and the store's size on disk), times a CLI `series` of a year (which folds the whole log),
-//! starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
+//! (its time, peak memory and the store's size on disk), times a CLI `series` of a year (which folds the whole log
+//! and writes a checkpoint) and the same `series` again (from the checkpoint), starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
 //! memory), and measures:
 //!
 //! 1. `/metrics` and `/api/v1/summary` with `wrk` (Debian package `wrk`; 2 threads, 4 connections, 10 s): wrk has no
@@ -123,7 +123,21 @@ fn main() -> anyhow::Result<()> {
         .args(["series", "--office", "kl-buergercenter", "--from", &from, "--to", &as_of.to_string()])
         .stdout(Stdio::null());
     let (took, series_peak) = peak::run(&mut series)?;
-    println!("CLI series, 365 days of one office: {:.2} s, peak {series_peak:.0} MiB", took.as_secs_f64());
+    println!(
+        "CLI series, 365 days of one office, folding the whole log (and writing a checkpoint): {:.2} s, peak \
+         {series_peak:.0} MiB",
+        took.as_secs_f64()
+    );
+    println!(
+        "checkpoint: {:.0} MiB ({:.0} bytes an event)",
+        bytes_under(&data_dir.join("checkpoints")) as f64 / (1 << 20) as f64,
+        bytes_under(&data_dir.join("checkpoints")) as f64 / loaded as f64
+    );
+    let (took, series_peak) = peak::run(&mut series)?;
+    println!(
+        "CLI series again, from the checkpoint: {:.2} s, peak {series_peak:.0} MiB",
+        took.as_secs_f64()
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let server = start(exe, &data_dir, &as_of.to_string())?;
@@ -180,7 +194,7 @@ async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
-        "server ready (projection of {loaded} events built) {:.1} s after start; resident memory {}",
+        "server ready (the projection of {loaded} events from its checkpoint) {:.1} s after start; resident memory {}",
         started.elapsed().as_secs_f64(),
         resident(server)
     );

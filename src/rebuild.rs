@@ -97,7 +97,7 @@ pub fn newest_checkpoint(log: &Log, config: Config, until: u64) -> (Option<(Proj
                 continue;
             }
         };
-        match checkpoint::decode(&frame.body, frame.position, &config) {
+        match checkpoint::decode(frame.body(), frame.position, &config) {
             Ok(projection) => return (Some((projection, frame.digest)), skipped),
             Err(e) => skip(&stored.path, e.to_string()),
         }

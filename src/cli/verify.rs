@@ -42,7 +42,7 @@ pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> 
             .as_ref()
             .map_err(ToString::to_string)
             .and_then(|()| checkpoints.read(stored).map_err(|e| e.to_string()))
-            .and_then(|frame| checkpoint::decode_any(&frame.body, frame.position).map_err(|e| e.to_string()));
+            .and_then(|frame| checkpoint::decode_any(frame.body(), frame.position).map_err(|e| e.to_string()));
         match body {
             Ok(_) => println!("ok: checkpoint at position {} ({} bytes)", stored.position, stored.bytes),
             Err(reason) => {

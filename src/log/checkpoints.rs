@@ -50,7 +50,15 @@ pub struct Stored {
 pub struct Frame {
     pub position: u64,
     pub digest: Digest,
-    pub body: Vec<u8>,
+    /// The whole file; the body is `bytes[HEADER..len - TRAILER]` (kept in place: a body is tens of megabytes).
+    bytes: Vec<u8>,
+}
+
+impl Frame {
+    /// The body the checkpoint carries.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[HEADER..self.bytes.len() - TRAILER]
+    }
 }
 
 /// Why a checkpoint cannot be used.
@@ -174,9 +182,10 @@ impl Checkpoints {
 
 /// Reads the checkpoint file at `path`, named for `position`, and checks its frame.
 pub(crate) fn read_at(path: &Path, position: u64) -> Result<Frame, Unusable> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
-    let frame = parse(&bytes)?;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(file.metadata().map_or(0, |m| m.len() as usize));
+    file.read_to_end(&mut bytes)?;
+    let frame = parse(bytes)?;
     if frame.position != position {
         return Err(Unusable::Misnamed { named: position, found: frame.position });
     }
@@ -194,7 +203,7 @@ fn position_of_name(name: &str) -> Option<u64> {
 }
 
 /// Checks and splits a checkpoint's bytes.
-pub fn parse(bytes: &[u8]) -> Result<Frame, Unusable> {
+pub fn parse(bytes: Vec<u8>) -> Result<Frame, Unusable> {
     if bytes.len() < 12 || &bytes[..8] != MAGIC {
         return Err(Unusable::NotACheckpoint);
     }
@@ -211,7 +220,7 @@ pub fn parse(bytes: &[u8]) -> Result<Frame, Unusable> {
     }
     let position = u64::from_le_bytes(covered[12..20].try_into().expect("8 bytes"));
     let digest: Digest = covered[20..52].try_into().expect("32 bytes");
-    Ok(Frame { position, digest, body: covered[HEADER..].to_vec() })
+    Ok(Frame { position, digest, bytes })
 }
 
 /// Writes header, body and checksum to a new file at `path` and syncs it; returns its length.
@@ -275,7 +284,7 @@ mod tests {
         assert_eq!(listed.iter().map(|s| s.position).collect::<Vec<_>>(), [12, 5]);
         assert_eq!(listed[0], stored);
         let frame = checkpoints.read(&listed[0]).expect("reads");
-        assert_eq!((frame.position, frame.digest, frame.body.as_slice()), (12, [7; 32], &b"twelve"[..]));
+        assert_eq!((frame.position, frame.digest, frame.body()), (12, [7; 32], &b"twelve"[..]));
         assert_eq!(checkpoints.prune(1).expect("prunes").len(), 1);
         assert_eq!(checkpoints.list().expect("lists").len(), 1);
     }
@@ -289,9 +298,9 @@ mod tests {
             for bit in 0..8 {
                 let mut flipped = bytes.clone();
                 flipped[at] ^= 1 << bit;
-                assert!(parse(&flipped).is_err(), "bit {bit} of byte {at} flipped went unnoticed");
+                assert!(parse(flipped).is_err(), "bit {bit} of byte {at} flipped went unnoticed");
             }
-            assert!(parse(&bytes[..at]).is_err(), "cut at {at} went unnoticed");
+            assert!(parse(bytes[..at].to_vec()).is_err(), "cut at {at} went unnoticed");
         }
     }
 
