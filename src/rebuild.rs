@@ -68,10 +68,19 @@ pub struct Skipped {
 /// is damaged, of another format, made with another configuration or not of this log's digest chain is passed
 /// over with a log line.
 pub fn open(log: &Log, config: Config, until: u64) -> Result<Opened, ReadError> {
+    let started = std::time::Instant::now();
     let (base, skipped) = newest_checkpoint(log, config, until);
     let checkpoint = base.as_ref().map(|(projection, _)| projection.position());
+    let loaded = started.elapsed();
     let (projection, digest) = base.unwrap_or_else(|| (Projection::new(config), [0; 32]));
     let rebuilt = fold(log, projection, digest, until)?;
+    tracing::debug!(
+        checkpoint = checkpoint.unwrap_or(0),
+        checkpoint_ms = loaded.as_millis() as u64,
+        folded = rebuilt.position - checkpoint.unwrap_or(0),
+        fold_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "projection opened"
+    );
     Ok(Opened { rebuilt, checkpoint, skipped })
 }
 
