@@ -134,10 +134,7 @@ fn main() -> anyhow::Result<()> {
         bytes_under(&data_dir.join("checkpoints")) as f64 / loaded as f64
     );
     let (took, series_peak) = peak::run(&mut series)?;
-    println!(
-        "CLI series again, from the checkpoint: {:.2} s, peak {series_peak:.0} MiB",
-        took.as_secs_f64()
-    );
+    println!("CLI series again, from the checkpoint: {:.2} s, peak {series_peak:.0} MiB", took.as_secs_f64());
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let server = start(exe, &data_dir, &as_of.to_string())?;

@@ -41,6 +41,13 @@ pub struct Rebuilt {
 /// How many events folded from the log make a new checkpoint worth writing, unless configured otherwise.
 pub const CHECKPOINT_EVERY_EVENTS: u64 = 100_000;
 
+/// Whether a log at `head` whose newest checkpoint lies at `newest` has grown enough for another: by `every`
+/// events and by a tenth of its length (`every` 0: never). A long log is then not written out every few minutes,
+/// and opening it folds at most about a tenth of it.
+pub fn checkpoint_due(every: u64, newest: u64, head: u64) -> bool {
+    every > 0 && head.saturating_sub(newest) >= every.max(newest / 10)
+}
+
 /// How many checkpoints are kept: the newest, and two before it for `known_at` and in case the newest cannot
 /// be read.
 pub const CHECKPOINTS_KEPT: usize = 3;

@@ -75,17 +75,25 @@ pub struct Config {
     pub checkpoints: Checkpointing,
 }
 
-/// When the service writes a projection checkpoint: once the log has grown by `every_events` since the newest, or
-/// `every` has passed with anything new; `every_events` 0 writes none.
+/// When the service writes a projection checkpoint: once the log has grown since the newest by `every_events` and by
+/// a tenth of its length (so that a long log is not written out every few minutes, and a restart folds at most
+/// about a tenth of it), or `every` has passed with anything new; `every_events` 0 writes none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpointing {
     pub every_events: u64,
     pub every: Duration,
 }
 
+impl Checkpointing {
+    /// Whether a log at `head` whose newest checkpoint is at `newest` has grown enough for the next one.
+    pub fn due(&self, newest: u64, head: u64) -> bool {
+        crate::rebuild::checkpoint_due(self.every_events, newest, head)
+    }
+}
+
 impl Default for Checkpointing {
     fn default() -> Self {
-        Checkpointing { every_events: crate::rebuild::CHECKPOINT_EVERY_EVENTS, every: Duration::from_secs(15 * 60) }
+        Checkpointing { every_events: crate::rebuild::CHECKPOINT_EVERY_EVENTS, every: Duration::from_secs(60 * 60) }
     }
 }
 

@@ -27,8 +27,8 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
     };
     let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
     let opened = crate::rebuild::open(&log, config, until).context("reading the log")?;
-    let folded = opened.rebuilt.position - opened.checkpoint.unwrap_or(0);
-    if known_at.is_none() && folded >= crate::rebuild::CHECKPOINT_EVERY_EVENTS {
+    let newest = opened.checkpoint.unwrap_or(0);
+    if known_at.is_none() && crate::rebuild::checkpoint_due(crate::rebuild::CHECKPOINT_EVERY_EVENTS, newest, until) {
         // The next command then starts from here. A checkpoint is a cache: failing to write one changes no answer.
         match crate::rebuild::write_checkpoint(&log, &opened.rebuilt.projection, &opened.rebuilt.digest) {
             Ok(written) => {

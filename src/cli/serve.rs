@@ -49,13 +49,14 @@ pub struct ServeArgs {
     /// request names none; a mistake in it stops the start, naming file, line and key.
     #[arg(long, env = "WARTEZEIT_PLAN_FILE", value_name = "FILE")]
     pub plan_file: Option<PathBuf>,
-    /// Write a checkpoint of the projection once the log has grown by this many events since the newest (0: never),
-    /// so that a restart folds only the events after it. Written in the background; appends and reads go on.
+    /// Write a checkpoint of the projection once the log has grown by this many events since the newest, and by a
+    /// tenth of its length (0: never), so that a restart folds only the events after it. Written in the background
+    /// from a projection of its own; appends and reads go on.
     #[arg(long, env = "WARTEZEIT_CHECKPOINT_EVENTS", default_value_t = crate::rebuild::CHECKPOINT_EVERY_EVENTS,
           value_parser = clap::value_parser!(u64).range(config::CHECKPOINT_EVENTS))]
     pub checkpoint_events: u64,
     /// Minutes after which a checkpoint is written if anything was appended since the newest, however little.
-    #[arg(long, env = "WARTEZEIT_CHECKPOINT_MINUTES", default_value_t = 15,
+    #[arg(long, env = "WARTEZEIT_CHECKPOINT_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(config::CHECKPOINT_MINUTES))]
     pub checkpoint_minutes: u64,
     /// Make an empty store when the data directory holds none (it is made too). Without it, `serve` refuses a

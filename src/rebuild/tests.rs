@@ -192,3 +192,13 @@ fn a_checkpoint_of_another_log_format_or_configuration_is_passed_over_with_its_r
         .expect("writes");
     assert!(reason_at(300).contains("projection format 99"));
 }
+
+#[test]
+fn a_checkpoint_is_due_after_so_many_events_and_a_tenth_of_the_log() {
+    assert!(!checkpoint_due(100_000, 0, 99_999));
+    assert!(checkpoint_due(100_000, 0, 100_000));
+    assert!(checkpoint_due(100_000, 900_000, 1_000_000), "a tenth of 900,000 is less than 100,000");
+    assert!(!checkpoint_due(100_000, 10_000_000, 10_900_000), "a long log waits for a tenth of its length");
+    assert!(checkpoint_due(100_000, 10_000_000, 11_000_000));
+    assert!(!checkpoint_due(0, 0, u64::MAX), "0 writes none");
+}

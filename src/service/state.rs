@@ -123,9 +123,8 @@ impl State {
     /// a projection of its own, from the newest checkpoint and the entries after it, so that nothing waits for it.
     /// Blocking; returns the position written, if any.
     pub fn checkpoint_if_due(&self, force: bool) -> Option<u64> {
-        let every = self.config.checkpoints.every_events;
         let (newest, head) = (*self.checkpoint.borrow(), self.log.head().position);
-        if head <= newest || !(force || (every > 0 && head - newest >= every)) {
+        if head <= newest || !(force || self.config.checkpoints.due(newest, head)) {
             return None;
         }
         let started = std::time::Instant::now();
@@ -135,7 +134,7 @@ impl State {
             crate::rebuild::write_checkpoint(&self.log, &rebuilt.projection, &rebuilt.digest)
                 .map_err(|e| format!("cannot write it in {}: {e}", self.log.checkpoints().dir().display()))
         });
-        match written {
+        let made = match written {
             Ok(written) => {
                 let elapsed = started.elapsed();
                 self.metrics.checkpoint_seconds.observe(elapsed.as_secs_f64());
@@ -154,7 +153,14 @@ impl State {
                 tracing::warn!("checkpoint not written: {e}");
                 None
             }
+        };
+        // The projection made for it is gone: hand its memory back to the system rather than keep the peak.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory of glibc's heap; it touches no live allocation.
+        unsafe {
+            libc::malloc_trim(0);
         }
+        made
     }
 
     /// Whether the initial projection is built.
