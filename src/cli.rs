@@ -95,9 +95,13 @@ impl GlobalArgs {
         crate::log::Log::open_with(&self.data_dir, self.log_options())
     }
 
-    /// Opens the log for a command that must find a store (every reader, and `serve` without `--init`): a data
-    /// directory without one is an error naming it, and nothing is created (a mistyped `--data-dir` must not
-    /// quietly answer from a new, empty store).
+    /// The store in the data directory for `serve` (made when `create`): its rule state is read in the background
+    /// while the service builds its projection, and appends wait for it.
+    pub fn open_log_to_serve(&self, create: bool) -> anyhow::Result<crate::log::Log> {
+        let options = crate::log::Options { create, rules_in_background: true, ..self.log_options() };
+        crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))
+    }
+
     /// The store in the data directory, opened for reading only (the read commands): opening costs the same
     /// whatever the log's length.
     pub fn open_log_for_reading(&self) -> anyhow::Result<crate::log::Log> {
@@ -105,6 +109,9 @@ impl GlobalArgs {
         crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))
     }
 
+    /// Opens the log for a command that must find a store (every reader, and `serve` without `--init`): a data
+    /// directory without one is an error naming it, and nothing is created (a mistyped `--data-dir` must not
+    /// quietly answer from a new, empty store).
     pub fn open_existing_log(&self) -> anyhow::Result<crate::log::Log> {
         let options = crate::log::Options { create: false, ..self.log_options() };
         crate::log::Log::open_with(&self.data_dir, options).map_err(|e| self.explain(e))

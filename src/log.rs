@@ -275,11 +275,20 @@ pub struct Options {
     /// Open for reading only: no rule state, no id index and no writer, so that opening costs the same whatever
     /// the log's length (the read commands). Appends and checks are refused.
     pub read_only: bool,
+    /// Read the rule state and the id index on a thread of their own after opening: the log can be scanned at once
+    /// (the service builds its projection meanwhile), and appends and checks wait until they are loaded.
+    pub rules_in_background: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_free_bytes: 64 << 20, retry_every: Duration::from_secs(2), create: true, read_only: false }
+        Options {
+            min_free_bytes: 64 << 20,
+            retry_every: Duration::from_secs(2),
+            create: true,
+            read_only: false,
+            rules_in_background: false,
+        }
     }
 }
 
@@ -331,6 +340,18 @@ struct Shared {
     /// The durable head; moved by the writer after each flush, and after reopening to what the disk holds.
     head: Mutex<Head>,
     health: Mutex<Health>,
+    /// Whether `book` and `index` are loaded (only a log opened with [`Options::rules_in_background`] waits).
+    rules: Mutex<Rules>,
+    rules_loaded: std::sync::Condvar,
+}
+
+/// Where the rule state and the id index stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rules {
+    Loading,
+    Loaded,
+    /// Reading the log for them failed (or the log was dropped first): appends and checks are refused.
+    Failed(String),
 }
 
 /// Whether the store takes writes.
@@ -353,6 +374,23 @@ impl Shared {
                 self.fault().unwrap_or(Fault { kind: FaultKind::Io, detail: "reopening".into() }),
             )),
         }
+    }
+
+    /// Waits until the rule state and the id index are loaded; the reason when they cannot be.
+    fn wait_for_rules(&self) -> Result<(), String> {
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match &*rules {
+                Rules::Loaded => return Ok(()),
+                Rules::Failed(reason) => return Err(reason.clone()),
+                Rules::Loading => rules = self.rules_loaded.wait(rules).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    fn set_rules(&self, state: Rules) {
+        *self.rules.lock().unwrap_or_else(|e| e.into_inner()) = state;
+        self.rules_loaded.notify_all();
     }
 
     fn health(&self) -> Health {
@@ -391,10 +429,18 @@ struct Inner {
     /// `None` only during drop, so that the writer sees its queue close and ends.
     requests: Option<std::sync::mpsc::Sender<writer::Request>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The thread that loads the rule state in the background, and its stop signal.
+    loader: Option<std::thread::JoinHandle<()>>,
+    stop_loading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // A loader still reading stops at its next chunk (and says so, which wakes a writer waiting for it).
+        self.stop_loading.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(loader) = self.loader.take() {
+            let _ = loader.join();
+        }
         // Closing the queue ends the writer; joining it before sled's handles drop releases the directory lock
         // by the time `drop` returns, so the same directory can be opened again at once.
         self.requests.take();
@@ -449,8 +495,10 @@ impl Log {
         let engine = open_engine(&*storage)?;
         finish_failed_write(&*storage, &*engine)?;
         let read_only = options.read_only;
-        let loaded = if read_only { load_head(&*engine) } else { load(&*engine) };
+        let background = options.rules_in_background && !read_only;
+        let loaded = if read_only || background { load_head(&*engine) } else { load(&*engine) };
         let loaded = loaded.map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
+        let end = loaded.head.position;
         let shared = Arc::new(Shared {
             storage,
             options,
@@ -460,17 +508,32 @@ impl Log {
             tail: Mutex::new(loaded.tail),
             head: Mutex::new(loaded.head),
             health: Mutex::new(Health::Writable),
+            rules: Mutex::new(if background { Rules::Loading } else { Rules::Loaded }),
+            rules_loaded: std::sync::Condvar::new(),
         });
+        let stop_loading = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if read_only {
-            return Ok(Log { inner: Arc::new(Inner { shared, requests: None, thread: None }) });
+            let inner = Inner { shared, requests: None, thread: None, loader: None, stop_loading };
+            return Ok(Log { inner: Arc::new(inner) });
         }
+        let loader = if background {
+            let (shared, stop) = (Arc::clone(&shared), Arc::clone(&stop_loading));
+            let spawned = std::thread::Builder::new()
+                .name("wartezeit-log-rules".into())
+                .spawn(move || load_rules(&shared, end, &stop))
+                .map_err(|e| OpenError::Storage { path: path.clone(), source: sled::Error::Io(e) })?;
+            Some(spawned)
+        } else {
+            None
+        };
         let (requests, queue) = std::sync::mpsc::channel();
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("wartezeit-log-writer".into())
             .spawn(move || writer::run(&writer_shared, queue))
             .map_err(|e| OpenError::Storage { path: path.clone(), source: sled::Error::Io(e) })?;
-        Ok(Log { inner: Arc::new(Inner { shared, requests: Some(requests), thread: Some(thread) }) })
+        let inner = Inner { shared, requests: Some(requests), thread: Some(thread), loader, stop_loading };
+        Ok(Log { inner: Arc::new(inner) })
     }
 
     /// The data directory.
@@ -524,6 +587,7 @@ impl Log {
         if shared.options.read_only {
             return Err(ReadError::Storage(sled::Error::Unsupported("the log was opened for reading only".into())));
         }
+        shared.wait_for_rules().map_err(|reason| ReadError::Storage(sled::Error::Unsupported(reason)))?;
         if let Health::Failed(fault) = shared.health() {
             return Err(ReadError::Reopening(fault));
         }
@@ -780,6 +844,40 @@ fn load(engine: &dyn Engine) -> Result<Loaded, ReadError> {
         head = Head { position: entry.position, digest: entry.digest };
     }
     Ok(Loaded { book, index, tail, head })
+}
+
+/// Reads the rule state and the id index of positions 1..=`end` and hands them to the log, unless `stop` is set
+/// first (the log being dropped). Runs on a thread of its own for [`Options::rules_in_background`].
+fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
+    let started = std::time::Instant::now();
+    let read = || -> Result<(RuleBook, IdIndex), String> {
+        let engine = shared.engine().map_err(|e| e.to_string())?;
+        let mut book = RuleBook::new();
+        let mut index = IdIndex::default();
+        index.reserve(end as usize);
+        for entry in Scan::over(&*engine, 1, end) {
+            if entry.as_ref().is_ok_and(|e| e.position % 4_096 == 0) && stop.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err("the log was closed before its rule state was loaded".into());
+            }
+            let entry = entry.map_err(|e| format!("the log could not be read for its rule state: {e}"))?;
+            book.apply(entry.position, &entry.event);
+            index.insert(&entry.event.id, entry.position);
+        }
+        Ok((book, index))
+    };
+    match read() {
+        Ok((book, index)) => {
+            *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;
+            *shared.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+            tracing::info!(events = end, elapsed_ms = started.elapsed().as_millis() as u64, "rule state loaded");
+            shared.set_rules(Rules::Loaded);
+        }
+        Err(reason) => {
+            tracing::error!("{reason}: appends are refused; `wartezeit verify` names the damage");
+            shared.set_rules(Rules::Failed(reason));
+        }
+    }
 }
 
 /// Reads only the open chunk and the head, for a log opened for reading only.

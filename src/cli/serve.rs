@@ -100,7 +100,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => crate::cli::whatif::read_plan_file(path)?,
         None => Vec::new(),
     };
-    let log = if args.init { global.open_log().map_err(|e| global.explain(e)) } else { global.open_existing_log() };
+    let log = global.open_log_to_serve(args.init);
     let log = log.with_context(|| format!("cannot serve {}", global.data_dir.display()))?;
     let mut config = service::Config::new(global.tz, token);
     config.as_of = args.as_of;

@@ -51,3 +51,42 @@ fn scan_from_the_middle_and_past_the_end() {
     assert_eq!(log.scan(21).count(), 0);
     assert_eq!(log.scan(0).count(), 20);
 }
+
+fn open_with_rules_in_background(dir: &std::path::Path) -> Log {
+    Log::open_with(dir, Options { rules_in_background: true, ..Options::default() }).expect("opens")
+}
+
+#[test]
+fn rules_loaded_in_the_background_judge_the_first_append_as_if_loaded_on_open() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let events = sample::events(4, 30_000);
+    {
+        let log = Log::open(dir.path()).expect("opens");
+        log.append(events[..20_000].to_vec()).expect("appends");
+    }
+    let log = open_with_rules_in_background(dir.path());
+    // The head and the entries are there at once, whether or not the rule state is yet.
+    assert_eq!(log.head().position, 20_000);
+    assert_eq!(log.scan(19_999).count(), 2);
+    // The first append waits for the rule state: resends are duplicates, and the rest needs the bookings of the
+    // first part.
+    let receipt = log.append(events[19_000..].to_vec()).expect("appends the rest");
+    assert_eq!((receipt.duplicates, receipt.appended, receipt.last_position), (1_000, 10_000, 30_000));
+    let unknown = sample::events(5, 40)
+        .into_iter()
+        .find(|e| matches!(e.kind, crate::domain::event::EventKind::AppointmentCancelled { .. }));
+    let refused = log.append(unknown.into_iter().collect());
+    assert!(matches!(refused, Err(AppendError::Rejected(_))), "{refused:?}");
+    assert_eq!(log.verify().expect("verifies").position, 30_000);
+}
+
+#[test]
+fn a_log_dropped_while_its_rules_load_lets_the_directory_be_opened_again_at_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    Log::open(dir.path()).expect("opens").append(sample::events(6, 50_000)).expect("appends");
+    for _ in 0..3 {
+        drop(open_with_rules_in_background(dir.path()));
+    }
+    let log = open_with_rules_in_background(dir.path());
+    assert_eq!(log.check(&sample::events(6, 10)).expect("checks").map(|o| o.len()).ok(), Some(10));
+}

@@ -25,6 +25,14 @@ pub(super) struct Request {
 
 /// Serves the queue until every handle is gone; a spent engine is then let go of without flushing.
 pub(super) fn run(shared: &Shared, queue: Receiver<Request>) {
+    // Nothing is checked or written before the rule state is in (a log opened with its rules in the background).
+    if let Err(reason) = shared.wait_for_rules() {
+        let fault = Fault { kind: FaultKind::Io, detail: reason };
+        for request in queue {
+            let _ = request.reply.send(Err(AppendError::Storage(fault.clone())));
+        }
+        return;
+    }
     serve(shared, queue);
     if let Health::Failed(_) = shared.health() {
         let mut slot = shared.engine.write().unwrap_or_else(|e| e.into_inner());
