@@ -196,6 +196,24 @@ async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<(
         resident(server)
     );
 
+    // Appends wait for the rule state, which the service reads in the background after it is ready.
+    let rules = Instant::now();
+    loop {
+        let text = client.get(format!("{}/metrics", server.base)).send().await?.text().await?;
+        if text.lines().any(|l| l == "wartezeit_log_rules_loaded 1") {
+            break;
+        }
+        if rules.elapsed() > Duration::from_secs(600) {
+            bail!("the rule state was not loaded after 600 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "rule state loaded {:.1} s after the start (appends wait until then); resident memory {}",
+        started.elapsed().as_secs_f64(),
+        resident(server)
+    );
+
     let metrics = format!("{}/metrics", server.base);
     let summary = format!("{}/api/v1/summary?office=kl-buergercenter", server.base);
     for url in [&metrics, &summary] {

@@ -607,6 +607,12 @@ impl Log {
         }
     }
 
+    /// Whether the rule state and the id index are loaded (false only while a log opened with
+    /// [`Options::rules_in_background`] reads them, or after that failed).
+    pub fn rules_loaded(&self) -> bool {
+        *self.inner.shared.rules.lock().unwrap_or_else(|e| e.into_inner()) == Rules::Loaded
+    }
+
     /// The digest of the durable entry at `position` (32 zero bytes at 0), or `None` past the durable head.
     pub fn digest_at(&self, position: u64) -> Result<Option<Digest>, ReadError> {
         if position == 0 {

@@ -385,6 +385,9 @@ async fn the_data_set_through_every_read_route_and_metrics_agree_with_the_api() 
     }
     assert_eq!(value(&families, "wartezeit_log_position", &[]), Some(head as f64));
     assert_eq!(value(&families, "wartezeit_projection_lag_events", &[]), Some(0.0));
+    assert_eq!(value(&families, "wartezeit_log_rules_loaded", &[]), Some(1.0));
+    assert_eq!(value(&families, "wartezeit_checkpoint_position", &[]), Some(0.0), "43,157 events make no checkpoint");
+    assert_eq!(families["wartezeit_checkpoint_duration_seconds"].kind, "histogram");
     assert_eq!(value(&families, "wartezeit_build_info", &[("version", env!("CARGO_PKG_VERSION"))]), Some(1.0));
     assert_eq!(families["wartezeit_append_duration_seconds"].kind, "histogram");
     assert_eq!(families["wartezeit_http_request_duration_seconds"].kind, "histogram");

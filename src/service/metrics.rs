@@ -37,6 +37,8 @@ pub struct Metrics {
     pub append_errors: IntCounterVec,
     /// 1 while the store takes writes, 0 while a storage fault stops appends.
     log_writable: IntGauge,
+    /// 1 once the rule state and the id index are loaded (appends wait until then after a start).
+    log_rules_loaded: IntGauge,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
     /// Forecasts the page, the press statement and the forecast chart asked for, by `cache` = `hit` or `miss`.
@@ -97,6 +99,10 @@ impl Metrics {
             "1 while the store takes writes; 0 while a storage fault (full disk, read-only or failing filesystem) stops \
              appends.",
         )?;
+        let log_rules_loaded = IntGauge::new(
+            "wartezeit_log_rules_loaded",
+            "1 once the rule state and the id index are read from the log after a start; appends wait until then.",
+        )?;
         let http_requests = IntCounterVec::new(
             Opts::new("wartezeit_http_requests_total", "HTTP requests answered, by route template, method and status."),
             &["route", "method", "status"],
@@ -153,6 +159,7 @@ impl Metrics {
         registry.register(Box::new(append_seconds.clone()))?;
         registry.register(Box::new(append_errors.clone()))?;
         registry.register(Box::new(log_writable.clone()))?;
+        registry.register(Box::new(log_rules_loaded.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
         registry.register(Box::new(forecasts.clone()))?;
@@ -173,6 +180,7 @@ impl Metrics {
             append_seconds,
             append_errors,
             log_writable,
+            log_rules_loaded,
             http_requests,
             http_seconds,
             forecasts,
@@ -211,6 +219,7 @@ pub fn render(state: &State) -> String {
     metrics.log_position.set(head as i64);
     metrics.forecasts_running.set(state.forecasts.running() as i64);
     metrics.log_writable.set(i64::from(state.log.writable().is_ok()));
+    metrics.log_rules_loaded.set(i64::from(state.log.rules_loaded()));
     metrics.projection_position.set(position as i64);
     metrics.projection_lag.set(head.saturating_sub(position) as i64);
     let mut out = Vec::new();
