@@ -101,14 +101,8 @@ impl Checkpoints {
 
     /// The checkpoint files, newest (highest position) first. Partial files and other names are not listed.
     pub fn list(&self) -> io::Result<Vec<Stored>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
         let mut found = Vec::new();
-        for entry in entries {
-            let entry = entry?;
+        for entry in self.entries()? {
             let name = entry.file_name();
             let Some(position) = name.to_str().and_then(position_of_name) else { continue };
             let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -161,14 +155,8 @@ impl Checkpoints {
 
     /// Removes what an interrupted write left (partial files); returns their names and sizes.
     pub fn remove_partial(&self) -> io::Result<Vec<(String, u64)>> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
         let mut removed = Vec::new();
-        for entry in entries {
-            let entry = entry?;
+        for entry in self.entries()? {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') && name.ends_with(PARTIAL) {
                 let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -190,6 +178,17 @@ pub(crate) fn read_at(path: &Path, position: u64) -> Result<Frame, Unusable> {
         return Err(Unusable::Misnamed { named: position, found: frame.position });
     }
     Ok(frame)
+}
+
+impl Checkpoints {
+    /// What the directory holds (nothing while it does not exist).
+    fn entries(&self) -> io::Result<Vec<std::fs::DirEntry>> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries.collect(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// The file name of the checkpoint at `position`.
