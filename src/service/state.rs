@@ -54,7 +54,13 @@ pub struct State {
     appended: Arc<tokio::sync::Notify>,
     /// The log position of the newest checkpoint, known or written (0 for none).
     checkpoint: tokio::sync::watch::Sender<u64>,
+    /// Until when no checkpoint is tried after one failed (a full disk, say), so that every append does not
+    /// make a projection for nothing.
+    checkpoint_retry_after: Mutex<Option<std::time::Instant>>,
 }
+
+/// How long the checkpointer waits after a checkpoint could not be written.
+pub const CHECKPOINT_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 impl State {
     /// State over `log`, with an empty projection; [`State::initial_build`] fills it.
@@ -73,6 +79,7 @@ impl State {
             forecasts: Arc::default(),
             appended: Arc::new(tokio::sync::Notify::new()),
             checkpoint: tokio::sync::watch::Sender::new(0),
+            checkpoint_retry_after: Mutex::new(None),
         })
     }
 
@@ -127,6 +134,10 @@ impl State {
         if head <= newest || !(force || self.config.checkpoints.due(newest, head)) {
             return None;
         }
+        let mut retry_after = self.checkpoint_retry_after.lock().unwrap_or_else(|e| e.into_inner());
+        if retry_after.is_some_and(|at| std::time::Instant::now() < at) {
+            return None;
+        }
         let started = std::time::Instant::now();
         let config = *self.read().projection.config();
         let written = crate::rebuild::open(&self.log, config, head).map_err(|e| e.to_string()).and_then(|opened| {
@@ -150,7 +161,11 @@ impl State {
             }
             Err(e) => {
                 self.metrics.checkpoint_failures.inc();
-                tracing::warn!("checkpoint not written: {e}");
+                *retry_after = Some(std::time::Instant::now() + CHECKPOINT_RETRY_AFTER);
+                tracing::warn!(
+                    "checkpoint not written: {e}; tried again in {} minutes",
+                    CHECKPOINT_RETRY_AFTER.as_secs() / 60
+                );
                 None
             }
         };

@@ -134,3 +134,20 @@ async fn the_checkpointer_writes_in_the_background_after_appends() {
     let newest = log.checkpoints().list().expect("lists");
     assert!(newest[0].position >= 1_200, "{newest:?}");
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_not_tried_again_at_every_append() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = Log::open(dir.path()).expect("opens");
+    log.append(crate::sample::events(14, 1_500)).expect("appends");
+    // A file where the checkpoints' directory belongs: every write fails.
+    std::fs::write(dir.path().join(crate::log::checkpoints::DIR), b"in the way").expect("writes");
+    let state = checkpointing_state(&log, 1_000);
+    state.initial_build();
+    assert_eq!(state.checkpoint_if_due(false), None);
+    assert_eq!(state.metrics.checkpoint_failures.get(), 1);
+    std::fs::remove_file(dir.path().join(crate::log::checkpoints::DIR)).expect("removes");
+    assert_eq!(state.checkpoint_if_due(true), None, "not before the wait is over");
+    assert_eq!(state.metrics.checkpoint_failures.get(), 1, "and not tried");
+    assert!(state.is_ready(), "the service serves on");
+}
