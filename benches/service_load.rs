@@ -177,44 +177,52 @@ fn start(exe: &str, data_dir: &Path, as_of: &str) -> anyhow::Result<Server> {
     Ok(Server { child, base: format!("http://127.0.0.1:{port}") })
 }
 
-async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+/// Asks `probe` every 50 ms until it says yes; an error naming what was awaited after `limit`.
+async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> F,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    loop {
-        let ready = client.get(format!("{}/readyz", server.base)).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(300) {
-            bail!("the server was not ready after 300 s");
+    while !probe().await {
+        if started.elapsed() > limit {
+            bail!("waited {} s for {what}", limit.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(())
+}
+
+async fn run(server: &Server, rest: &[Event], loaded: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let readyz = format!("{}/readyz", server.base);
+    until("the server to be ready", Duration::from_secs(300), || async {
+        client.get(&readyz).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await?;
     println!(
-        "server ready (the projection of {loaded} events from its checkpoint) {:.1} s after start; resident memory {}",
+        "server ready (the projection of {loaded} events built) {:.1} s after start; resident memory {}",
         started.elapsed().as_secs_f64(),
         resident(server)
     );
 
     // Appends wait for the rule state, which the service reads in the background after it is ready.
-    let rules = Instant::now();
-    loop {
-        let text = client.get(format!("{}/metrics", server.base)).send().await?.text().await?;
-        if text.lines().any(|l| l == "wartezeit_log_rules_loaded 1") {
-            break;
-        }
-        if rules.elapsed() > Duration::from_secs(600) {
-            bail!("the rule state was not loaded after 600 s");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let metrics = format!("{}/metrics", server.base);
+    until("the rule state to be loaded", Duration::from_secs(600), || async {
+        let text = match client.get(&metrics).send().await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        text.lines().any(|l| l == "wartezeit_log_rules_loaded 1")
+    })
+    .await?;
     println!(
         "rule state loaded {:.1} s after the start (appends wait until then); resident memory {}",
         started.elapsed().as_secs_f64(),
         resident(server)
     );
 
-    let metrics = format!("{}/metrics", server.base);
     let summary = format!("{}/api/v1/summary?office=kl-buergercenter", server.base);
     for url in [&metrics, &summary] {
         let size = client.get(url).send().await?.error_for_status()?.bytes().await?.len();

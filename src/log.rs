@@ -632,14 +632,12 @@ impl Log {
     /// Reads a checkpoint and checks that it belongs to this log: a whole frame made at a durable position whose
     /// digest is the log's there.
     pub fn read_checkpoint(&self, stored: &checkpoints::Stored) -> Result<checkpoints::Frame, checkpoints::Unusable> {
-        let frame = self.checkpoints().read(stored)?;
-        let head = self.head().position;
-        match self.digest_at(frame.position) {
-            Ok(Some(digest)) if digest == frame.digest => Ok(frame),
-            Ok(Some(_)) => Err(checkpoints::Unusable::NotInChain { position: frame.position }),
-            Ok(None) => Err(checkpoints::Unusable::PastHead { position: frame.position, head }),
-            Err(e) => Err(checkpoints::Unusable::Io(std::io::Error::other(e.to_string()))),
-        }
+        let digest_at = |position| match self.digest_at(position) {
+            Ok(Some(digest)) => Ok(digest),
+            Ok(None) => Err(format!("no entry at position {position}")),
+            Err(e) => Err(e.to_string()),
+        };
+        checkpoints::in_chain(self.checkpoints().read(stored)?, self.head().position, digest_at)
     }
 
     /// Overwrites the stored chunk that holds `position` with bytes no decoder accepts: damage, for tests of
@@ -667,14 +665,18 @@ impl Log {
 pub struct Ignored {
     /// Leftovers of interrupted snapshots of the storage engine, removed before opening (name, bytes).
     pub unfinished_snapshots: Vec<(String, u64)>,
-    /// The projection checkpoints, each with whether its frame is whole and belongs to the verified chain (a
-    /// checkpoint's body is the projection's to check).
+    /// The projection checkpoints, each with whether it is whole, belongs to the verified chain and has a body the
+    /// caller's check accepts.
     pub checkpoints: Vec<(checkpoints::Stored, Result<(), checkpoints::Unusable>)>,
 }
 
 /// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
-/// [`Log::open`] is still located by position. Also says what it found and ignored in the directory.
-pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyError>, Ignored), OpenError> {
+/// [`Log::open`] is still located by position. Also says what it found and ignored in the directory, each
+/// checkpoint checked by its frame, its place in the chain and `check_body` (the projection's part).
+pub fn verify_directory(
+    dir: impl AsRef<Path>,
+    check_body: impl Fn(&checkpoints::Frame) -> Result<(), String>,
+) -> Result<(Result<Head, VerifyError>, Ignored), OpenError> {
     let path = dir.as_ref();
     check_format(path, false)?;
     let unfinished_snapshots = engine::clear_unfinished_snapshots(path).map_err(|e| storage_error(path, e))?;
@@ -685,28 +687,24 @@ pub fn verify_directory(dir: impl AsRef<Path>) -> Result<(Result<Head, VerifyErr
     let checkpoints = stored
         .into_iter()
         .map(|stored| {
-            let checked = checkpoint_in_chain(&*engine, &stored, head);
+            let checked = checkpoint_in_chain(&*engine, &stored, head)
+                .and_then(|frame| check_body(&frame).map_err(checkpoints::Unusable::Body));
             (stored, checked)
         })
         .collect();
     Ok((verdict, Ignored { unfinished_snapshots, checkpoints }))
 }
 
-/// Whether the checkpoint `stored` is whole and made at a position up to `head` whose digest is the log's there.
+/// The checkpoint `stored`, if it is whole and made at a position up to `head` whose digest is the log's there.
 fn checkpoint_in_chain(
     engine: &dyn Engine,
     stored: &checkpoints::Stored,
     head: u64,
-) -> Result<(), checkpoints::Unusable> {
+) -> Result<checkpoints::Frame, checkpoints::Unusable> {
     let frame = checkpoints::read_at(&stored.path, stored.position)?;
-    if frame.position > head {
-        return Err(checkpoints::Unusable::PastHead { position: frame.position, head });
-    }
-    let digest = match frame.position {
-        0 => [0; 32],
-        p => read_entry(engine, p).map_err(|e| checkpoints::Unusable::Io(std::io::Error::other(e.to_string())))?.digest,
-    };
-    if digest == frame.digest { Ok(()) } else { Err(checkpoints::Unusable::NotInChain { position: frame.position }) }
+    checkpoints::in_chain(frame, head, |position| {
+        read_entry(engine, position).map(|entry| entry.digest).map_err(|e| e.to_string())
+    })
 }
 
 /// What `dir` holds: refused when it is a store of another format, or no store where none may be made.
@@ -823,75 +821,66 @@ struct Loaded {
 
 /// Reads the whole log once: the rule state, the id index, the open chunk and the head.
 fn load(engine: &dyn Engine) -> Result<Loaded, ReadError> {
-    // Chunk keys are the only keys; one outside them (an older stored format, say) must not be appended past.
-    for key in [engine.first()?, engine.last()?].into_iter().flatten().map(|(key, _)| key) {
-        if position_of_key(&key).is_none() {
-            return Err(ReadError::ForeignKey(key.to_vec()));
-        }
-    }
-    let tail = match engine.last()? {
-        None => Tail::default(),
-        Some((key, value)) => {
-            let first = position_of_key(&key).expect("checked above");
-            let corrupt = |source| ReadError::Corrupt { position: first, source };
-            let entries = codec::chunk_entries(&value).map_err(corrupt)?.count();
-            Tail { first, bytes: value.to_vec(), entries }
-        }
-    };
-    let end = (tail.first + tail.entries as u64).saturating_sub(1);
+    let loaded = load_head(engine)?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let (book, index) = read_rules(engine, loaded.head.position, &never)?.expect("never stopped");
+    Ok(Loaded { book, index, ..loaded })
+}
+
+/// The rule state and the id index of positions 1..=`end`; `None` when `stop` was set before they were read.
+fn read_rules(
+    engine: &dyn Engine,
+    end: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
     let mut book = RuleBook::new();
     let mut index = IdIndex::default();
     index.reserve(end as usize);
-    let mut head = Head::EMPTY;
     for entry in Scan::over(engine, 1, end) {
         let entry = entry?;
+        if entry.position % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         book.apply(entry.position, &entry.event);
         index.insert(&entry.event.id, entry.position);
-        head = Head { position: entry.position, digest: entry.digest };
     }
-    Ok(Loaded { book, index, tail, head })
+    Ok(Some((book, index)))
 }
 
 /// Reads the rule state and the id index of positions 1..=`end` and hands them to the log, unless `stop` is set
 /// first (the log being dropped). Runs on a thread of its own for [`Options::rules_in_background`].
 fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
     let started = std::time::Instant::now();
-    let read = || -> Result<(RuleBook, IdIndex), String> {
-        let engine = shared.engine().map_err(|e| e.to_string())?;
-        let mut book = RuleBook::new();
-        let mut index = IdIndex::default();
-        index.reserve(end as usize);
-        for entry in Scan::over(&*engine, 1, end) {
-            if entry.as_ref().is_ok_and(|e| e.position % 4_096 == 0) && stop.load(std::sync::atomic::Ordering::Relaxed)
-            {
-                return Err("the log was closed before its rule state was loaded".into());
-            }
-            let entry = entry.map_err(|e| format!("the log could not be read for its rule state: {e}"))?;
-            book.apply(entry.position, &entry.event);
-            index.insert(&entry.event.id, entry.position);
-        }
-        Ok((book, index))
-    };
-    match read() {
-        Ok((book, index)) => {
+    let read = shared.engine().and_then(|engine| read_rules(&*engine, end, stop));
+    match read {
+        Ok(Some((book, index))) => {
             *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;
             *shared.index.write().unwrap_or_else(|e| e.into_inner()) = index;
             tracing::info!(events = end, elapsed_ms = started.elapsed().as_millis() as u64, "rule state loaded");
             shared.set_rules(Rules::Loaded);
         }
-        Err(reason) => {
+        Ok(None) => shared.set_rules(Rules::Failed("the log was closed before its rule state was loaded".into())),
+        Err(e) => {
+            let reason = format!("the log could not be read for its rule state: {e}");
             tracing::error!("{reason}: appends are refused; `wartezeit verify` names the damage");
             shared.set_rules(Rules::Failed(reason));
         }
     }
 }
 
-/// Reads only the open chunk and the head, for a log opened for reading only.
+/// Reads only the open chunk and the head (rule state and id index left empty): all a log opened for reading
+/// only needs, and the first step of every open.
 fn load_head(engine: &dyn Engine) -> Result<Loaded, ReadError> {
+    // Chunk keys are the only keys; one outside them (an older stored format, say) must not be appended past.
+    for key in [engine.first()?, engine.last()?].into_iter().flatten().map(|(key, _)| key) {
+        if position_of_key(&key).is_none() {
+            return Err(ReadError::ForeignKey(key.to_vec()));
+        }
+    }
     let mut loaded =
         Loaded { book: RuleBook::new(), index: IdIndex::default(), tail: Tail::default(), head: Head::EMPTY };
     let Some((key, value)) = engine.last()? else { return Ok(loaded) };
-    let Some(first) = position_of_key(&key) else { return Err(ReadError::ForeignKey(key.to_vec())) };
+    let first = position_of_key(&key).expect("checked above");
     let corrupt = |source| ReadError::Corrupt { position: first, source };
     let mut last = None;
     for (i, entry) in codec::chunk_entries(&value).map_err(corrupt)?.enumerate() {

@@ -25,10 +25,8 @@ pub fn run(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<ExitCod
     let started = std::time::Instant::now();
     let config = Config { zone: global.tz, horizon_days: args.horizon };
     let head = log.head().position;
+    // Checkpoints passed over are named by `rebuild::open`'s log lines.
     let opened = crate::rebuild::open(&log, config, head).context("reading the log")?;
-    for skipped in &opened.skipped {
-        eprintln!("ignored: checkpoint {}: {}", skipped.path.display(), skipped.reason);
-    }
     let rebuilt = &opened.rebuilt;
     let written = crate::rebuild::write_checkpoint(&log, &rebuilt.projection, &rebuilt.digest)
         .with_context(|| format!("cannot write a checkpoint in {}", log.checkpoints().dir().display()))?;

@@ -78,7 +78,8 @@ pub enum Unusable {
     PastHead { position: u64, head: u64 },
     #[error("does not belong to this log: its digest at position {position} is not the log's")]
     NotInChain { position: u64 },
-    #[error("cannot be decoded: {0}")]
+    /// The body, as its reader found it (phrased like the others: "is …", "cannot be …").
+    #[error("{0}")]
     Body(String),
 }
 
@@ -189,6 +190,23 @@ impl Checkpoints {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `frame` if it was made at a position up to `head` whose digest in the log, as `digest_at` reads it, is the
+/// frame's.
+pub(crate) fn in_chain(
+    frame: Frame,
+    head: u64,
+    digest_at: impl FnOnce(u64) -> Result<Digest, String>,
+) -> Result<Frame, Unusable> {
+    if frame.position > head {
+        return Err(Unusable::PastHead { position: frame.position, head });
+    }
+    let digest = match frame.position {
+        0 => [0; 32],
+        position => digest_at(position).map_err(|e| Unusable::Io(io::Error::other(e)))?,
+    };
+    if digest == frame.digest { Ok(frame) } else { Err(Unusable::NotInChain { position: frame.position }) }
 }
 
 /// The file name of the checkpoint at `position`.

@@ -411,6 +411,7 @@ impl OfficeProjection {
 
     /// Applies an event's change to the sweep state, noting what undoing it needs.
     fn redo(&mut self, ev: &mut Ev) {
+        let key = ev.key;
         match &mut ev.change {
             Change::Booked { appointment, slot_day } => {
                 self.appointments.set(*appointment, *slot_day, Status::Open, &self.calendar)
@@ -425,10 +426,7 @@ impl OfficeProjection {
                 *previous = current.status;
                 self.appointments.set(*appointment, current.slot_day, *status, &self.calendar);
             }
-            Change::Calendar(change) => {
-                let change = Arc::clone(change);
-                self.change_calendar(&change, |calendar| calendar.apply(ev.key, &change));
-            }
+            Change::Calendar(change) => self.change_calendar(change, |calendar| calendar.apply(key, change)),
             Change::None => {}
         }
     }

@@ -83,7 +83,6 @@ impl State {
         })
     }
 
-    /// Folds the whole log and marks the service ready. Runs on the blocking pool.
     /// Builds the projection from the newest usable checkpoint and the entries after it, and marks the service
     /// ready. Runs on the blocking pool.
     pub fn initial_build(&self) {
@@ -100,8 +99,8 @@ impl State {
         match opened.and_then(|opened| self.catch_up().map(|()| opened)) {
             Ok((checkpoint, skipped)) => {
                 let position = self.read().projection.position();
-                let newest = self.log.checkpoints().list().ok().and_then(|l| l.first().map(|s| s.position));
-                self.noted_checkpoint(checkpoint.or(newest).unwrap_or(0));
+                // Checkpoints passed over count as none: the next one is due from the start of the log.
+                self.noted_checkpoint(checkpoint.unwrap_or(0));
                 tracing::info!(
                     position,
                     checkpoint = checkpoint.unwrap_or(0),
@@ -294,19 +293,17 @@ impl State {
         let config = *self.read().projection.config();
         let cached = self.known_at.nearest_below(position);
         let cached_at = cached.as_ref().map_or(0, |c| c.projection.position());
+        // A checkpoint between the nearest cached projection and `position` is the nearer start, if it can be used.
         let listed = self.log.checkpoints().list().unwrap_or_default();
-        let checkpoint_at = listed.iter().map(|s| s.position).find(|p| *p <= position).unwrap_or(0);
-        let from_checkpoint = if checkpoint_at > cached_at {
-            crate::rebuild::newest_checkpoint(&self.log, config, position).0
-        } else {
-            None
-        };
+        let nearer = listed.iter().any(|s| s.position > cached_at && s.position <= position);
+        let from_checkpoint = nearer
+            .then(|| crate::rebuild::newest_checkpoint(&self.log, config, position).0)
+            .flatten()
+            .filter(|(projection, _)| projection.position() > cached_at);
         let base = match (from_checkpoint, cached) {
-            (Some((projection, digest)), cached) if projection.position() > cached_at || cached.is_none() => {
-                Current { projection, digest }
-            }
-            (_, Some(base)) => Current::clone(&base),
-            (_, None) => Current { projection: Projection::new(config), digest: [0; 32] },
+            (Some((projection, digest)), _) => Current { projection, digest },
+            (None, Some(base)) => Current::clone(&base),
+            (None, None) => Current { projection: Projection::new(config), digest: [0; 32] },
         };
         let rebuilt = crate::rebuild::fold(&self.log, base.projection, base.digest, position)?;
         let known = Current { projection: rebuilt.projection, digest: rebuilt.digest };
@@ -327,6 +324,9 @@ mod tests;
 /// The checkpointer: after each append (and every configured interval) writes a checkpoint when one is due, on the
 /// blocking pool, one at a time. Holds the state only while it works, and ends once the service is gone.
 pub async fn checkpoints(state: std::sync::Weak<State>) {
+    if state.upgrade().is_none_or(|state| state.config.checkpoints.every_events == 0) {
+        return;
+    }
     let mut last = tokio::time::Instant::now();
     loop {
         let (every, appended) = {
@@ -337,9 +337,6 @@ pub async fn checkpoints(state: std::sync::Weak<State>) {
         };
         let timed_out = tokio::time::timeout(every, appended).await.is_err();
         let Some(strong) = state.upgrade() else { return };
-        if strong.config.checkpoints.every_events == 0 {
-            continue;
-        }
         let force = timed_out || last.elapsed() >= every;
         let made = tokio::task::spawn_blocking(move || strong.checkpoint_if_due(force)).await;
         if matches!(made, Ok(Some(_))) || force {

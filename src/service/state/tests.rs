@@ -114,6 +114,21 @@ fn a_checkpoint_is_written_when_due_and_the_next_start_folds_only_what_came_afte
     let expected =
         Projection::from_entries(ProjectionConfig::default(), entries.iter().map(|e| (e.position, &e.event)));
     assert_eq!(answers(&known.projection), answers(&expected));
+    drop(restarted);
+
+    // Damaged checkpoints are passed over on the next start (it folds the log), and a new one is made.
+    for damaged in log.checkpoints().list().expect("lists") {
+        let mut bytes = std::fs::read(&damaged.path).expect("reads");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        std::fs::write(&damaged.path, &bytes).expect("writes");
+    }
+    let after_damage = checkpointing_state(&log, 1_000);
+    after_damage.initial_build();
+    assert_eq!(*after_damage.checkpoint_position().borrow(), 0, "none was usable");
+    assert_eq!(answers(&after_damage.read().projection), from_scratch(&log));
+    assert_eq!(after_damage.checkpoint_if_due(true), Some(3_000));
+    assert!(log.read_checkpoint(&log.checkpoints().list().expect("lists")[0]).is_ok(), "the new one is whole");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
