@@ -19,6 +19,7 @@ mod names;
 mod observed;
 mod office;
 mod row;
+mod settled;
 mod summary;
 
 pub use attribution::{Attribution, Loss, LossCause, PeriodLoss};
@@ -26,6 +27,7 @@ pub use names::{Names, OfficeName};
 pub use observed::{ObservedDay, ObservedOffice};
 pub use office::{CalendarSnapshot, NamedPeriod, PeriodKind, PolicyChange, ServiceDay};
 pub use row::DayRow;
+pub use settled::Packing;
 pub use summary::{Change, Summary};
 
 use std::collections::BTreeMap;
@@ -73,6 +75,8 @@ pub struct OfficeInfo {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Projection {
     config: Config,
+    /// How much of each office's history stays unpacked; changes no figure.
+    packing: Packing,
     offices: BTreeMap<OfficeId, OfficeProjection>,
     /// Holidays of every office, kept so that an office first seen later still receives them.
     #[serde(with = "checkpoint::wire_events")]
@@ -90,12 +94,20 @@ impl Projection {
     pub fn new(config: Config) -> Self {
         Projection {
             config,
+            packing: Packing::default(),
             offices: BTreeMap::new(),
             global_holidays: Vec::new(),
             names: Names::default(),
             observed: BTreeMap::new(),
             position: 0,
         }
+    }
+
+    /// The same projection, with offices first seen from now on packing their history as `packing` says (tests
+    /// pack after a handful of events to exercise it; the default suits real logs).
+    pub fn with_packing(mut self, packing: Packing) -> Self {
+        self.packing = packing;
+        self
     }
 
     /// The configuration it computes with.
@@ -196,7 +208,7 @@ impl Projection {
 
     fn office_mut(&mut self, office: &OfficeId) -> &mut OfficeProjection {
         if !self.offices.contains_key(office) {
-            let mut fresh = OfficeProjection::new(office.clone(), self.config);
+            let mut fresh = OfficeProjection::new(office.clone(), self.config, self.packing);
             for (position, holiday) in &self.global_holidays {
                 fresh.push(*position, holiday);
             }
@@ -318,7 +330,7 @@ impl Projection {
     pub fn series(&self, office: &OfficeId, from: NaiveDate, to: NaiveDate) -> Vec<DayRow> {
         match self.offices.get(office) {
             Some(o) => o.series(from, to),
-            None => OfficeProjection::new(office.clone(), self.config).series(from, to),
+            None => OfficeProjection::new(office.clone(), self.config, Packing::default()).series(from, to),
         }
     }
 
@@ -331,7 +343,7 @@ impl Projection {
     pub fn snapshot(&self, office: &OfficeId, as_of: NaiveDate, days: u32) -> CalendarSnapshot {
         match self.offices.get(office) {
             Some(o) => o.snapshot(as_of, days),
-            None => OfficeProjection::new(office.clone(), self.config).snapshot(as_of, days),
+            None => OfficeProjection::new(office.clone(), self.config, Packing::default()).snapshot(as_of, days),
         }
     }
 
@@ -378,7 +390,7 @@ impl Projection {
         let o = match self.offices.get(office) {
             Some(o) => o,
             None => {
-                fresh = OfficeProjection::new(office.clone(), self.config);
+                fresh = OfficeProjection::new(office.clone(), self.config, Packing::default());
                 &fresh
             }
         };

@@ -12,7 +12,7 @@ mod support {
 use proptest::prelude::*;
 use wartezeit::domain::event::Event;
 use wartezeit::projection::checkpoint::{self, Refused};
-use wartezeit::projection::{Config, Projection};
+use wartezeit::projection::{Config, Packing, Projection};
 
 use support::logs::{self, Scenario};
 use support::reference;
@@ -22,6 +22,11 @@ fn project(config: Config, log: &[(u64, Event)]) -> Projection {
     log.iter().for_each(|(position, event)| projection.apply(*position, event));
     projection
 }
+
+/// Packs history after a handful of events, in blocks of two, so that nearly every late event reaches into it.
+const EAGER: Packing = Packing { keep_events: 2, block_events: 2 };
+/// Never packs.
+const NEVER: Packing = Packing { keep_events: usize::MAX, block_events: 1 };
 
 fn written_and_read(projection: &Projection) -> Projection {
     let mut body = Vec::new();
@@ -89,6 +94,36 @@ proptest! {
 
         // Known at the cut: the checkpoint alone is the projection of positions 1..=cut.
         same_figures(&scenario, &project(scenario.config, head), &written_and_read(&project(scenario.config, head)))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Packed history changes no figure: a projection that packs all but its two newest events of each office gives
+    /// every view of one that never packs, with the log folded one event at a time (late events unpacking what they
+    /// reach back into), all at once, or through a checkpoint of packed history.
+    #[test]
+    fn packing_settled_history_changes_no_figure((scenario, log, cut) in reordered_with_cut()) {
+        let never = Projection::new(scenario.config).with_packing(NEVER);
+        let mut expected = never.clone();
+        log.iter().for_each(|(position, event)| expected.apply(*position, event));
+
+        let eager = Projection::new(scenario.config).with_packing(EAGER);
+        let mut one_by_one = eager.clone();
+        log.iter().for_each(|(position, event)| one_by_one.apply(*position, event));
+        same_figures(&scenario, &expected, &one_by_one)?;
+
+        let mut at_once = eager.clone();
+        at_once.apply_all(log.iter().map(|(p, e)| (*p, e)));
+        same_figures(&scenario, &expected, &at_once)?;
+
+        let (head, tail) = log.split_at(cut);
+        let mut packed_head = eager;
+        head.iter().for_each(|(position, event)| packed_head.apply(*position, event));
+        let mut resumed = written_and_read(&packed_head);
+        tail.iter().for_each(|(position, event)| resumed.apply(*position, event));
+        same_figures(&scenario, &expected, &resumed)?;
     }
 }
 

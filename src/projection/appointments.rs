@@ -26,6 +26,13 @@ pub(crate) enum Status {
     Missed,
 }
 
+impl Status {
+    /// Cancelled, attended or missed: nothing follows.
+    pub(crate) fn has_ended(self) -> bool {
+        matches!(self, Status::Cancelled | Status::Attended | Status::Missed)
+    }
+}
+
 /// One appointment's current state.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Appointment {
@@ -54,6 +61,11 @@ impl Appointments {
     pub(crate) fn register(&mut self, service: u16, slot_day: i32) -> u32 {
         self.all.push(Appointment { service, slot_day, status: Status::Unbooked });
         (self.all.len() - 1) as u32
+    }
+
+    /// How many appointments are registered.
+    pub(crate) fn len(&self) -> usize {
+        self.all.len()
     }
 
     /// The appointment at `index`.

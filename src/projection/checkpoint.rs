@@ -13,7 +13,7 @@ use crate::projection::{Config, Projection};
 
 /// The body layout this version writes and reads. Raise it whenever the projection's stored fields change: a
 /// checkpoint of another format is ignored and the projection folded from the log.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Why a body is not this version's projection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +61,9 @@ pub fn decode_any(body: &[u8], framed: u64) -> Result<Projection, Refused> {
     let projection: Projection = postcard::from_bytes(rest).map_err(|e| Refused::Undecodable(e.to_string()))?;
     if projection.position != framed {
         return Err(Refused::Position { found: projection.position, framed });
+    }
+    for office in projection.offices.values() {
+        office.check_settled().map_err(|e| Refused::Undecodable(format!("office {}: {e}", office.id())))?;
     }
     Ok(projection)
 }

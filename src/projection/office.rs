@@ -23,6 +23,7 @@ use crate::projection::appointments::{Appointments, Status};
 use crate::projection::calendar::{Calendar, CalendarChange, ClosureState, Key};
 use crate::projection::days::Days;
 use crate::projection::row::{DayRow, nearest_rank};
+use crate::projection::settled::{Packing, Settled};
 use crate::projection::{Config, OfficeInfo};
 
 /// What shut an office on some days.
@@ -79,16 +80,16 @@ pub struct CalendarSnapshot {
 
 /// One event as the sweep needs it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Ev {
-    key: Key,
+pub(crate) struct Ev {
+    pub(crate) key: Key,
     /// date(at) as a day number.
-    day: i32,
-    change: Change,
+    pub(crate) day: i32,
+    pub(crate) change: Change,
 }
 
 /// The part of an event that changes sweep state, with what undoing it needs.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-enum Change {
+pub(crate) enum Change {
     Booked {
         appointment: u32,
         slot_day: i32,
@@ -174,7 +175,11 @@ pub(crate) struct OfficeProjection {
     /// Fx-hashed: ids come from the validated log, and SipHash's flood resistance costs a third of a rebuild.
     service_index: FxHashMap<ServiceId, u16>,
     appointment_index: FxHashMap<AppointmentId, u32>,
-    /// Swept events, sorted by key.
+    /// The oldest swept events, packed; all of them come before `events`.
+    settled: Settled,
+    /// How many swept events stay unpacked.
+    packing: Packing,
+    /// The newer swept events, sorted by key.
     events: Vec<Ev>,
     /// Arrived but not yet merged into `events`.
     pending: Vec<Ev>,
@@ -195,13 +200,15 @@ pub(crate) struct OfficeProjection {
 }
 
 impl OfficeProjection {
-    pub(crate) fn new(id: OfficeId, config: Config) -> Self {
+    pub(crate) fn new(id: OfficeId, config: Config, packing: Packing) -> Self {
         OfficeProjection {
             id,
             config,
             services: Vec::new(),
             service_index: FxHashMap::default(),
             appointment_index: FxHashMap::default(),
+            settled: Settled::default(),
+            packing,
             events: Vec::new(),
             pending: Vec::new(),
             calendar_log: Vec::new(),
@@ -219,6 +226,12 @@ impl OfficeProjection {
     #[cfg(test)]
     pub(crate) fn stored_rows(&self) -> usize {
         self.rows.stored_rows()
+    }
+
+    /// How many events are packed, and how many appointment ids are still looked up.
+    #[cfg(test)]
+    pub(crate) fn packed_and_ids(&self) -> (usize, usize) {
+        (self.settled.len(), self.appointment_index.len())
     }
 
     pub(crate) fn id(&self) -> &OfficeId {
@@ -265,7 +278,10 @@ impl OfficeProjection {
     /// costs at most twice the work of settling once: true of a log appended roughly in business-time order).
     pub(crate) fn settles_cheaply(&self) -> bool {
         let Some(earliest) = self.pending.iter().map(|e| e.key).min() else { return false };
-        let undone = self.events.len() - self.events.partition_point(|e| e.key < earliest);
+        let mut undone = self.events.len() - self.events.partition_point(|e| e.key < earliest);
+        if self.reaches_settled(earliest) {
+            undone += self.settled.at_or_after(earliest);
+        }
         undone <= self.pending.len()
     }
 
@@ -276,6 +292,11 @@ impl OfficeProjection {
         }
         let mut fresh = std::mem::take(&mut self.pending);
         fresh.sort_by_key(|e| e.key);
+        if self.reaches_settled(fresh[0].key) {
+            let mut unpacked = self.settled.unpack_from(fresh[0].key, &self.calendar_log);
+            unpacked.append(&mut self.events);
+            self.events = unpacked;
+        }
         let start = self.events.partition_point(|e| e.key < fresh[0].key);
         let old_tail = self.events.split_off(start);
         self.events.reserve(old_tail.len() + fresh.len());
@@ -286,7 +307,7 @@ impl OfficeProjection {
         // first day lie after the earliest new day, those after the old last day start right after `swept_until`.
         let Some((first_day, last_day)) = self.span else { return };
         let mut day = fresh[0].day.min(self.swept_until.saturating_add(1)).max(first_day);
-        let mut previous_event_day = self.events.last().map(|e| e.day);
+        let mut previous_event_day = self.events.last().map(|e| e.day).or(self.settled.last_day());
         let merged = if old_tail.is_empty() { fresh } else { merge_sorted(old_tail, fresh) };
         for mut ev in merged {
             self.compute_rows(day, ev.day - 1, previous_event_day);
@@ -297,6 +318,32 @@ impl OfficeProjection {
         }
         self.compute_rows(day, last_day, previous_event_day);
         self.swept_until = last_day;
+        self.pack_if_due();
+    }
+
+    /// Whether an event at `key` lies before the unpacked events, among packed ones.
+    fn reaches_settled(&self, key: Key) -> bool {
+        !self.settled.is_empty() && self.events.first().is_none_or(|e| key < e.key)
+    }
+
+    /// Packs the oldest swept events once enough have gathered, and forgets the ids of appointments that ended.
+    ///
+    /// An ended appointment (cancelled, attended or missed) gets no further event: the rules refuse every follow-up
+    /// of it and a second booking under its id. Its id is therefore never looked up again; the events that name it
+    /// carry its index, not its id.
+    fn pack_if_due(&mut self) {
+        if !self.packing.due(self.events.len()) {
+            return;
+        }
+        let packed = self.packing.how_many(self.events.len());
+        self.settled.pack(&self.events[..packed], self.packing.block_events);
+        self.events.drain(..packed);
+        self.events.shrink_to(self.packing.keep_events.saturating_mul(2).saturating_add(self.packing.block_events));
+        let appointments = &self.appointments;
+        self.appointment_index.retain(|_, index| !appointments.get(*index).status.has_ended());
+        if self.appointment_index.capacity() > 4 * self.appointment_index.len() {
+            self.appointment_index.shrink_to_fit();
+        }
     }
 
     fn change_of(&mut self, event: &Event) -> Change {
@@ -474,6 +521,11 @@ impl OfficeProjection {
         }
     }
 
+    /// Checks the packed history of an office read from a checkpoint (see [`Settled::check`]).
+    pub(crate) fn check_settled(&self) -> Result<(), String> {
+        self.settled.check(&self.calendar_log, self.appointments.len())
+    }
+
     /// The log position of the last event folded into this office (0 for none): every figure of the office, at any
     /// day, is the same at any later log position until this one moves.
     pub(crate) fn last_position(&self) -> u64 {
@@ -502,8 +554,7 @@ impl OfficeProjection {
                 continue;
             }
             // A run of days without events or kept figures: one sweep state answers them all.
-            let next_event = self.events.get(self.events.partition_point(|e| e.day <= day));
-            let run_end = next_event.map_or(to, |e| (e.day - 1).min(to));
+            let run_end = self.next_event_day(day).map_or(to, |next| (next - 1).min(to));
             let (appointments, calendar) = self.state_as_of(day);
             for d in day..=run_end {
                 let figures = state_figures(&appointments, &calendar, d, self.config.horizon_days);
@@ -574,15 +625,27 @@ impl OfficeProjection {
         self.rows.get(day_number(date)).map_or(&[], |row| &row.tallies.waits)
     }
 
+    /// The day of the first swept event after `day`.
+    fn next_event_day(&self, day: i32) -> Option<i32> {
+        if self.settled.last_day().is_some_and(|last| last > day) {
+            return self.settled.next_day_after(day, &self.calendar_log);
+        }
+        self.events.get(self.events.partition_point(|e| e.day <= day)).map(|e| e.day)
+    }
+
     /// The sweep state (appointments and calendar) as of `day`: the live one, or a copy rewound to that day.
     fn state_as_of(&self, day: i32) -> (std::borrow::Cow<'_, Appointments>, std::borrow::Cow<'_, Calendar>) {
         use std::borrow::Cow;
         let after = self.events.partition_point(|e| e.day <= day);
-        if after == self.events.len() {
+        let packed = match self.settled.last_day() {
+            Some(last) if last > day => self.settled.after_day(day, &self.calendar_log),
+            _ => Vec::new(),
+        };
+        if after == self.events.len() && packed.is_empty() {
             return (Cow::Borrowed(&self.appointments), Cow::Borrowed(&self.calendar));
         }
         let mut rewound = self.clone_sweep_state();
-        for ev in self.events[after..].iter().rev() {
+        for ev in self.events[after..].iter().rev().chain(packed.iter().rev()) {
             rewound.undo(ev);
         }
         (Cow::Owned(rewound.appointments), Cow::Owned(rewound.calendar))
@@ -592,7 +655,7 @@ impl OfficeProjection {
         OfficeProjection {
             appointments: self.appointments.clone(),
             calendar: self.calendar.clone(),
-            ..OfficeProjection::new(self.id.clone(), self.config)
+            ..OfficeProjection::new(self.id.clone(), self.config, self.packing)
         }
     }
 

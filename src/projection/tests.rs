@@ -215,3 +215,41 @@ fn an_event_dated_far_ahead_keeps_no_row_for_the_days_in_between() {
     assert_eq!((r.backlog, r.capacity, r.next_available_days), (1, 2, Some(1)), "{r:?}");
     assert_eq!(row(&far, "2199-12-31").served_walk_in, 1);
 }
+
+#[test]
+fn packed_history_answers_a_long_quiet_stretch_and_a_late_event_as_unpacked_history_does() {
+    use crate::projection::Packing;
+    // Bookings in June 2020, nothing from July to December (more than the 92 days whose figures are kept), more
+    // in January 2021, and last a cancellation dated in June 2020 that reaches back into the packed events.
+    let a = booking("a", "2020-06-01T09:00:00+02:00", "2020-06-02T09:00:00+02:00");
+    let b = booking("b", "2020-06-01T09:05:00+02:00", "2021-01-05T09:00:00+01:00");
+    let c = booking("c", "2020-06-02T09:00:00+02:00", "2020-06-03T09:00:00+02:00");
+    let d = booking("d", "2021-01-04T09:00:00+01:00", "2021-01-06T09:00:00+01:00");
+    let e = booking("e", "2021-01-05T09:00:00+01:00", "2021-01-07T09:00:00+01:00");
+    let attended = r#""type":"appointment_attended","at":"2020-06-02T09:10:00+02:00",{o},"appointment_id":"a""#;
+    let missed = r#""type":"appointment_missed","at":"2020-06-03T09:30:00+02:00",{o},"appointment_id":"c""#;
+    let late = r#""type":"appointment_cancelled","at":"2020-06-15T10:00:00+02:00",{o},"appointment_id":"b""#;
+    let log = events(&[PLAN, &a, &b, &c, attended, missed, &d, &e, late]);
+    let fold = |packing: Packing, upto: usize| {
+        let mut p = Projection::new(Config::default()).with_packing(packing);
+        log.iter().take(upto).enumerate().for_each(|(i, e)| p.apply(i as u64 + 1, e));
+        p
+    };
+    let eager = Packing { keep_events: 1, block_events: 1 };
+    let never = Packing { keep_events: usize::MAX, block_events: 1 };
+    let kl = OfficeId::parse("kl").unwrap();
+    for upto in [8, 9] {
+        let (packed, unpacked) = (fold(eager, upto), fold(never, upto));
+        let (events, ids) = packed.offices[&kl].packed_and_ids();
+        assert!(events >= 4, "{events} packed of {upto}");
+        assert!(ids <= 3, "ids of the ended appointments a and c are forgotten: {ids} left");
+        let (from, to) = (date("2020-05-30"), date("2021-01-10"));
+        assert_eq!(packed.series(&kl, from, to), unpacked.series(&kl, from, to));
+        for day in ["2020-06-01", "2020-06-20", "2020-10-01", "2021-01-04"] {
+            assert_eq!(packed.snapshot(&kl, date(day), 40), unpacked.snapshot(&kl, date(day), 40), "{day}");
+        }
+    }
+    // The late cancellation took b out of the backlog from 15 June on.
+    let after = fold(eager, 9);
+    assert_eq!((row(&after, "2020-06-14").backlog, row(&after, "2020-10-01").backlog), (1, 0));
+}
