@@ -66,6 +66,10 @@ pub trait Storage: Send + Sync {
     fn clear_failed_write(&self) -> std::io::Result<()>;
 }
 
+/// sled's page cache. Its default of 1 GiB filled up with the pages of every start's scan of the log, which are
+/// not read again: appends touch only the tree's last pages, and the duplicate check reads an event or two.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The file that records a failed write: created with the store and always 64 bytes, so that recording one
 /// overwrites blocks the file already has and needs no free space.
 const MARKER: &str = "failed-write";
@@ -182,7 +186,7 @@ impl Storage for SledStorage {
         }
         // No background flusher: every round is flushed by the writer before it is answered, and a flusher
         // thread would keep touching an engine after it failed.
-        let db = sled::Config::new().path(&self.path).flush_every_ms(None).open()?;
+        let db = sled::Config::new().path(&self.path).flush_every_ms(None).cache_capacity(CACHE_BYTES).open()?;
         let tree = db.open_tree(super::TREE)?;
         // What this engine reads was read from the files; sync them, so that it is durable before anything read
         // here is confirmed to a client (a write that failed may have left its bytes written but not synced).
