@@ -30,6 +30,8 @@
 //!   order, a capacity calendar and appointment table with exact undo, and one row per day (stored sparsely in
 //!   chunks; long stretches without events answered on demand); summary, attribution of lost capacity, calendar
 //!   snapshots; the display names of `office_described` and `service_described`, kept apart from the figures.
+//!   Each office keeps its newest events for the undo as they are and packs the older ones into delta-encoded
+//!   blocks (`projection::settled`, [`projection::Packing`]), unpacked where a late event reaches back.
 //!   [`projection::checkpoint`] is the whole projection as bytes (versioned, postcard) for checkpoints. Pure.
 //! - [`read`] — the read side: a question (office, day or period, forecast parameters) resolved and checked once,
 //!   with one typed error, and answered from one place; the CLI, the routes, the page, the press statement and the
