@@ -72,14 +72,16 @@ pub struct OfficeInfo {
 }
 
 /// Every office's figures, folded from the log.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Projection {
     config: Config,
     /// How much of each office's history stays unpacked; changes no figure.
     packing: Packing,
+    /// The one office folded, where the projection is [scoped](Projection::scoped): the others' events are passed
+    /// over. `None` folds every office.
+    scope: Option<OfficeId>,
     offices: BTreeMap<OfficeId, OfficeProjection>,
     /// Holidays of every office, kept so that an office first seen later still receives them.
-    #[serde(with = "checkpoint::wire_events")]
     global_holidays: Vec<(u64, Event)>,
     /// Display names, which change no figure.
     names: Names,
@@ -95,6 +97,7 @@ impl Projection {
         Projection {
             config,
             packing: Packing::default(),
+            scope: None,
             offices: BTreeMap::new(),
             global_holidays: Vec::new(),
             names: Names::default(),
@@ -108,6 +111,27 @@ impl Projection {
     pub fn with_packing(mut self, packing: Packing) -> Self {
         self.packing = packing;
         self
+    }
+
+    /// The same projection folding only `office` from now on: the other offices are dropped and their later events
+    /// passed over (the holidays of every office still count). For a read about one office, which then need not
+    /// hold or fold the others; such a projection answers for `office` exactly as the whole one does, and is never
+    /// written as a checkpoint.
+    pub fn scoped(mut self, office: OfficeId) -> Self {
+        self.offices.retain(|id, _| *id == office);
+        self.observed.retain(|id, _| *id == office);
+        self.scope = Some(office);
+        self
+    }
+
+    /// The one office it folds, if [scoped](Projection::scoped).
+    pub fn scope(&self) -> Option<&OfficeId> {
+        self.scope.as_ref()
+    }
+
+    /// Whether `office`'s events are folded here.
+    fn folds(&self, office: &OfficeId) -> bool {
+        self.scope.as_ref().is_none_or(|scope| scope == office)
     }
 
     /// The configuration it computes with.
@@ -142,6 +166,7 @@ impl Projection {
             return;
         }
         match event.kind.office() {
+            Some(office) if !self.folds(office) => {}
             Some(office) => {
                 let office = self.office_mut(office);
                 office.push(position, event);
@@ -186,6 +211,7 @@ impl Projection {
             return;
         }
         match event.kind.office() {
+            Some(office) if !self.folds(office) => {}
             Some(office) => self.office_mut(office).push(position, event),
             None => self.push_global(position, event),
         }
@@ -193,6 +219,9 @@ impl Projection {
 
     fn push_observation(&mut self, position: u64, event: &Event) {
         if let EventKind::CalendarObserved { office, service, free_slots, .. } = &event.kind {
+            if !self.folds(office) {
+                return;
+            }
             let observed = self.observed.entry(office.clone()).or_default();
             observed.push(self.config.zone, position, service.as_ref(), &event.at, free_slots);
         }

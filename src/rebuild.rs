@@ -16,6 +16,7 @@
 
 use std::sync::mpsc::{TryRecvError, channel, sync_channel};
 
+use crate::domain::id::OfficeId;
 use crate::log::checkpoints::Stored;
 use crate::log::codec::Digest;
 use crate::log::{Entry, Log, ReadError};
@@ -75,11 +76,26 @@ pub struct Skipped {
 /// is damaged, of another format, made with another configuration or not of this log's digest chain is passed
 /// over with a log line.
 pub fn open(log: &Log, config: Config, until: u64) -> Result<Opened, ReadError> {
+    open_scoped(log, config, until, None)
+}
+
+/// [`open`], with the projection [scoped](Projection::scoped) to one office when `scope` names one: only that
+/// office's section of the checkpoint is decoded and only its events (and the holidays of every office) folded.
+pub fn open_scoped(log: &Log, config: Config, until: u64, scope: Option<&OfficeId>) -> Result<Opened, ReadError> {
     let started = std::time::Instant::now();
-    let (base, skipped) = newest_checkpoint(log, config, until);
+    let (base, skipped) = newest_checkpoint_of(log, config, until, scope);
     let checkpoint = base.as_ref().map(|(projection, _)| projection.position());
     let loaded = started.elapsed();
-    let (projection, digest) = base.unwrap_or_else(|| (Projection::new(config), [0; 32]));
+    let (projection, digest) = base.unwrap_or_else(|| {
+        let empty = Projection::new(config);
+        (
+            match scope {
+                Some(office) => empty.scoped(office.clone()),
+                None => empty,
+            },
+            [0; 32],
+        )
+    });
     let rebuilt = fold(log, projection, digest, until)?;
     tracing::debug!(
         checkpoint = checkpoint.unwrap_or(0),
@@ -93,6 +109,16 @@ pub fn open(log: &Log, config: Config, until: u64) -> Result<Opened, ReadError> 
 
 /// The newest usable checkpoint at or below `until`, decoded, with its digest; and those passed over.
 pub fn newest_checkpoint(log: &Log, config: Config, until: u64) -> (Option<(Projection, Digest)>, Vec<Skipped>) {
+    newest_checkpoint_of(log, config, until, None)
+}
+
+/// [`newest_checkpoint`], decoding only `scope`'s office where it names one.
+fn newest_checkpoint_of(
+    log: &Log,
+    config: Config,
+    until: u64,
+    scope: Option<&OfficeId>,
+) -> (Option<(Projection, Digest)>, Vec<Skipped>) {
     let mut skipped = Vec::new();
     let mut skip = |path: &std::path::Path, reason: String| {
         tracing::warn!(checkpoint = %path.display(), %reason, "checkpoint ignored; folding from the log instead");
@@ -113,7 +139,11 @@ pub fn newest_checkpoint(log: &Log, config: Config, until: u64) -> (Option<(Proj
                 continue;
             }
         };
-        match checkpoint::decode(frame.body(), frame.position, &config) {
+        let decoded = match scope {
+            Some(office) => checkpoint::decode_scoped(frame.body(), frame.position, &config, office),
+            None => checkpoint::decode(frame.body(), frame.position, &config),
+        };
+        match decoded {
             Ok(projection) => return (Some((projection, frame.digest)), skipped),
             Err(e) => skip(&stored.path, e.to_string()),
         }
@@ -131,6 +161,9 @@ pub struct Written {
 
 /// Writes `projection`, whose last entry has `digest`, as a checkpoint, and keeps the [`CHECKPOINTS_KEPT`] newest.
 pub fn write_checkpoint(log: &Log, projection: &Projection, digest: &Digest) -> std::io::Result<Written> {
+    if let Some(office) = projection.scope() {
+        return Err(std::io::Error::other(format!("a projection of office {office} alone is not a checkpoint")));
+    }
     let checkpoints = log.checkpoints();
     let stored = checkpoints.write(projection.position(), digest, |out| checkpoint::encode(projection, out))?;
     let removed = checkpoints.prune(CHECKPOINTS_KEPT)?.len();

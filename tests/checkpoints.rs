@@ -11,6 +11,7 @@ mod support {
 
 use proptest::prelude::*;
 use wartezeit::domain::event::Event;
+use wartezeit::domain::id::OfficeId;
 use wartezeit::projection::checkpoint::{self, Refused};
 use wartezeit::projection::{Config, Packing, Projection};
 
@@ -28,32 +29,45 @@ const EAGER: Packing = Packing { keep_events: 2, block_events: 2 };
 /// Never packs.
 const NEVER: Packing = Packing { keep_events: usize::MAX, block_events: 1 };
 
-fn written_and_read(projection: &Projection) -> Projection {
+/// The checkpoint body of `projection`.
+fn body(projection: &Projection) -> Vec<u8> {
     let mut body = Vec::new();
     checkpoint::encode(projection, &mut body).expect("writes to memory");
-    checkpoint::decode(&body, projection.position(), projection.config()).expect("reads back")
+    body
+}
+
+fn written_and_read(projection: &Projection) -> Projection {
+    checkpoint::decode(&body(projection), projection.position(), projection.config()).expect("reads back")
 }
 
 /// Every view of the projection's answers, for every office over the scenario's window.
 fn same_figures(scenario: &Scenario, expected: &Projection, actual: &Projection) -> Result<(), TestCaseError> {
-    let (from, to) = scenario.window();
-    prop_assert_eq!(expected.position(), actual.position());
     prop_assert_eq!(expected.offices(), actual.offices());
     for office in scenario.offices() {
-        prop_assert_eq!(expected.office_position(&office), actual.office_position(&office));
-        prop_assert_eq!(expected.series(&office, from, to), actual.series(&office, from, to), "series of {}", office);
-        prop_assert_eq!(expected.summary(&office, to), actual.summary(&office, to));
-        prop_assert_eq!(expected.attribution(&office, from, to), actual.attribution(&office, from, to));
-        prop_assert_eq!(expected.service_days(&office, from, to), actual.service_days(&office, from, to));
-        for day in from.iter_days().take_while(|d| *d <= to).step_by(3) {
-            prop_assert_eq!(expected.snapshot(&office, day, 30), actual.snapshot(&office, day, 30));
-            prop_assert_eq!(expected.policies(&office, day), actual.policies(&office, day));
-            prop_assert_eq!(expected.periods(&office, day), actual.periods(&office, day));
-            prop_assert_eq!(
-                expected.pooled_realized_wait(&office, day, 7),
-                actual.pooled_realized_wait(&office, day, 7)
-            );
-        }
+        same_office_figures(scenario, expected, actual, &office)?;
+    }
+    Ok(())
+}
+
+/// Every view of the projection's answers about `office` over the scenario's window.
+fn same_office_figures(
+    scenario: &Scenario,
+    expected: &Projection,
+    actual: &Projection,
+    office: &OfficeId,
+) -> Result<(), TestCaseError> {
+    let (from, to) = scenario.window();
+    prop_assert_eq!(expected.position(), actual.position());
+    prop_assert_eq!(expected.office_position(office), actual.office_position(office));
+    prop_assert_eq!(expected.series(office, from, to), actual.series(office, from, to), "series of {}", office);
+    prop_assert_eq!(expected.summary(office, to), actual.summary(office, to));
+    prop_assert_eq!(expected.attribution(office, from, to), actual.attribution(office, from, to));
+    prop_assert_eq!(expected.service_days(office, from, to), actual.service_days(office, from, to));
+    for day in from.iter_days().take_while(|d| *d <= to).step_by(3) {
+        prop_assert_eq!(expected.snapshot(office, day, 30), actual.snapshot(office, day, 30));
+        prop_assert_eq!(expected.policies(office, day), actual.policies(office, day));
+        prop_assert_eq!(expected.periods(office, day), actual.periods(office, day));
+        prop_assert_eq!(expected.pooled_realized_wait(office, day, 7), actual.pooled_realized_wait(office, day, 7));
     }
     Ok(())
 }
@@ -90,6 +104,18 @@ proptest! {
         for office in scenario.offices() {
             let expected = reference::series(&log, &scenario.config, &office, from, to);
             prop_assert_eq!(&expected, &at_once.series(&office, from, to), "reference rows of {}", office);
+        }
+
+        // A read about one office decodes only its section and folds only its events: the same answers about it.
+        let body = body(&project(scenario.config, head));
+        for office in scenario.offices() {
+            let mut scoped = checkpoint::decode_scoped(&body, cut as u64, &scenario.config, &office).expect("reads back");
+            tail.iter().for_each(|(position, event)| scoped.apply(*position, event));
+            same_office_figures(&scenario, &whole, &scoped, &office)?;
+            prop_assert!(scoped.offices().iter().all(|o| o.office == office), "only {} is folded", office);
+            let mut from_scratch = Projection::new(scenario.config).scoped(office.clone());
+            from_scratch.apply_all(log.iter().map(|(p, e)| (*p, e)));
+            same_office_figures(&scenario, &whole, &from_scratch, &office)?;
         }
 
         // Known at the cut: the checkpoint alone is the projection of positions 1..=cut.

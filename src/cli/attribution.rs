@@ -41,7 +41,7 @@ pub struct AttributionArgs {
 /// Runs `wartezeit attribution`.
 pub fn run(global: &GlobalArgs, args: &AttributionArgs) -> anyhow::Result<ExitCode> {
     load::period(args.from, args.to)?;
-    let loaded = load::projection(global, args.known_at, None)?;
+    let loaded = load::projection_of(global, args.known_at, None, args.office.as_ref())?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let attribution = loaded.projection.attribution(&office, args.from, args.to);
     let text = match args.format {

@@ -18,6 +18,34 @@ pub struct Loaded {
 
 /// Folds the log in `global.data_dir`, only positions up to `known_at` when given.
 pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u32>) -> anyhow::Result<Loaded> {
+    projection_of(global, known_at, horizon, None)
+}
+
+/// [`projection`] for a command about one office: where `office` is named, only that office is decoded from the
+/// checkpoint and folded (the others' events are passed over), which at ten million events over twenty offices
+/// takes a twentieth of the time and memory. If the office is not in the log, the whole projection is folded after
+/// all, so that the error names the offices there are.
+pub fn projection_of(
+    global: &GlobalArgs,
+    known_at: Option<u64>,
+    horizon: Option<u32>,
+    office: Option<&OfficeId>,
+) -> anyhow::Result<Loaded> {
+    if let Some(office) = office {
+        let loaded = fold(global, known_at, horizon, Some(office))?;
+        if loaded.projection.offices().iter().any(|o| o.office == *office) {
+            return Ok(loaded);
+        }
+    }
+    fold(global, known_at, horizon, None)
+}
+
+fn fold(
+    global: &GlobalArgs,
+    known_at: Option<u64>,
+    horizon: Option<u32>,
+    scope: Option<&OfficeId>,
+) -> anyhow::Result<Loaded> {
     let log = global.open_log_for_reading().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let head = log.head();
     let until = match known_at {
@@ -26,9 +54,14 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
         None => head.position,
     };
     let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
-    let opened = crate::rebuild::open(&log, config, until).context("reading the log")?;
+    let opened = crate::rebuild::open_scoped(&log, config, until, scope).context("reading the log")?;
     let newest = opened.checkpoint.unwrap_or(0);
-    if known_at.is_none() && crate::rebuild::checkpoint_due(crate::rebuild::CHECKPOINT_EVERY_EVENTS, newest, until) {
+    // A projection of one office is no checkpoint; the next command about all of them, `serve` or `checkpoint`
+    // writes one.
+    if known_at.is_none()
+        && scope.is_none()
+        && crate::rebuild::checkpoint_due(crate::rebuild::CHECKPOINT_EVERY_EVENTS, newest, until)
+    {
         // The next command then starts from here. A checkpoint is a cache: failing to write one changes no answer.
         match crate::rebuild::write_checkpoint(&log, &opened.rebuilt.projection, &opened.rebuilt.digest) {
             Ok(written) => {

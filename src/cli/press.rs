@@ -39,7 +39,7 @@ pub struct PressArgs {
 
 /// Runs `wartezeit press`.
 pub fn run(global: &GlobalArgs, args: &PressArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load::projection(global, args.known_at, None)?;
+    let loaded = load::projection_of(global, args.known_at, None, args.office.as_ref())?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let as_of = args.as_of.unwrap_or_else(|| global.today());
     let outlook = press::forecast_outlook(&loaded.projection, &office, as_of, args.lang);

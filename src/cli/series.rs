@@ -48,7 +48,7 @@ pub struct SeriesArgs {
 /// Runs `wartezeit series`.
 pub fn run(global: &GlobalArgs, args: &SeriesArgs) -> anyhow::Result<ExitCode> {
     load::period(args.from, args.to)?;
-    let loaded = load::projection(global, args.known_at, args.horizon)?;
+    let loaded = load::projection_of(global, args.known_at, args.horizon, args.office.as_ref())?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let rows = crate::read::series(&loaded.projection, Some(&office), args.from, args.to)?;
     let observed = loaded.projection.observed(&office).is_some();

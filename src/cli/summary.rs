@@ -40,7 +40,7 @@ pub struct SummaryArgs {
 
 /// Runs `wartezeit summary`.
 pub fn run(global: &GlobalArgs, args: &SummaryArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load::projection(global, args.known_at, None)?;
+    let loaded = load::projection_of(global, args.known_at, None, args.office.as_ref())?;
     let office = load::office(&loaded.projection, args.office.as_ref())?;
     let summary = loaded.projection.summary(&office, args.as_of.unwrap_or_else(|| global.today()));
     let text = match args.format {

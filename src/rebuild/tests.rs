@@ -2,6 +2,7 @@
 //! attribution, the position and the digest; with bounds, from a base projection, across many batch boundaries,
 //! and with a damaged log.
 
+use chrono::NaiveDate;
 use proptest::prelude::*;
 
 use super::*;
@@ -201,4 +202,23 @@ fn a_checkpoint_is_due_after_so_many_events_and_a_tenth_of_the_log() {
     assert!(!checkpoint_due(100_000, 10_000_000, 10_900_000), "a long log waits for a tenth of its length");
     assert!(checkpoint_due(100_000, 10_000_000, 11_000_000));
     assert!(!checkpoint_due(0, 0, u64::MAX), "0 writes none");
+}
+
+#[test]
+fn one_office_opened_from_a_checkpoint_answers_as_the_whole_and_is_never_written_as_one() {
+    let (_dir, log) = stored(7, 900);
+    checkpoint_at(&log, 600);
+    let (whole, _) = plain(&log, 900);
+    let (from, to) = (NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2020, 12, 31).unwrap());
+    for info in whole.offices() {
+        let opened = open_scoped(&log, Config::default(), 900, Some(&info.office)).expect("reads");
+        assert_eq!(opened.checkpoint, Some(600));
+        let one = &opened.rebuilt.projection;
+        assert_eq!(one.offices(), vec![info.clone()]);
+        assert_eq!(one.series(&info.office, from, to), whole.series(&info.office, from, to));
+        assert_eq!(one.summary(&info.office, to), whole.summary(&info.office, to));
+        let refused = write_checkpoint(&log, one, &opened.rebuilt.digest).expect_err("a part is no checkpoint");
+        assert!(refused.to_string().contains("alone is not a checkpoint"), "{refused}");
+    }
+    assert_eq!(log.checkpoints().list().expect("lists").len(), 1);
 }
