@@ -31,6 +31,7 @@ pub use settled::Packing;
 pub use summary::{Change, Summary};
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -38,6 +39,7 @@ use crate::domain::event::{Event, EventKind, State};
 use crate::domain::id::{OfficeId, ServiceId};
 use crate::domain::time::Zone;
 
+use calendar::CalendarChange;
 use office::OfficeProjection;
 
 /// The horizon of the wait figures when none is configured (docs/events.md: H = 365).
@@ -83,6 +85,8 @@ pub struct Projection {
     offices: BTreeMap<OfficeId, OfficeProjection>,
     /// Holidays of every office, kept so that an office first seen later still receives them.
     global_holidays: Vec<(u64, Event)>,
+    /// Their calendar changes, one each, shared by every office's calendar.
+    holiday_changes: Vec<Arc<CalendarChange>>,
     /// Display names, which change no figure.
     names: Names,
     /// What the public online calendars showed, per office: the observed figures, apart from the booked ones.
@@ -100,6 +104,7 @@ impl Projection {
             scope: None,
             offices: BTreeMap::new(),
             global_holidays: Vec::new(),
+            holiday_changes: Vec::new(),
             names: Names::default(),
             observed: BTreeMap::new(),
             position: 0,
@@ -228,18 +233,19 @@ impl Projection {
     }
 
     fn push_global(&mut self, position: u64, event: &Event) {
-        debug_assert!(matches!(event.kind, EventKind::HolidayDeclared { .. }));
+        let Some(change) = office::holiday_change(event) else { return };
         for office in self.offices.values_mut() {
-            office.push(position, event);
+            office.push_holiday(position, event, &change);
         }
         self.global_holidays.push((position, event.clone()));
+        self.holiday_changes.push(change);
     }
 
     fn office_mut(&mut self, office: &OfficeId) -> &mut OfficeProjection {
         if !self.offices.contains_key(office) {
             let mut fresh = OfficeProjection::new(office.clone(), self.config, self.packing);
-            for (position, holiday) in &self.global_holidays {
-                fresh.push(*position, holiday);
+            for ((position, holiday), change) in self.global_holidays.iter().zip(&self.holiday_changes) {
+                fresh.push_holiday(*position, holiday, change);
             }
             self.offices.insert(office.clone(), fresh);
         }

@@ -9,16 +9,18 @@
 //! read, and the holidays of every office as their canonical wire JSON. The log frames the body with its position,
 //! digest and checksum (the `checkpoints` module of the log); this module only says what a projection is in bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::event::Event;
 use crate::domain::id::OfficeId;
+use crate::projection::calendar::CalendarChange;
 use crate::projection::names::Names;
 use crate::projection::observed::ObservedOffice;
-use crate::projection::office::OfficeProjection;
+use crate::projection::office::{OfficeProjection, holiday_change};
 use crate::projection::{Config, Packing, Projection};
 
 /// The body layout this version writes and reads. Raise it whenever the projection's stored fields change: a
@@ -148,12 +150,23 @@ fn read(body: &[u8], framed: u64, scope: Option<&OfficeId>) -> Result<Projection
     if let Some(wanted) = scope {
         observed.retain(|id, _| id == wanted);
     }
+    // Each office's section holds its own copy of the holidays of every office; share one.
+    let global_holidays = header.global_holidays.0;
+    let holiday_changes: Vec<Arc<CalendarChange>> =
+        global_holidays.iter().filter_map(|(_, event)| holiday_change(event)).collect();
+    if holiday_changes.len() != global_holidays.len() {
+        return Err(Refused::Undecodable("a holiday of every office that is not a holiday_declared event".into()));
+    }
+    let shared: HashMap<u64, Arc<CalendarChange>> =
+        global_holidays.iter().map(|(position, _)| *position).zip(holiday_changes.iter().cloned()).collect();
+    offices.values_mut().for_each(|office| office.share_holidays(&shared));
     Ok(Projection {
         config: header.config,
         packing: header.packing,
         scope: scope.cloned(),
         offices,
-        global_holidays: header.global_holidays.0,
+        holiday_changes,
+        global_holidays,
         names: header.names,
         observed,
         position: header.position,

@@ -240,6 +240,36 @@ impl OfficeProjection {
 
     /// Takes one event in; it counts once [`OfficeProjection::settle`] has run.
     pub(crate) fn push(&mut self, position: u64, event: &Event) {
+        let change = self.change_of(event);
+        self.push_change(position, event, change);
+    }
+
+    /// Takes in a holiday of every office, its calendar change shared with the other offices (one allocation for
+    /// all of them, not one each).
+    pub(crate) fn push_holiday(&mut self, position: u64, event: &Event, change: &Arc<CalendarChange>) {
+        self.push_change(position, event, Change::Calendar(change.clone()));
+    }
+
+    /// Shares the calendar changes of the holidays of every office (`shared`, by log position) with the other
+    /// offices, where this office holds an equal copy of its own: after a checkpoint is read, which writes each
+    /// office's copy.
+    pub(crate) fn share_holidays(&mut self, shared: &HashMap<u64, Arc<CalendarChange>>) {
+        let share = |key: &Key, change: &mut Arc<CalendarChange>| {
+            if let Some(common) = shared.get(&key.2).filter(|common| **common == *change) {
+                *change = common.clone();
+            }
+        };
+        for (key, _, change) in &mut self.calendar_log {
+            share(key, change);
+        }
+        for ev in self.events.iter_mut().chain(&mut self.pending) {
+            if let Change::Calendar(change) = &mut ev.change {
+                share(&ev.key, change);
+            }
+        }
+    }
+
+    fn push_change(&mut self, position: u64, event: &Event, change: Change) {
         let zone = self.config.zone;
         let day = day_number(zone.date_of(&event.at));
         let key = (event.at.timestamp(), event.at.timestamp_subsec_nanos(), position);
@@ -250,7 +280,6 @@ impl OfficeProjection {
                 Some(o) => Own { events: o.events + 1, first_day: o.first_day.min(day), last_day: o.last_day.max(day) },
             });
         }
-        let change = self.change_of(event);
         self.ensure_row(day);
         self.count(&event.kind, &change, day);
         if let Change::Calendar(change) = &change {
@@ -402,11 +431,7 @@ impl OfficeProjection {
             EventKind::ClosureCancelled { closure, .. } => {
                 Change::Calendar(Arc::new(CalendarChange::ClosureCancelled { closure: closure.clone() }))
             }
-            EventKind::HolidayDeclared { date, name, office } => Change::Calendar(Arc::new(CalendarChange::Holiday {
-                day: day_number(*date),
-                name: name.clone(),
-                office_specific: office.is_some(),
-            })),
+            EventKind::HolidayDeclared { .. } => holiday_change(event).map_or(Change::None, Change::Calendar),
             // Descriptions are the projection's name table's and observations its observed calendars'; they never
             // reach an office's booked figures.
             EventKind::WalkInServed { .. }
@@ -727,6 +752,18 @@ impl OfficeProjection {
         }
         periods.sort_by(|a, b| (a.first_day, a.last_day, &a.id).cmp(&(b.first_day, b.last_day, &b.id)));
         periods
+    }
+}
+
+/// The calendar change of a `holiday_declared` event.
+pub(crate) fn holiday_change(event: &Event) -> Option<Arc<CalendarChange>> {
+    match &event.kind {
+        EventKind::HolidayDeclared { date, name, office } => Some(Arc::new(CalendarChange::Holiday {
+            day: day_number(*date),
+            name: name.clone(),
+            office_specific: office.is_some(),
+        })),
+        _ => None,
     }
 }
 

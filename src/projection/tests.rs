@@ -253,3 +253,24 @@ fn packed_history_answers_a_long_quiet_stretch_and_a_late_event_as_unpacked_hist
     let after = fold(eager, 9);
     assert_eq!((row(&after, "2020-06-14").backlog, row(&after, "2020-10-01").backlog), (1, 0));
 }
+
+#[test]
+fn a_holiday_of_every_office_is_one_shared_calendar_change_folded_or_read_from_a_checkpoint() {
+    let log = events(&[
+        PLAN,
+        &PLAN.replace("{o}", r#""office":"mz""#),
+        r#""type":"holiday_declared","at":"2020-05-01T08:00:00+02:00","date":"2020-06-11","name":"Fronleichnam""#,
+        &PLAN.replace("{o}", r#""office":"tr""#),
+    ]);
+    let folded = Projection::from_entries(Config::default(), log.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)));
+    let mut body = Vec::new();
+    crate::projection::checkpoint::encode(&folded, &mut body).unwrap();
+    let read = crate::projection::checkpoint::decode(&body, 4, &Config::default()).unwrap();
+    for projection in [&folded, &read] {
+        assert_eq!(projection.offices.len(), 3);
+        // The projection's own, and in each office (the one first seen later included) its calendar log's and its
+        // swept event's: one allocation, seven references.
+        assert_eq!(std::sync::Arc::strong_count(&projection.holiday_changes[0]), 7);
+        assert_eq!(row(projection, "2020-06-11").capacity, 0);
+    }
+}
