@@ -23,28 +23,14 @@ pub fn projection(global: &GlobalArgs, known_at: Option<u64>, horizon: Option<u3
 
 /// [`projection`] for a command about one office: where `office` is named, only that office is decoded from the
 /// checkpoint and folded (the others' events are passed over), which at ten million events over twenty offices
-/// takes a twentieth of the time and memory. If the office is not in the log, the whole projection is folded after
-/// all, so that the error names the offices there are.
+/// takes a twentieth of the time and memory. Where a checkpoint is due (a large import since the newest, say), the
+/// whole projection is folded instead and written as one, once, so that the reads after it are quick. If the office
+/// is not in the log, the whole projection is folded after all, so that the error names the offices there are.
 pub fn projection_of(
     global: &GlobalArgs,
     known_at: Option<u64>,
     horizon: Option<u32>,
     office: Option<&OfficeId>,
-) -> anyhow::Result<Loaded> {
-    if let Some(office) = office {
-        let loaded = fold(global, known_at, horizon, Some(office))?;
-        if loaded.projection.offices().iter().any(|o| o.office == *office) {
-            return Ok(loaded);
-        }
-    }
-    fold(global, known_at, horizon, None)
-}
-
-fn fold(
-    global: &GlobalArgs,
-    known_at: Option<u64>,
-    horizon: Option<u32>,
-    scope: Option<&OfficeId>,
 ) -> anyhow::Result<Loaded> {
     let log = global.open_log_for_reading().with_context(|| format!("opening {}", global.data_dir.display()))?;
     let head = log.head();
@@ -54,14 +40,16 @@ fn fold(
         None => head.position,
     };
     let config = Config { zone: global.tz, horizon_days: horizon.unwrap_or(DEFAULT_HORIZON_DAYS) };
-    let opened = crate::rebuild::open_scoped(&log, config, until, scope).context("reading the log")?;
-    let newest = opened.checkpoint.unwrap_or(0);
-    // A projection of one office is no checkpoint; the next command about all of them, `serve` or `checkpoint`
-    // writes one.
-    if known_at.is_none()
-        && scope.is_none()
-        && crate::rebuild::checkpoint_due(crate::rebuild::CHECKPOINT_EVERY_EVENTS, newest, until)
-    {
+    let newest = log.checkpoints().list().ok().and_then(|listed| listed.first().map(|s| s.position)).unwrap_or(0);
+    let writes_checkpoint = known_at.is_none() && checkpoint_due(newest, until);
+    if let Some(office) = office.filter(|_| !writes_checkpoint) {
+        let opened = crate::rebuild::open_scoped(&log, config, until, Some(office)).context("reading the log")?;
+        if opened.rebuilt.projection.offices().iter().any(|o| o.office == *office) {
+            return Ok(loaded(opened.rebuilt, until));
+        }
+    }
+    let opened = crate::rebuild::open(&log, config, until).context("reading the log")?;
+    if known_at.is_none() && checkpoint_due(opened.checkpoint.unwrap_or(0), until) {
         // The next command then starts from here. A checkpoint is a cache: failing to write one changes no answer.
         match crate::rebuild::write_checkpoint(&log, &opened.rebuilt.projection, &opened.rebuilt.digest) {
             Ok(written) => {
@@ -70,10 +58,21 @@ fn fold(
             Err(e) => tracing::warn!("cannot write a checkpoint in {}: {e}", log.checkpoints().dir().display()),
         }
     }
-    let (projection, digest) = (opened.rebuilt.projection, opened.rebuilt.digest);
-    let provenance =
-        Provenance { position: until, digest: hex::encode(digest), definitions: crate::press::DEFINITIONS_VERSION };
-    Ok(Loaded { projection, provenance })
+    Ok(loaded(opened.rebuilt, until))
+}
+
+/// Whether the log at `until` has grown past a checkpoint at `newest` by as much as makes a read command write one.
+fn checkpoint_due(newest: u64, until: u64) -> bool {
+    crate::rebuild::checkpoint_due(crate::rebuild::CHECKPOINT_EVERY_EVENTS, newest, until)
+}
+
+fn loaded(rebuilt: crate::rebuild::Rebuilt, until: u64) -> Loaded {
+    let provenance = Provenance {
+        position: until,
+        digest: hex::encode(rebuilt.digest),
+        definitions: crate::press::DEFINITIONS_VERSION,
+    };
+    Loaded { projection: rebuilt.projection, provenance }
 }
 
 /// The office asked for, or the log's only office when none was named (the read side decides).
