@@ -101,6 +101,9 @@ impl State {
                 let position = self.read().projection.position();
                 // Checkpoints passed over count as none: the next one is due from the start of the log.
                 self.noted_checkpoint(checkpoint.unwrap_or(0));
+                // Reading a checkpoint frees as much as it keeps (its bytes, each office's copies of the shared
+                // holidays): hand that back rather than keep the peak.
+                release_free_memory();
                 tracing::info!(
                     position,
                     checkpoint = checkpoint.unwrap_or(0),
@@ -169,11 +172,7 @@ impl State {
             }
         };
         // The projection made for it is gone: hand its memory back to the system rather than keep the peak.
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only releases free memory of glibc's heap; it touches no live allocation.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        release_free_memory();
         made
     }
 
@@ -342,5 +341,14 @@ pub async fn checkpoints(state: std::sync::Weak<State>) {
         if matches!(made, Ok(Some(_))) || force {
             last = tokio::time::Instant::now();
         }
+    }
+}
+
+/// Hands the free memory of glibc's heap back to the system, after work whose peak the process need not keep.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's heap; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
