@@ -8,6 +8,9 @@
 //!
 //! Daily tallies (bookings, served, …) and realized waits depend only on the events of their own day, so they are
 //! counted when an event arrives and never swept.
+//!
+//! The undo needs every swept event, but late events are rare and mostly recent: the oldest are kept packed
+//! ([`Settled`]) and unpacked only where a late event reaches back or a read rewinds that far.
 
 use std::collections::{BTreeMap, HashMap};
 
