@@ -624,6 +624,46 @@ impl Log {
         self.scan(position).next().transpose().map(|entry| entry.map(|e| e.digest))
     }
 
+    /// Writes the rule state and the id index as a checkpoint at the durable head, so that the next start reads
+    /// only the entries after it for them; waits for the rule state if it is still loading. `Ok(None)` where
+    /// there is nothing to write now: the log is empty or read-only, its rule state could not be loaded, a failed
+    /// write is not yet cleared up, or appends kept the head moving past a few tries. The two are copied under
+    /// their read locks (appends wait for that copy, not for the writing).
+    pub fn write_rules_checkpoint(&self) -> std::io::Result<Option<checkpoints::Stored>> {
+        let shared = &self.inner.shared;
+        if shared.options.read_only || shared.wait_for_rules().is_err() {
+            return Ok(None);
+        }
+        let mut snapshot = None;
+        for _ in 0..50 {
+            if shared.health() != Health::Writable {
+                return Ok(None);
+            }
+            let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
+            let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
+            let head = shared.head();
+            // The writer commits a round to the book before it is durable, and moves the head after the index:
+            // where the book is at the head, the three agree.
+            if book.head() == head.position {
+                snapshot = Some((book.clone(), index.clone(), head));
+                break;
+            }
+            drop((book, index));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let Some((book, index, head)) = snapshot else { return Ok(None) };
+        if head.position == 0 {
+            return Ok(None);
+        }
+        let checkpoints = checkpoints::Checkpoints::of_rules(self.path());
+        let stored = checkpoints.write(head.position, &head.digest, |out| {
+            out.write_all(&RULES_FORMAT.to_le_bytes())?;
+            postcard::to_io(&(&book, &index), out).map(drop).map_err(|e| std::io::Error::other(e.to_string()))
+        })?;
+        checkpoints.prune(RULES_KEPT)?;
+        Ok(Some(stored))
+    }
+
     /// The projection checkpoints kept in the data directory.
     pub fn checkpoints(&self) -> checkpoints::Checkpoints {
         checkpoints::Checkpoints::in_dir(self.path())
@@ -668,6 +708,8 @@ pub struct Ignored {
     /// The projection checkpoints, each with whether it is whole, belongs to the verified chain and has a body the
     /// caller's check accepts.
     pub checkpoints: Vec<(checkpoints::Stored, Result<(), checkpoints::Unusable>)>,
+    /// The rule-state checkpoints, each with whether it is whole, belongs to the chain and decodes.
+    pub rule_checkpoints: Vec<(checkpoints::Stored, Result<(), checkpoints::Unusable>)>,
 }
 
 /// Checks the log in `dir` like [`Log::verify`], without reading it into memory first: damage that would stop
@@ -692,7 +734,18 @@ pub fn verify_directory(
             (stored, checked)
         })
         .collect();
-    Ok((verdict, Ignored { unfinished_snapshots, checkpoints }))
+    let rule_checkpoints = checkpoints::Checkpoints::of_rules(path)
+        .list()
+        .map_err(|e| storage_error(path, e))?
+        .into_iter()
+        .map(|stored| {
+            let checked = checkpoint_in_chain(&*engine, &stored, head).and_then(|frame| {
+                decode_rules(frame.body(), frame.position).map(drop).map_err(checkpoints::Unusable::Body)
+            });
+            (stored, checked)
+        })
+        .collect();
+    Ok((verdict, Ignored { unfinished_snapshots, checkpoints, rule_checkpoints }))
 }
 
 /// The checkpoint `stored`, if it is whole and made at a position up to `head` whose digest is the log's there.
@@ -833,10 +886,20 @@ fn read_rules(
     end: u64,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
-    let mut book = RuleBook::new();
     let mut index = IdIndex::default();
     index.reserve(end as usize);
-    for entry in Scan::over(engine, 1, end) {
+    read_rules_after(engine, RuleBook::new(), index, end, stop)
+}
+
+/// `book` and `index` (of the positions up to `book.head()`) with the entries after them up to `end` folded in.
+fn read_rules_after(
+    engine: &dyn Engine,
+    mut book: RuleBook,
+    mut index: IdIndex,
+    end: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
+    for entry in Scan::over(engine, book.head() + 1, end) {
         let entry = entry?;
         if entry.position % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(None);
@@ -847,11 +910,59 @@ fn read_rules(
     Ok(Some((book, index)))
 }
 
+/// The body layout of a rule-state checkpoint: format (u32, little-endian), then the rule book and the id index in
+/// postcard. Raise it whenever either changes: a checkpoint of another format is passed over.
+const RULES_FORMAT: u32 = 1;
+
+/// How many rule-state checkpoints are kept.
+const RULES_KEPT: usize = 2;
+
+/// The rule state and the id index from the newest usable rule-state checkpoint at or below `end`, with the
+/// entries after it read from the log; the whole log where there is none (each one passed over gets a log line).
+fn read_rules_from_checkpoint(
+    engine: &dyn Engine,
+    data_dir: &Path,
+    end: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
+    let checkpoints = checkpoints::Checkpoints::of_rules(data_dir);
+    for stored in checkpoints.list().unwrap_or_default().into_iter().filter(|s| s.position <= end) {
+        let decoded = checkpoint_in_chain(engine, &stored, end)
+            .map_err(|e| e.to_string())
+            .and_then(|frame| decode_rules(frame.body(), frame.position));
+        let (book, index) = match decoded {
+            Ok(decoded) => decoded,
+            Err(reason) => {
+                tracing::warn!(checkpoint = %stored.path.display(), %reason, "rule-state checkpoint ignored");
+                continue;
+            }
+        };
+        return read_rules_after(engine, book, index, end, stop);
+    }
+    read_rules(engine, end, stop)
+}
+
+/// The rule book and id index of a rule-state checkpoint body made at `position`.
+fn decode_rules(body: &[u8], position: u64) -> Result<(RuleBook, IdIndex), String> {
+    let (format, rest) = body.split_first_chunk::<4>().ok_or("too short")?;
+    let found = u32::from_le_bytes(*format);
+    if found != RULES_FORMAT {
+        return Err(format!("is of rule-state format {found}; this version reads format {RULES_FORMAT}"));
+    }
+    let (book, index): (RuleBook, IdIndex) = postcard::from_bytes(rest).map_err(|e| e.to_string())?;
+    if book.head() != position {
+        return Err(format!("holds the rule state of position {}, not {position}", book.head()));
+    }
+    Ok((book, index))
+}
+
 /// Reads the rule state and the id index of positions 1..=`end` and hands them to the log, unless `stop` is set
-/// first (the log being dropped). Runs on a thread of its own for [`Options::rules_in_background`].
+/// first (the log being dropped). Starts from the newest rule-state checkpoint where there is one. Runs on a
+/// thread of its own for [`Options::rules_in_background`].
 fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
     let started = std::time::Instant::now();
-    let read = shared.engine().and_then(|engine| read_rules(&*engine, end, stop));
+    let data_dir = shared.storage.path();
+    let read = shared.engine().and_then(|engine| read_rules_from_checkpoint(&*engine, data_dir, end, stop));
     match read {
         Ok(Some((book, index))) => {
             *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;

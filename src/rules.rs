@@ -182,7 +182,7 @@ impl KnownEvents for HashMap<EventId, (u64, Event)> {
 }
 
 /// Where an appointment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stage {
     Booked,
     Cancelled,
@@ -202,15 +202,34 @@ impl Stage {
 }
 
 /// What the rules remember of one appointment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Appointment {
     stage: Stage,
     /// The `at` of its `appointment_booked`; later events of the appointment may not precede it.
+    #[serde(with = "instant_parts")]
     booked_at: Instant,
 }
 
+/// An instant as (seconds, nanoseconds, UTC offset in seconds): compact, and exact to the offset.
+mod instant_parts {
+    use chrono::{FixedOffset, TimeZone as _};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Instant;
+
+    pub fn serialize<S: Serializer>(at: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        (at.timestamp(), at.timestamp_subsec_nanos(), at.offset().local_minus_utc()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let (seconds, nanos, offset) = <(i64, u32, i32)>::deserialize(d)?;
+        let offset = FixedOffset::east_opt(offset).ok_or_else(|| serde::de::Error::custom("an offset out of range"))?;
+        offset.timestamp_opt(seconds, nanos).single().ok_or_else(|| serde::de::Error::custom("an instant out of range"))
+    }
+}
+
 /// What the rules remember of one office.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct OfficeRules {
     appointments: HashMap<AppointmentId, Appointment>,
     /// closure id → cancelled?
@@ -226,7 +245,7 @@ pub struct Staging {
 }
 
 /// The state the rules need, folded from the accepted events in log order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleBook {
     offices: HashMap<OfficeId, OfficeRules>,
     /// The position of the last event folded in; the next new event gets `head + 1`.

@@ -43,12 +43,21 @@ fn figures(data: &Path) -> (String, String) {
     (text(&series.stdout), text(&offices.stdout))
 }
 
-fn checkpoint_files(data: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(data.join("checkpoints")) else { return Vec::new() };
-    let mut names: Vec<String> =
-        entries.map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned()).collect();
+/// The files in `dir` under the data directory, by name.
+fn files_in(data: &Path, dir: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(data.join(dir)) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .map(|e| e.expect("an entry"))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
+}
+
+/// The projection's checkpoint files.
+fn checkpoint_files(data: &Path) -> Vec<String> {
+    files_in(data, "checkpoints")
 }
 
 #[test]
@@ -92,7 +101,11 @@ fn sigkill_while_writing_a_checkpoint_leaves_a_store_that_opens_with_the_right_f
     let made = run(&data, &["checkpoint"]);
     assert!(made.status.success(), "{}", text(&made.stderr));
     assert_eq!(checkpoint_files(&data), ["00000000000000060000.ckpt"]);
+    assert_eq!(files_in(&data, "checkpoints/rules"), ["00000000000000060000.ckpt"], "and one of the rule state");
+    assert!(text(&made.stdout).contains("rule-state checkpoint at position 60000"), "{}", text(&made.stdout));
     assert_eq!(figures(&data), expected);
+    let verify = run(&data, &["verify"]);
+    assert!(text(&verify.stdout).contains("ok: rule-state checkpoint at position 60000 ("), "{}", text(&verify.stdout));
 }
 
 #[test]

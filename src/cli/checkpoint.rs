@@ -1,5 +1,6 @@
-//! `wartezeit checkpoint`: write a checkpoint of the projection at the log's head now (the service writes them
-//! in the background; this is for a store that was just imported, or after removing damaged ones).
+//! `wartezeit checkpoint`: write a checkpoint of the projection, and one of the rule state and the id index, at the
+//! log's head now (the service writes them in the background; this is for a store that was just imported, or after
+//! removing damaged ones).
 
 use std::process::ExitCode;
 
@@ -21,7 +22,8 @@ pub struct CheckpointArgs {
 /// Folds the log from its newest usable checkpoint to the head, writes the result as a checkpoint, and says where
 /// it started from and what it wrote.
 pub fn run(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
-    let log = global.open_log_for_reading().with_context(|| format!("opening {}", global.data_dir.display()))?;
+    // Opened as `serve` opens it: the rule state loads beside the fold, to be written as a checkpoint too.
+    let log = global.open_log_to_serve(false)?;
     let started = std::time::Instant::now();
     let config = Config { zone: global.tz, horizon_days: args.horizon };
     let head = log.head().position;
@@ -43,5 +45,16 @@ pub fn run(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<ExitCod
         started.elapsed().as_secs_f64(),
         written.removed,
     );
+    let rules = log
+        .write_rules_checkpoint()
+        .with_context(|| format!("cannot write a rule-state checkpoint in {}", log.checkpoints().dir().display()))?;
+    if let Some(stored) = rules {
+        println!(
+            "rule-state checkpoint at position {} ({} bytes, {})",
+            stored.position,
+            stored.bytes,
+            stored.path.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

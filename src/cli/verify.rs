@@ -38,13 +38,15 @@ pub fn run(global: &GlobalArgs, _args: &VerifyArgs) -> anyhow::Result<ExitCode> 
     };
     println!("ok: position {}, digest {}", head.position, hex::encode(head.digest));
     let mut damaged = 0;
-    for (stored, checked) in &ignored.checkpoints {
+    let kinds = ignored.checkpoints.iter().map(|c| ("checkpoint", c));
+    for (kind, (stored, checked)) in kinds.chain(ignored.rule_checkpoints.iter().map(|c| ("rule-state checkpoint", c)))
+    {
         match checked {
-            Ok(()) => println!("ok: checkpoint at position {} ({} bytes)", stored.position, stored.bytes),
+            Ok(()) => println!("ok: {kind} at position {} ({} bytes)", stored.position, stored.bytes),
             Err(reason) => {
                 damaged += 1;
                 eprintln!(
-                    "verify failed: checkpoint {} {reason}; it is ignored when the store is opened and may be removed",
+                    "verify failed: {kind} {} {reason}; it is ignored when the store is opened and may be removed",
                     stored.path.display()
                 );
             }

@@ -30,6 +30,8 @@ pub const FRAME_FORMAT: u32 = 1;
 
 /// The subdirectory of the data directory that holds the checkpoints.
 pub const DIR: &str = "checkpoints";
+/// The subdirectory of [`DIR`] that holds the rule state's checkpoints.
+pub const RULES_DIR: &str = "rules";
 
 const MAGIC: &[u8; 8] = b"WZCKPT\r\n";
 const HEADER: usize = 8 + 4 + 8 + 32;
@@ -93,6 +95,11 @@ impl Checkpoints {
     /// The checkpoints of the data directory `data_dir` (none while its `checkpoints/` does not exist).
     pub fn in_dir(data_dir: &Path) -> Checkpoints {
         Checkpoints { dir: data_dir.join(DIR) }
+    }
+
+    /// The rule-state checkpoints of the data directory `data_dir`, kept apart in `checkpoints/rules/`.
+    pub fn of_rules(data_dir: &Path) -> Checkpoints {
+        Checkpoints { dir: data_dir.join(DIR).join(RULES_DIR) }
     }
 
     /// The directory they are kept in.

@@ -5,15 +5,18 @@
 //! 64-bit hash of the id, not the id itself: a hash hit only names *candidate* positions, and the caller reads the
 //! stored event to see whether it really carries the id. Two ids with the same hash (about one chance in 10^7 for a
 //! log of a million events, and not steerable from outside: the hash is SipHash with a per-process random key) both
-//! stay findable, the second one in a small overflow map.
+//! stay findable, the second one in a small overflow map. The hash is keyed with two random 64-bit keys drawn when
+//! the index is made; a rule-state checkpoint stores them with the pairs, so that an index read back hashes alike.
 //!
 //! Memory: a `hashbrown` table of (hash, position) pairs, 16 bytes plus one control byte a bucket, with between 8/7
 //! and 16/7 buckets an id: 19 to 39 bytes an event (about 20–40 MB for a million events), against some 80 bytes for a
 //! map keyed by the id strings.
 
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher as _, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::{Deserialize, Serialize};
+use siphasher::sip::SipHasher13;
 
 use crate::domain::id::EventId;
 
@@ -41,20 +44,37 @@ impl Hasher for Prehashed {
 type PrehashedMap<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
 
 /// Event id → position, for every durable entry.
-#[derive(Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct IdIndex {
-    /// Keys the hashes; random per process so that nobody can choose ids that collide.
-    hasher: RandomState,
+    /// Keys the hashes; random so that nobody can choose ids that collide.
+    keys: (u64, u64),
     /// The first id seen with each hash.
     first: PrehashedMap<u64>,
     /// Further ids with a hash already in `first`, in log order.
     overflow: PrehashedMap<Vec<u64>>,
 }
 
+impl Default for IdIndex {
+    /// An empty index with fresh random keys.
+    fn default() -> Self {
+        // std's per-process random hash keys, drawn from the operating system, give two random 64-bit keys.
+        use std::hash::BuildHasher as _;
+        let random = std::collections::hash_map::RandomState::new();
+        let keys = (random.hash_one(0u64), random.hash_one(1u64));
+        IdIndex { keys, first: PrehashedMap::default(), overflow: PrehashedMap::default() }
+    }
+}
+
 impl IdIndex {
+    fn hash(&self, id: &EventId) -> u64 {
+        let mut hasher = SipHasher13::new_with_keys(self.keys.0, self.keys.1);
+        hasher.write(id.as_str().as_bytes());
+        hasher.finish()
+    }
+
     /// Remembers that `id` is stored at `position`.
     pub(super) fn insert(&mut self, id: &EventId, position: u64) {
-        let hash = self.hasher.hash_one(id.as_str());
+        let hash = self.hash(id);
         match self.first.entry(hash) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(position);
@@ -65,7 +85,7 @@ impl IdIndex {
 
     /// The positions that may hold `id`, in log order; the caller checks each one's event id.
     pub(super) fn candidates(&self, id: &EventId) -> impl Iterator<Item = u64> + '_ {
-        let hash = self.hasher.hash_one(id.as_str());
+        let hash = self.hash(id);
         let more = self.overflow.get(&hash).map_or(&[][..], Vec::as_slice);
         self.first.get(&hash).copied().into_iter().chain(more.iter().copied())
     }

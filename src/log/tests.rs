@@ -90,3 +90,36 @@ fn a_log_dropped_while_its_rules_load_lets_the_directory_be_opened_again_at_once
     let log = open_with_rules_in_background(dir.path());
     assert_eq!(log.check(&sample::events(6, 10)).expect("checks").map(|o| o.len()).ok(), Some(10));
 }
+
+#[test]
+fn a_rule_state_checkpoint_gives_the_rule_state_and_id_index_of_the_whole_log_and_a_damaged_one_is_passed_over() {
+    let events = sample::events(8, 12_000);
+    for damaged in [false, true] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let whole_book = {
+            let log = Log::open(dir.path()).expect("opens");
+            log.append(events[..6_000].to_vec()).expect("appends");
+            let stored = log.write_rules_checkpoint().expect("writes").expect("a checkpoint at the head");
+            assert_eq!(stored.position, 6_000);
+            log.append(events[6_000..9_000].to_vec()).expect("appends past the checkpoint");
+            log.inner.shared.book.read().unwrap().clone()
+        };
+        if damaged {
+            let stored = &checkpoints::Checkpoints::of_rules(dir.path()).list().expect("lists")[0];
+            let mut bytes = std::fs::read(&stored.path).expect("reads");
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x20;
+            std::fs::write(&stored.path, bytes).expect("writes");
+        }
+        let log = open_with_rules_in_background(dir.path());
+        log.inner.shared.wait_for_rules().expect("loads");
+        // The same book as the whole log's (every appointment's stage and booking time, every closure) ...
+        assert_eq!(*log.inner.shared.book.read().unwrap(), whole_book, "damaged: {damaged}");
+        // ... and an index that finds every stored id: the log sent again is all duplicates, and the rest needs
+        // the bookings from before and after the checkpoint.
+        let outcomes = log.check(&events[..9_000]).expect("checks").expect("accepted");
+        assert!(outcomes.iter().all(|o| matches!(o, Outcome::Duplicate(_))), "damaged: {damaged}");
+        let receipt = log.append(events[8_000..].to_vec()).expect("appends the rest");
+        assert_eq!((receipt.duplicates, receipt.appended), (1_000, 3_000), "damaged: {damaged}");
+    }
+}

@@ -173,6 +173,20 @@ impl State {
         };
         // The projection made for it is gone: hand its memory back to the system rather than keep the peak.
         release_free_memory();
+        if made.is_some() {
+            // The rule state and the id index too, so that the next start need not read the whole log for them.
+            match self.log.write_rules_checkpoint() {
+                Ok(Some(stored)) => {
+                    tracing::info!(position = stored.position, bytes = stored.bytes, "rule-state checkpoint written")
+                }
+                Ok(None) => tracing::debug!("no rule-state checkpoint now"),
+                Err(e) => {
+                    self.metrics.checkpoint_failures.inc();
+                    tracing::warn!("rule-state checkpoint not written: {e}");
+                }
+            }
+            release_free_memory();
+        }
         made
     }
 

@@ -97,6 +97,9 @@ fn a_checkpoint_is_written_when_due_and_the_next_start_folds_only_what_came_afte
     state.initial_build();
     assert_eq!(*state.checkpoint_position().borrow(), 0, "no checkpoint yet");
     assert_eq!(state.checkpoint_if_due(false), Some(2_500));
+    // The rule state and the id index were written beside it.
+    let rules = crate::log::checkpoints::Checkpoints::of_rules(dir.path()).list().expect("lists");
+    assert_eq!(rules.iter().map(|s| s.position).collect::<Vec<_>>(), [2_500]);
     append_and_fold(&state, stream[2_500..].to_vec());
     assert_eq!(state.checkpoint_if_due(false), None, "500 events since the last one are fewer than 1,000");
     assert_eq!(state.checkpoint_if_due(true), Some(3_000), "the interval passed: whatever is new");
