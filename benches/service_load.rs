@@ -7,7 +7,8 @@
 //! It fills a temporary data directory (under `WARTEZEIT_LOAD_DIR`, default the system's) with `WARTEZEIT_LOAD_EVENTS`
 //! (default 1,000,000) sample events over `WARTEZEIT_LOAD_OFFICES` offices (default 3) through `wartezeit import`
 //! (its time, peak memory and the store's size on disk), times a CLI `series` of a year (which folds the whole log
-//! and writes a checkpoint) and the same `series` again (from the checkpoint), starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
+//! and writes a checkpoint), `wartezeit checkpoint` (which also writes the rule state's) and the same `series` again
+//! (from the checkpoint), starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
 //! memory), and measures:
 //!
 //! 1. `/metrics` and `/api/v1/summary` with `wrk` (Debian package `wrk`; 2 threads, 4 connections, 10 s): wrk has no
@@ -128,10 +129,24 @@ fn main() -> anyhow::Result<()> {
          {series_peak:.0} MiB",
         took.as_secs_f64()
     );
+    let projection_bytes = bytes_under(&data_dir.join("checkpoints"));
     println!(
         "checkpoint: {:.0} MiB ({:.0} bytes an event)",
-        bytes_under(&data_dir.join("checkpoints")) as f64 / (1 << 20) as f64,
-        bytes_under(&data_dir.join("checkpoints")) as f64 / loaded as f64
+        projection_bytes as f64 / (1 << 20) as f64,
+        projection_bytes as f64 / loaded as f64
+    );
+    // What an operator runs after a large import: the rule state and the id index written as a checkpoint too, so
+    // that the service's start need not read the whole log for them.
+    let mut checkpoint = Command::new(exe);
+    checkpoint.arg("--data-dir").arg(&data_dir).arg("checkpoint").stdout(Stdio::null()).stderr(Stdio::null());
+    let (took, checkpoint_peak) = peak::run(&mut checkpoint)?;
+    let rules_bytes = bytes_under(&data_dir.join("checkpoints").join("rules"));
+    println!(
+        "wartezeit checkpoint (the projection from its checkpoint, the rule state from the log): {:.2} s, peak \
+         {checkpoint_peak:.0} MiB; rule-state checkpoint {:.0} MiB ({:.0} bytes an event)",
+        took.as_secs_f64(),
+        rules_bytes as f64 / (1 << 20) as f64,
+        rules_bytes as f64 / loaded as f64
     );
     let (took, series_peak) = peak::run(&mut series)?;
     println!("CLI series again, from the checkpoint: {:.2} s, peak {series_peak:.0} MiB", took.as_secs_f64());
