@@ -634,6 +634,7 @@ impl Log {
         if shared.options.read_only || shared.wait_for_rules().is_err() {
             return Ok(None);
         }
+        let started = std::time::Instant::now();
         let mut snapshot = None;
         for _ in 0..50 {
             if shared.health() != Health::Writable {
@@ -652,6 +653,7 @@ impl Log {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         let Some((book, index, head)) = snapshot else { return Ok(None) };
+        tracing::debug!(copy_ms = started.elapsed().as_millis() as u64, "rule state copied for its checkpoint");
         if head.position == 0 {
             return Ok(None);
         }
