@@ -19,7 +19,8 @@
 //!   [`log::checkpoints`] keeps the projection's checkpoints as files beside the store: a body the log does not
 //!   read, framed with the position and digest it was made at and a checksum, written whole or not at all. A log
 //!   opened read-only ([`log::Options::read_only`]) skips the rule state and the id index, for the read commands;
-//!   `serve` reads them on a thread of its own ([`log::Options::rules_in_background`]), appends waiting for them.
+//!   `serve` reads them on a thread of its own ([`log::Options::rules_in_background`]), appends waiting for them,
+//!   from their own checkpoint in `checkpoints/rules/` ([`log::Log::write_rules_checkpoint`]) and the entries after.
 //! - [`mapping`] — appointment systems' exports turned into events: list rows through a mapping of columns, status
 //!   values and ids ([`mapping::table`], with the [`mapping::presets`]), ZMS process entities ([`mapping::zms`]),
 //!   each appointment's rows into its history ([`mapping::histories`]) or snapshots compared with the log's book
