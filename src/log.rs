@@ -496,7 +496,7 @@ impl Log {
         finish_failed_write(&*storage, &*engine)?;
         let read_only = options.read_only;
         let background = options.rules_in_background && !read_only;
-        let loaded = if read_only || background { load_head(&*engine) } else { load(&*engine) };
+        let loaded = if read_only || background { load_head(&*engine) } else { load(&*engine, &path) };
         let loaded = loaded.map_err(|source| OpenError::Unreadable { path: path.clone(), source })?;
         let end = loaded.head.position;
         let shared = Arc::new(Shared {
@@ -674,12 +674,9 @@ impl Log {
     /// Reads a checkpoint and checks that it belongs to this log: a whole frame made at a durable position whose
     /// digest is the log's there.
     pub fn read_checkpoint(&self, stored: &checkpoints::Stored) -> Result<checkpoints::Frame, checkpoints::Unusable> {
-        let digest_at = |position| match self.digest_at(position) {
-            Ok(Some(digest)) => Ok(digest),
-            Ok(None) => Err(format!("no entry at position {position}")),
-            Err(e) => Err(e.to_string()),
-        };
-        checkpoints::in_chain(self.checkpoints().read(stored)?, self.head().position, digest_at)
+        let engine =
+            self.inner.shared.engine().map_err(|e| checkpoints::Unusable::Io(std::io::Error::other(e.to_string())))?;
+        checkpoint_in_chain(&*engine, stored, self.head().position)
     }
 
     /// Overwrites the stored chunk that holds `position` with bytes no decoder accepts: damage, for tests of
@@ -874,23 +871,13 @@ struct Loaded {
     head: Head,
 }
 
-/// Reads the whole log once: the rule state, the id index, the open chunk and the head.
-fn load(engine: &dyn Engine) -> Result<Loaded, ReadError> {
+/// Reads the open chunk, the head, and the rule state and the id index (from their newest checkpoint and the
+/// entries after it) of the store in `data_dir`.
+fn load(engine: &dyn Engine, data_dir: &Path) -> Result<Loaded, ReadError> {
     let loaded = load_head(engine)?;
     let never = std::sync::atomic::AtomicBool::new(false);
-    let (book, index) = read_rules(engine, loaded.head.position, &never)?.expect("never stopped");
+    let (book, index) = read_rules(engine, data_dir, loaded.head.position, &never)?.expect("never stopped");
     Ok(Loaded { book, index, ..loaded })
-}
-
-/// The rule state and the id index of positions 1..=`end`; `None` when `stop` was set before they were read.
-fn read_rules(
-    engine: &dyn Engine,
-    end: u64,
-    stop: &std::sync::atomic::AtomicBool,
-) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
-    let mut index = IdIndex::default();
-    index.reserve(end as usize);
-    read_rules_after(engine, RuleBook::new(), index, end, stop)
 }
 
 /// `book` and `index` (of the positions up to `book.head()`) with the entries after them up to `end` folded in.
@@ -919,9 +906,10 @@ const RULES_FORMAT: u32 = 1;
 /// How many rule-state checkpoints are kept.
 const RULES_KEPT: usize = 2;
 
-/// The rule state and the id index from the newest usable rule-state checkpoint at or below `end`, with the
-/// entries after it read from the log; the whole log where there is none (each one passed over gets a log line).
-fn read_rules_from_checkpoint(
+/// The rule state and the id index of positions 1..=`end`: from the newest usable rule-state checkpoint at or below
+/// `end` in `data_dir`, with the entries after it read from the log; from the whole log where there is none (each
+/// one passed over gets a log line). `None` when `stop` was set before they were read.
+fn read_rules(
     engine: &dyn Engine,
     data_dir: &Path,
     end: u64,
@@ -941,7 +929,9 @@ fn read_rules_from_checkpoint(
         };
         return read_rules_after(engine, book, index, end, stop);
     }
-    read_rules(engine, end, stop)
+    let mut index = IdIndex::default();
+    index.reserve(end as usize);
+    read_rules_after(engine, RuleBook::new(), index, end, stop)
 }
 
 /// The rule book and id index of a rule-state checkpoint body made at `position`.
@@ -959,12 +949,11 @@ fn decode_rules(body: &[u8], position: u64) -> Result<(RuleBook, IdIndex), Strin
 }
 
 /// Reads the rule state and the id index of positions 1..=`end` and hands them to the log, unless `stop` is set
-/// first (the log being dropped). Starts from the newest rule-state checkpoint where there is one. Runs on a
-/// thread of its own for [`Options::rules_in_background`].
+/// first (the log being dropped). Runs on a thread of its own for [`Options::rules_in_background`].
 fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
     let started = std::time::Instant::now();
     let data_dir = shared.storage.path();
-    let read = shared.engine().and_then(|engine| read_rules_from_checkpoint(&*engine, data_dir, end, stop));
+    let read = shared.engine().and_then(|engine| read_rules(&*engine, data_dir, end, stop));
     match read {
         Ok(Some((book, index))) => {
             *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;

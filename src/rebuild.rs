@@ -88,13 +88,7 @@ pub fn open_scoped(log: &Log, config: Config, until: u64, scope: Option<&OfficeI
     let loaded = started.elapsed();
     let (projection, digest) = base.unwrap_or_else(|| {
         let empty = Projection::new(config);
-        (
-            match scope {
-                Some(office) => empty.scoped(office.clone()),
-                None => empty,
-            },
-            [0; 32],
-        )
+        (if let Some(office) = scope { empty.scoped(office.clone()) } else { empty }, [0; 32])
     });
     let rebuilt = fold(log, projection, digest, until)?;
     tracing::debug!(
@@ -139,11 +133,7 @@ fn newest_checkpoint_of(
                 continue;
             }
         };
-        let decoded = match scope {
-            Some(office) => checkpoint::decode_scoped(frame.body(), frame.position, &config, office),
-            None => checkpoint::decode(frame.body(), frame.position, &config),
-        };
-        match decoded {
+        match checkpoint::decode_scoped(frame.body(), frame.position, &config, scope) {
             Ok(projection) => return (Some((projection, frame.digest)), skipped),
             Err(e) => skip(&stored.path, e.to_string()),
         }

@@ -27,14 +27,17 @@ fn positions_start_at_one_and_the_chain_starts_at_zero() {
     assert_eq!(receipt.digest, digest);
 }
 
+/// A data directory holding a log of `events`, closed again.
+fn closed_log_of(events: &[crate::domain::event::Event]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    Log::open(dir.path()).expect("opens").append(events.to_vec()).expect("appends");
+    dir
+}
+
 #[test]
 fn reopening_rebuilds_the_rules() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
     let events = sample::events(2, 300);
-    {
-        let log = Log::open(dir.path()).expect("opens");
-        log.append(events[..200].to_vec()).expect("appends");
-    }
+    let dir = closed_log_of(&events[..200]);
     let log = Log::open(dir.path()).expect("opens again");
     assert_eq!(log.head().position, 200);
     // The rest only passes if the bookings of the first part are known again.
@@ -58,12 +61,8 @@ fn open_with_rules_in_background(dir: &std::path::Path) -> Log {
 
 #[test]
 fn rules_loaded_in_the_background_judge_the_first_append_as_if_loaded_on_open() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
     let events = sample::events(4, 30_000);
-    {
-        let log = Log::open(dir.path()).expect("opens");
-        log.append(events[..20_000].to_vec()).expect("appends");
-    }
+    let dir = closed_log_of(&events[..20_000]);
     let log = open_with_rules_in_background(dir.path());
     // The head and the entries are there at once, whether or not the rule state is yet.
     assert_eq!(log.head().position, 20_000);
@@ -82,8 +81,7 @@ fn rules_loaded_in_the_background_judge_the_first_append_as_if_loaded_on_open() 
 
 #[test]
 fn a_log_dropped_while_its_rules_load_lets_the_directory_be_opened_again_at_once() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    Log::open(dir.path()).expect("opens").append(sample::events(6, 50_000)).expect("appends");
+    let dir = closed_log_of(&sample::events(6, 50_000));
     for _ in 0..3 {
         drop(open_with_rules_in_background(dir.path()));
     }
@@ -111,9 +109,13 @@ fn a_rule_state_checkpoint_gives_the_rule_state_and_id_index_of_the_whole_log_an
             bytes[middle] ^= 0x20;
             std::fs::write(&stored.path, bytes).expect("writes");
         }
+        // Opened in the foreground (as `import` does) and in the background (as `serve` does), the same book as
+        // the whole log's (every appointment's stage and booking time, every closure) ...
+        let log = Log::open(dir.path()).expect("opens");
+        assert_eq!(*log.inner.shared.book.read().unwrap(), whole_book, "damaged: {damaged}");
+        drop(log);
         let log = open_with_rules_in_background(dir.path());
         log.inner.shared.wait_for_rules().expect("loads");
-        // The same book as the whole log's (every appointment's stage and booking time, every closure) ...
         assert_eq!(*log.inner.shared.book.read().unwrap(), whole_book, "damaged: {damaged}");
         // ... and an index that finds every stored id: the log sent again is all duplicates, and the rest needs
         // the bookings from before and after the checkpoint.

@@ -169,7 +169,7 @@ fn reopen_released(
     if removed > 0 {
         tracing::warn!(head = known.position, removed, "removed what the failed write left past the acknowledged head");
     }
-    let loaded = load(&*engine).map_err(|e| io(format!("reading the log back failed: {e}")))?;
+    let loaded = load(&*engine, shared.storage.path()).map_err(|e| io(format!("reading the log back failed: {e}")))?;
     if loaded.head != known {
         // What was acknowledged is not what the disk gives back: nothing to repair here. Appends stay refused,
         // reads go on from memory; the operator restores from a backup.

@@ -655,20 +655,17 @@ impl OfficeProjection {
 
     /// The day of the first swept event after `day`.
     fn next_event_day(&self, day: i32) -> Option<i32> {
-        if self.settled.last_day().is_some_and(|last| last > day) {
-            return self.settled.next_day_after(day, &self.calendar_log);
-        }
-        self.events.get(self.events.partition_point(|e| e.day <= day)).map(|e| e.day)
+        // Packed events all come before the unpacked ones.
+        self.settled
+            .next_day_after(day, &self.calendar_log)
+            .or_else(|| self.events.get(self.events.partition_point(|e| e.day <= day)).map(|e| e.day))
     }
 
     /// The sweep state (appointments and calendar) as of `day`: the live one, or a copy rewound to that day.
     fn state_as_of(&self, day: i32) -> (std::borrow::Cow<'_, Appointments>, std::borrow::Cow<'_, Calendar>) {
         use std::borrow::Cow;
         let after = self.events.partition_point(|e| e.day <= day);
-        let packed = match self.settled.last_day() {
-            Some(last) if last > day => self.settled.after_day(day, &self.calendar_log),
-            _ => Vec::new(),
-        };
+        let packed = self.settled.after_day(day, &self.calendar_log);
         if after == self.events.len() && packed.is_empty() {
             return (Cow::Borrowed(&self.appointments), Cow::Borrowed(&self.calendar));
         }
