@@ -901,7 +901,7 @@ fn read_rules_after(
 
 /// The body layout of a rule-state checkpoint: format (u32, little-endian), then the rule book and the id index in
 /// postcard. Raise it whenever either changes: a checkpoint of another format is passed over.
-const RULES_FORMAT: u32 = 1;
+const RULES_FORMAT: u32 = 2;
 
 /// How many rule-state checkpoints are kept.
 const RULES_KEPT: usize = 2;

@@ -28,6 +28,7 @@ use crate::domain::event::{Event, EventKind, Instant, MAX_CLOSURE_DAYS};
 use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId};
 use crate::domain::wire::WireError;
 
+mod remembered;
 #[cfg(test)]
 mod tests;
 
@@ -231,7 +232,7 @@ mod instant_parts {
 /// What the rules remember of one office.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct OfficeRules {
-    appointments: HashMap<AppointmentId, Appointment>,
+    appointments: remembered::Remembered,
     /// closure id → cancelled?
     closures: HashMap<ClosureId, bool>,
 }
@@ -451,7 +452,7 @@ struct View<'a> {
 
 impl View<'_> {
     fn appointment(&self, office: &OfficeId, id: &AppointmentId) -> Option<Appointment> {
-        let find = |offices: &HashMap<OfficeId, OfficeRules>| offices.get(office)?.appointments.get(id).copied();
+        let find = |offices: &HashMap<OfficeId, OfficeRules>| offices.get(office)?.appointments.get(id);
         find(&*self.delta).or_else(|| find(&self.base.offices))
     }
 

@@ -16,6 +16,9 @@ use crate::projection::counts::DayCounts;
 /// Business order of events: the instant (seconds, nanoseconds) and, for ties, the log position.
 pub(crate) type Key = (i64, u32, u64);
 
+/// One entry of an office's calendar log: the change's key, the day of its `at`, and the change.
+pub(crate) type Logged = (Key, i32, Arc<CalendarChange>);
+
 /// A calendar change carried by an event, shared between the sweep and the as-of views.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum CalendarChange {
@@ -153,6 +156,74 @@ impl Calendar {
 /// Monday = 0 … Sunday = 6 for a day number of [`crate::domain::time::day_number`] (day 1 = 0001-01-01, a Monday).
 pub(crate) fn weekday_index(day: i32) -> usize {
     (day - 1).rem_euclid(7) as usize
+}
+
+/// How an office's section of a checkpoint writes its calendar changes: a holiday of every office by a marker alone,
+/// since the header holds those once for all offices. A marker reads back as [`in_section::unresolved`] until
+/// [`crate::projection::office::OfficeProjection::share_holidays`] puts the shared change in its place; reading
+/// twenty offices' copies of every such holiday only to drop them again left a quarter of a gigabyte of holes in
+/// the heap at ten million events.
+pub(crate) mod in_section {
+    use std::sync::{Arc, LazyLock};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{CalendarChange, Key, Logged};
+
+    #[derive(Serialize, Deserialize)]
+    enum Stored<C> {
+        Own(C),
+        OfEveryOffice,
+    }
+
+    /// The change a marker reads back as: one allocation for all of them.
+    pub(crate) fn unresolved() -> &'static Arc<CalendarChange> {
+        static UNRESOLVED: LazyLock<Arc<CalendarChange>> = LazyLock::new(|| {
+            Arc::new(CalendarChange::Holiday { day: i32::MIN, name: String::new(), office_specific: false })
+        });
+        &UNRESOLVED
+    }
+
+    fn stored(change: &CalendarChange) -> Stored<&CalendarChange> {
+        match change {
+            CalendarChange::Holiday { office_specific: false, .. } => Stored::OfEveryOffice,
+            own => Stored::Own(own),
+        }
+    }
+
+    fn read(stored: Stored<CalendarChange>) -> Arc<CalendarChange> {
+        match stored {
+            Stored::Own(change) => Arc::new(change),
+            Stored::OfEveryOffice => Arc::clone(unresolved()),
+        }
+    }
+
+    /// For a field of type `Arc<CalendarChange>`.
+    pub(crate) fn serialize<S: Serializer>(change: &Arc<CalendarChange>, s: S) -> Result<S::Ok, S::Error> {
+        stored(change).serialize(s)
+    }
+
+    /// For a field of type `Arc<CalendarChange>`.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<CalendarChange>, D::Error> {
+        Stored::deserialize(d).map(read)
+    }
+
+    /// For the calendar log, a sequence of (key, day, change).
+    pub(crate) mod log {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            log: &[(Key, i32, Arc<CalendarChange>)],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_seq(log.iter().map(|(key, day, change)| (key, day, stored(change))))
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Logged>, D::Error> {
+            let stored = Vec::<(Key, i32, Stored<CalendarChange>)>::deserialize(d)?;
+            Ok(stored.into_iter().map(|(key, day, change)| (key, day, read(change))).collect())
+        }
+    }
 }
 
 #[cfg(test)]

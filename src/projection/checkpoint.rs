@@ -25,7 +25,7 @@ use crate::projection::{Config, Packing, Projection};
 
 /// The body layout this version writes and reads. Raise it whenever the projection's stored fields change: a
 /// checkpoint of another format is ignored and the projection folded from the log.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Why a body is not this version's projection.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,25 +133,7 @@ fn read(body: &[u8], framed: u64, scope: Option<&OfficeId>) -> Result<Projection
     if header.position != framed {
         return Err(Refused::Position { found: header.position, framed });
     }
-    let mut offices = BTreeMap::new();
-    for _ in 0..header.offices {
-        let ((id, bytes), tail): ((OfficeId, &serde_bytes::Bytes), _) =
-            postcard::take_from_bytes(rest).map_err(undecodable)?;
-        rest = tail;
-        if scope.is_some_and(|wanted| *wanted != id) {
-            continue;
-        }
-        let office: OfficeProjection = postcard::from_bytes(bytes).map_err(undecodable)?;
-        if *office.id() != id {
-            return Err(Refused::Undecodable(format!("the section of office {id} holds office {}", office.id())));
-        }
-        office.check_settled().map_err(|e| Refused::Undecodable(format!("office {id}: {e}")))?;
-        offices.insert(id, office);
-    }
-    if !rest.is_empty() {
-        return Err(Refused::Undecodable(format!("{} bytes after the last office", rest.len())));
-    }
-    // Each office's section holds its own copy of the holidays of every office; share one.
+    // Each office's section marks the holidays of every office; the header holds them, shared by all offices.
     let global_holidays = header.global_holidays.0;
     let holiday_changes: Vec<Arc<CalendarChange>> =
         global_holidays.iter().filter_map(|(_, event)| holiday_change(event)).collect();
@@ -160,7 +142,27 @@ fn read(body: &[u8], framed: u64, scope: Option<&OfficeId>) -> Result<Projection
     }
     let shared: HashMap<u64, Arc<CalendarChange>> =
         global_holidays.iter().map(|(position, _)| *position).zip(holiday_changes.iter().cloned()).collect();
-    offices.values_mut().for_each(|office| office.share_holidays(&shared));
+    let mut offices = BTreeMap::new();
+    for _ in 0..header.offices {
+        let ((id, bytes), tail): ((OfficeId, &serde_bytes::Bytes), _) =
+            postcard::take_from_bytes(rest).map_err(undecodable)?;
+        rest = tail;
+        if scope.is_some_and(|wanted| *wanted != id) {
+            continue;
+        }
+        let mut office: OfficeProjection = postcard::from_bytes(bytes).map_err(undecodable)?;
+        office.shrink_to_fit();
+        if *office.id() != id {
+            return Err(Refused::Undecodable(format!("the section of office {id} holds office {}", office.id())));
+        }
+        let invalid = |e: String| Refused::Undecodable(format!("office {id}: {e}"));
+        office.share_holidays(&shared).map_err(invalid)?;
+        office.check_settled().map_err(invalid)?;
+        offices.insert(id, office);
+    }
+    if !rest.is_empty() {
+        return Err(Refused::Undecodable(format!("{} bytes after the last office", rest.len())));
+    }
     let projection = Projection {
         config: header.config,
         packing: header.packing,

@@ -23,7 +23,7 @@ use crate::domain::event::{ClosureCause, Event, EventKind};
 use crate::domain::id::{AppointmentId, OfficeId, ServiceId};
 use crate::domain::time::{date_of_day_number, day_number};
 use crate::projection::appointments::{Appointments, Status};
-use crate::projection::calendar::{Calendar, CalendarChange, ClosureState, Key};
+use crate::projection::calendar::{Calendar, CalendarChange, ClosureState, Key, in_section};
 use crate::projection::days::Days;
 use crate::projection::row::{DayRow, nearest_rank};
 use crate::projection::settled::{Packing, Settled};
@@ -107,7 +107,7 @@ pub(crate) enum Change {
         status: Status,
         previous: Status,
     },
-    Calendar(Arc<CalendarChange>),
+    Calendar(#[serde(with = "crate::projection::calendar::in_section")] Arc<CalendarChange>),
     /// Walk-ins, policy changes, and events that refer to nothing known: counted, not swept.
     None,
 }
@@ -187,6 +187,7 @@ pub(crate) struct OfficeProjection {
     /// Arrived but not yet merged into `events`.
     pending: Vec<Ev>,
     /// The calendar changes in key order, with their day, for as-of views.
+    #[serde(with = "crate::projection::calendar::in_section::log")]
     calendar_log: Vec<(Key, i32, Arc<CalendarChange>)>,
     /// The `policy_changed` events in key order, with the day of their `at`, for as-of views.
     policy_log: Vec<(Key, i32, PolicyChange)>,
@@ -253,23 +254,28 @@ impl OfficeProjection {
         self.push_change(position, event, Change::Calendar(change.clone()));
     }
 
-    /// Shares the calendar changes of the holidays of every office (`shared`, by log position) with the other
-    /// offices, where this office holds an equal copy of its own: after a checkpoint is read, which writes each
-    /// office's copy.
-    pub(crate) fn share_holidays(&mut self, shared: &HashMap<u64, Arc<CalendarChange>>) {
+    /// Puts the calendar changes of the holidays of every office (`shared`, by log position) where an office read
+    /// from a checkpoint holds only their markers ([`in_section`]); an error names a marker that `shared` lacks.
+    pub(crate) fn share_holidays(&mut self, shared: &HashMap<u64, Arc<CalendarChange>>) -> Result<(), String> {
+        let unresolved = in_section::unresolved();
         let share = |key: &Key, change: &mut Arc<CalendarChange>| {
-            if let Some(common) = shared.get(&key.2).filter(|common| **common == *change) {
-                *change = common.clone();
+            if Arc::ptr_eq(change, unresolved) {
+                let common = shared.get(&key.2).ok_or_else(|| {
+                    format!("the holiday of every office at position {} is not among the header's", key.2)
+                })?;
+                *change = Arc::clone(common);
             }
+            Ok::<(), String>(())
         };
         for (key, _, change) in &mut self.calendar_log {
-            share(key, change);
+            share(key, change)?;
         }
         for ev in self.events.iter_mut().chain(&mut self.pending) {
             if let Change::Calendar(change) = &mut ev.change {
-                share(&ev.key, change);
+                share(&ev.key, change)?;
             }
         }
+        Ok(())
     }
 
     fn push_change(&mut self, position: u64, event: &Event, change: Change) {
@@ -547,6 +553,15 @@ impl OfficeProjection {
             let figures = state_figures(&self.appointments, &self.calendar, day, self.config.horizon_days);
             self.rows.get_mut(day).state = Some(figures);
         }
+    }
+
+    /// Gives back what decoding left spare: a vector read from bytes grows by doubling as it goes, and the largest
+    /// ones (the calendar log above all) would otherwise keep up to half their room empty for good.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.events.shrink_to_fit();
+        self.calendar_log.shrink_to_fit();
+        self.policy_log.shrink_to_fit();
+        self.appointments.shrink_to_fit();
     }
 
     /// Checks the packed history of an office read from a checkpoint (see [`Settled::check`]).
