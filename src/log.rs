@@ -278,6 +278,10 @@ pub struct Options {
     /// Read the rule state and the id index on a thread of their own after opening: the log can be scanned at once
     /// (the service builds its projection meanwhile), and appends and checks wait until they are loaded.
     pub rules_in_background: bool,
+    /// With [`Options::rules_in_background`]: where more than this many entries had to be read from the log for
+    /// the rule state (a store without a rule-state checkpoint, from an older release or after a large import),
+    /// write one as soon as they are loaded, so that the next start need not read them again. 0: never.
+    pub rules_checkpoint_after: u64,
 }
 
 impl Default for Options {
@@ -288,6 +292,7 @@ impl Default for Options {
             create: true,
             read_only: false,
             rules_in_background: false,
+            rules_checkpoint_after: 100_000,
         }
     }
 }
@@ -630,40 +635,7 @@ impl Log {
     /// write is not yet cleared up, or appends kept the head moving past a few tries. The two are copied under
     /// their read locks (appends wait for that copy, not for the writing).
     pub fn write_rules_checkpoint(&self) -> std::io::Result<Option<checkpoints::Stored>> {
-        let shared = &self.inner.shared;
-        if shared.options.read_only || shared.wait_for_rules().is_err() {
-            return Ok(None);
-        }
-        let started = std::time::Instant::now();
-        let mut snapshot = None;
-        for _ in 0..50 {
-            if shared.health() != Health::Writable {
-                return Ok(None);
-            }
-            let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
-            let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
-            let head = shared.head();
-            // The writer commits a round to the book before it is durable, and moves the head after the index:
-            // where the book is at the head, the three agree.
-            if book.head() == head.position {
-                snapshot = Some((book.clone(), index.clone(), head));
-                break;
-            }
-            drop((book, index));
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let Some((book, index, head)) = snapshot else { return Ok(None) };
-        tracing::debug!(copy_ms = started.elapsed().as_millis() as u64, "rule state copied for its checkpoint");
-        if head.position == 0 {
-            return Ok(None);
-        }
-        let checkpoints = checkpoints::Checkpoints::of_rules(self.path());
-        let stored = checkpoints.write(head.position, &head.digest, |out| {
-            out.write_all(&RULES_FORMAT.to_le_bytes())?;
-            postcard::to_io(&(&book, &index), out).map(drop).map_err(|e| std::io::Error::other(e.to_string()))
-        })?;
-        checkpoints.prune(RULES_KEPT)?;
-        Ok(Some(stored))
+        write_rules_checkpoint(&self.inner.shared)
     }
 
     /// The projection checkpoints kept in the data directory.
@@ -876,18 +848,20 @@ struct Loaded {
 fn load(engine: &dyn Engine, data_dir: &Path) -> Result<Loaded, ReadError> {
     let loaded = load_head(engine)?;
     let never = std::sync::atomic::AtomicBool::new(false);
-    let (book, index) = read_rules(engine, data_dir, loaded.head.position, &never)?.expect("never stopped");
+    let (book, index, _) = read_rules(engine, data_dir, loaded.head.position, &never)?.expect("never stopped");
     Ok(Loaded { book, index, ..loaded })
 }
 
-/// `book` and `index` (of the positions up to `book.head()`) with the entries after them up to `end` folded in.
+/// `book` and `index` (of the positions up to `book.head()`) with the entries after them up to `end` folded in,
+/// and how many entries that read.
 fn read_rules_after(
     engine: &dyn Engine,
     mut book: RuleBook,
     mut index: IdIndex,
     end: u64,
     stop: &std::sync::atomic::AtomicBool,
-) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
+) -> Result<Option<RulesRead>, ReadError> {
+    let from = book.head();
     for entry in Scan::over(engine, book.head() + 1, end) {
         let entry = entry?;
         if entry.position % 4_096 == 0 && stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -896,8 +870,12 @@ fn read_rules_after(
         book.apply(entry.position, &entry.event);
         index.insert(&entry.event.id, entry.position);
     }
-    Ok(Some((book, index)))
+    let read = book.head() - from;
+    Ok(Some((book, index, read)))
 }
+
+/// The rule book, the id index, and how many entries were read from the log for them (beyond their checkpoint).
+type RulesRead = (RuleBook, IdIndex, u64);
 
 /// The body layout of a rule-state checkpoint: format (u32, little-endian), then the rule book and the id index in
 /// postcard. Raise it whenever either changes: a checkpoint of another format is passed over.
@@ -914,7 +892,7 @@ fn read_rules(
     data_dir: &Path,
     end: u64,
     stop: &std::sync::atomic::AtomicBool,
-) -> Result<Option<(RuleBook, IdIndex)>, ReadError> {
+) -> Result<Option<RulesRead>, ReadError> {
     let checkpoints = checkpoints::Checkpoints::of_rules(data_dir);
     for stored in checkpoints.list().unwrap_or_default().into_iter().filter(|s| s.position <= end) {
         let decoded = checkpoint_in_chain(engine, &stored, end)
@@ -948,6 +926,43 @@ fn decode_rules(body: &[u8], position: u64) -> Result<(RuleBook, IdIndex), Strin
     Ok((book, index))
 }
 
+/// [`Log::write_rules_checkpoint`].
+fn write_rules_checkpoint(shared: &Shared) -> std::io::Result<Option<checkpoints::Stored>> {
+    if shared.options.read_only || shared.wait_for_rules().is_err() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let mut snapshot = None;
+    for _ in 0..50 {
+        if shared.health() != Health::Writable {
+            return Ok(None);
+        }
+        let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
+        let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
+        let head = shared.head();
+        // The writer commits a round to the book before it is durable, and moves the head after the index:
+        // where the book is at the head, the three agree.
+        if book.head() == head.position {
+            snapshot = Some((book.clone(), index.clone(), head));
+            break;
+        }
+        drop((book, index));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let Some((book, index, head)) = snapshot else { return Ok(None) };
+    tracing::debug!(copy_ms = started.elapsed().as_millis() as u64, "rule state copied for its checkpoint");
+    if head.position == 0 {
+        return Ok(None);
+    }
+    let checkpoints = checkpoints::Checkpoints::of_rules(shared.storage.path());
+    let stored = checkpoints.write(head.position, &head.digest, |out| {
+        out.write_all(&RULES_FORMAT.to_le_bytes())?;
+        postcard::to_io(&(&book, &index), out).map(drop).map_err(|e| std::io::Error::other(e.to_string()))
+    })?;
+    checkpoints.prune(RULES_KEPT)?;
+    Ok(Some(stored))
+}
+
 /// Reads the rule state and the id index of positions 1..=`end` and hands them to the log, unless `stop` is set
 /// first (the log being dropped). Runs on a thread of its own for [`Options::rules_in_background`].
 fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
@@ -955,11 +970,25 @@ fn load_rules(shared: &Shared, end: u64, stop: &std::sync::atomic::AtomicBool) {
     let data_dir = shared.storage.path();
     let read = shared.engine().and_then(|engine| read_rules(&*engine, data_dir, end, stop));
     match read {
-        Ok(Some((book, index))) => {
+        Ok(Some((book, index, read))) => {
             *shared.book.write().unwrap_or_else(|e| e.into_inner()) = book;
             *shared.index.write().unwrap_or_else(|e| e.into_inner()) = index;
-            tracing::info!(events = end, elapsed_ms = started.elapsed().as_millis() as u64, "rule state loaded");
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(events = end, read_from_log = read, elapsed_ms, "rule state loaded");
             shared.set_rules(Rules::Loaded);
+            let after = shared.options.rules_checkpoint_after;
+            // Not given up when the log is closed meanwhile: its closing waits for the writing.
+            if after > 0 && read > after {
+                match write_rules_checkpoint(shared) {
+                    Ok(Some(stored)) => tracing::info!(
+                        position = stored.position,
+                        bytes = stored.bytes,
+                        "rule-state checkpoint written, so that the next start need not read the log for it"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!("rule-state checkpoint not written: {e}"),
+                }
+            }
         }
         Ok(None) => shared.set_rules(Rules::Failed("the log was closed before its rule state was loaded".into())),
         Err(e) => {

@@ -125,3 +125,33 @@ fn a_rule_state_checkpoint_gives_the_rule_state_and_id_index_of_the_whole_log_an
         assert_eq!((receipt.duplicates, receipt.appended), (1_000, 3_000), "damaged: {damaged}");
     }
 }
+
+#[test]
+fn a_rule_state_read_from_a_long_stretch_of_the_log_is_written_as_a_checkpoint_at_once() {
+    let events = sample::events(9, 3_000);
+    let rules_checkpoints = |dir: &std::path::Path| {
+        checkpoints::Checkpoints::of_rules(dir).list().expect("lists").iter().map(|s| s.position).collect::<Vec<_>>()
+    };
+    let dir = closed_log_of(&events[..2_000]);
+    let open = |after: u64| {
+        let options = Options { rules_in_background: true, rules_checkpoint_after: after, ..Options::default() };
+        Log::open_with(dir.path(), options).expect("opens")
+    };
+    // Fewer entries read than the bound, or the bound 0: nothing is written.
+    for after in [5_000, 0] {
+        let log = open(after);
+        log.inner.shared.wait_for_rules().expect("loads");
+        drop(log); // closing waits for the loader, and so for a write it started
+        assert_eq!(rules_checkpoints(dir.path()), Vec::<u64>::new(), "bound {after}");
+    }
+    // More: one at the head as soon as the rule state is in, which the next start reads instead of the log.
+    let log = open(1_000);
+    log.inner.shared.wait_for_rules().expect("loads");
+    drop(log);
+    assert_eq!(rules_checkpoints(dir.path()), [2_000]);
+    let log = open(1_000);
+    let receipt = log.append(events[1_500..].to_vec()).expect("appends the rest");
+    assert_eq!((receipt.duplicates, receipt.appended), (500, 1_000));
+    drop(log);
+    assert_eq!(rules_checkpoints(dir.path()), [2_000], "nothing read from the log, nothing new written");
+}
