@@ -5,11 +5,11 @@
 //! ```
 //!
 //! It fills a temporary data directory (under `WARTEZEIT_LOAD_DIR`, default the system's) with `WARTEZEIT_LOAD_EVENTS`
-//! (default 1,000,000) sample events over `WARTEZEIT_LOAD_OFFICES` offices (default 3) through `wartezeit import`
-//! (its time, peak memory and the store's size on disk), times a CLI `series` of a year (which folds the whole log
-//! and writes a checkpoint), `wartezeit checkpoint` (which also writes the rule state's) and the same `series` again
-//! (from the checkpoint), starts the real `wartezeit serve` binary on a free loopback port (the time until `/readyz` answers, and its
-//! memory), and measures:
+//! (default 1,000,000) sample events over `WARTEZEIT_LOAD_OFFICES` offices (default 3) through `wartezeit import`, in
+//! parts of at most ten million events (its time, peak memory and the store's size on disk), times a CLI `series` of
+//! a year (which folds the whole log and writes a checkpoint), `wartezeit checkpoint` (which also writes the rule
+//! state's) and the same `series` again (from the checkpoint), starts the real `wartezeit serve` binary on a free
+//! loopback port (the time until `/readyz` answers, and its memory), and measures:
 //!
 //! 1. `/metrics` and `/api/v1/summary` with `wrk` (Debian package `wrk`; 2 threads, 4 connections, 10 s): wrk has no
 //!    fixed rate, so this is the latency distribution at wrk's maximum throughput;
@@ -42,6 +42,8 @@ const BATCH: usize = 1_000;
 const SINGLE_APPENDS: usize = 2_000;
 const FIXED_RATE: u64 = 1_000;
 const FIXED_SECONDS: u64 = 10;
+/// The most events one `wartezeit import` of the bench takes.
+const IMPORT_PART: usize = 10_000_000;
 
 fn env_number(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {
@@ -91,31 +93,41 @@ fn main() -> anyhow::Result<()> {
     println!("load average at start: {}", load_average());
 
     let started = Instant::now();
-    let stream = wartezeit::sample::events_over(1, loaded + appended + SINGLE_APPENDS, offices);
-    let file = dir.path().join("events.ndjson");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
-    for event in &stream[..loaded] {
-        writeln!(out, "{}", to_json_line(event))?;
-    }
-    out.flush()?;
-    drop(out);
+    let mut stream = wartezeit::sample::events_over(1, loaded + appended + SINGLE_APPENDS, offices);
     println!("generated {} events in {:.1} s", stream.len(), started.elapsed().as_secs_f64());
 
+    // Imported in parts of at most IMPORT_PART events, as an operator backfills a large history: one import holds
+    // its whole file's events at once.
     let data_dir = dir.path().join("data");
-    let mut import = Command::new(exe);
-    import.arg("--data-dir").arg(&data_dir).arg("import").arg(&file).stdout(Stdio::null());
-    let (took, import_peak) = peak::run(&mut import)?;
+    let file = dir.path().join("events.ndjson");
+    let (mut took, mut import_peak) = (Duration::ZERO, 0f64);
+    for part in stream[..loaded].chunks(IMPORT_PART) {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for event in part {
+            writeln!(out, "{}", to_json_line(event))?;
+        }
+        out.flush()?;
+        drop(out);
+        let mut import = Command::new(exe);
+        import.arg("--data-dir").arg(&data_dir).arg("import").arg(&file).stdout(Stdio::null());
+        let (part_took, part_peak) = peak::run(&mut import)?;
+        took += part_took;
+        import_peak = import_peak.max(part_peak);
+    }
     println!(
-        "imported {loaded} events over {offices} offices in {:.1} s ({:.0} events/s), peak {import_peak:.0} MiB; the \
-         store takes {:.0} MiB on disk",
+        "imported {loaded} events over {offices} offices in {:.1} s ({:.0} events/s; in parts of at most {IMPORT_PART}), \
+         peak {import_peak:.0} MiB; the store takes {:.0} MiB on disk",
         took.as_secs_f64(),
         loaded as f64 / took.as_secs_f64(),
         bytes_under(&data_dir) as f64 / (1 << 20) as f64
     );
     std::fs::remove_file(&file)?;
+    // Only the events still to be posted are kept: at 50M the whole stream is some 8 GB the service may need.
+    let as_of = stream[loaded.saturating_sub(1)].at.date_naive();
+    let rest = stream.split_off(loaded);
+    drop(stream);
 
     // A CLI question, which folds the whole log first: a year of one office.
-    let as_of = stream[loaded.saturating_sub(1)].at.date_naive();
     let from = (as_of - chrono::Days::new(364)).to_string();
     let mut series = Command::new(exe);
     series
@@ -153,7 +165,7 @@ fn main() -> anyhow::Result<()> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let server = start(exe, &data_dir, &as_of.to_string())?;
-    runtime.block_on(run(&server, &stream[loaded..], loaded))?;
+    runtime.block_on(run(&server, &rest, loaded))?;
     println!("server resident memory after the run: {}", resident(&server));
     drop(server);
     println!("load average at end: {}", load_average());
