@@ -13,6 +13,9 @@ use crate::domain::id::{AppointmentId, ClosureId, EventId, OfficeId, ServiceId};
 const OFFICES: [&str; 3] = ["kl-buergercenter", "mainz-mitte", "trier"];
 const SERVICES: [&str; 4] = ["personalausweis", "reisepass", "ausweis-abholung", "meldebescheinigung"];
 
+/// From this many events on, a stream's events lie closer together in time (see [`events_over`]).
+pub const DENSE_FROM: usize = 15_000_000;
+
 /// `n` events valid under the rules when appended in order to an empty log; event ids carry the seed, so streams of
 /// different seeds can share a log only if their appointments differ too (they do: appointment ids carry it also).
 pub fn events(seed: u64, n: usize) -> Vec<Event> {
@@ -21,6 +24,10 @@ pub fn events(seed: u64, n: usize) -> Vec<Event> {
 
 /// The stream of [`events`] spread over `offices` offices (at least one): the three of [`events`] first, then
 /// `office-04`, `office-05`, …; with three offices it is [`events`] itself.
+///
+/// Events lie 1 to 599 seconds apart (about 95 years for ten million) up to [`DENSE_FROM`] events; a longer stream
+/// packs them closer, in proportion, so that its business time ends before 2170 and stays within the dates the
+/// log accepts (which end with 2199).
 pub fn events_over(seed: u64, n: usize, offices: usize) -> Vec<Event> {
     let names: Vec<OfficeId> = (0..offices.max(1))
         .map(|i| match OFFICES.get(i) {
@@ -36,8 +43,9 @@ pub fn events_over(seed: u64, n: usize, offices: usize) -> Vec<Event> {
     let mut out = Vec::with_capacity(n);
     let office = |i: usize| names[i % names.len()].clone();
     let service = |i: usize| ServiceId::parse(SERVICES[i % SERVICES.len()]).expect("a valid service");
+    let step_limit = (600 * DENSE_FROM / n.max(1)).clamp(2, 600) as i64;
     for i in 0..n {
-        now += Duration::seconds(rng.random_range(1..600));
+        now += Duration::seconds(rng.random_range(1..step_limit));
         let at = now.with_timezone(&zones[rng.random_range(0..zones.len())]);
         let id = EventId::parse(&format!("ev-{seed}-{i}")).expect("a valid event id");
         let roll = rng.random_range(0..100);
