@@ -5,7 +5,8 @@
 //! - [`domain`] — the vocabulary of docs/events.md: validated identifiers, the past-tense [`domain::event::Event`]
 //!   enum, the strict JSON wire format and its JSON Schema ([`domain::wire::schema`], the OpenAPI request body),
 //!   business time (local dates in the service's zone) and the one maximum period of every question. Pure.
-//! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events, and a check of a
+//! - [`rules`] — the rules that guard the log: a [`rules::RuleBook`] folded from accepted events (every appointment
+//!   ever booked, kept as records behind a table of indices in `rules::remembered`), and a check of a
 //!   batch that returns every event's outcome or every violation (with its HTTP status class). Pure; it asks the
 //!   store for stored events only through the [`rules::KnownEvents`] trait. [`rules::judge_batch`] is the one
 //!   batch policy of the API and `import`: parse errors and rule breaks together, the first 100 listed. A
