@@ -348,6 +348,9 @@ struct Shared {
     /// Whether `book` and `index` are loaded (only a log opened with [`Options::rules_in_background`] waits).
     rules: Mutex<Rules>,
     rules_loaded: std::sync::Condvar,
+    /// Held while a rule-state checkpoint is written: the loader and the service's checkpointer may both want one
+    /// at the start, and two writers of the same file would remove each other's partial file.
+    rules_checkpoint: Mutex<()>,
 }
 
 /// Where the rule state and the id index stand.
@@ -515,6 +518,7 @@ impl Log {
             health: Mutex::new(Health::Writable),
             rules: Mutex::new(if background { Rules::Loading } else { Rules::Loaded }),
             rules_loaded: std::sync::Condvar::new(),
+            rules_checkpoint: Mutex::new(()),
         });
         let stop_loading = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if read_only {
@@ -632,7 +636,8 @@ impl Log {
     /// Writes the rule state and the id index as a checkpoint at the durable head, so that the next start reads
     /// only the entries after it for them; waits for the rule state if it is still loading. `Ok(None)` where
     /// there is nothing to write now: the log is empty or read-only, its rule state could not be loaded, a failed
-    /// write is not yet cleared up, or appends kept the head moving past a few tries. The two are copied under
+    /// write is not yet cleared up, appends kept the head moving past a few tries, or the newest rule-state
+    /// checkpoint is at the head already. One is written at a time. The two are copied under
     /// their read locks (appends wait for that copy, not for the writing).
     pub fn write_rules_checkpoint(&self) -> std::io::Result<Option<checkpoints::Stored>> {
         write_rules_checkpoint(&self.inner.shared)
@@ -931,6 +936,9 @@ fn write_rules_checkpoint(shared: &Shared) -> std::io::Result<Option<checkpoints
     if shared.options.read_only || shared.wait_for_rules().is_err() {
         return Ok(None);
     }
+    let _one_writer = shared.rules_checkpoint.lock().unwrap_or_else(|e| e.into_inner());
+    let checkpoints = checkpoints::Checkpoints::of_rules(shared.storage.path());
+    let newest = checkpoints.list().unwrap_or_default().first().map(|stored| stored.position);
     let started = std::time::Instant::now();
     let mut snapshot = None;
     for _ in 0..50 {
@@ -940,6 +948,9 @@ fn write_rules_checkpoint(shared: &Shared) -> std::io::Result<Option<checkpoints
         let book = shared.book.read().unwrap_or_else(|e| e.into_inner());
         let index = shared.index.read().unwrap_or_else(|e| e.into_inner());
         let head = shared.head();
+        if newest == Some(head.position) {
+            return Ok(None); // written already, by the other writer say
+        }
         // The writer commits a round to the book before it is durable, and moves the head after the index:
         // where the book is at the head, the three agree.
         if book.head() == head.position {
@@ -954,7 +965,6 @@ fn write_rules_checkpoint(shared: &Shared) -> std::io::Result<Option<checkpoints
     if head.position == 0 {
         return Ok(None);
     }
-    let checkpoints = checkpoints::Checkpoints::of_rules(shared.storage.path());
     let stored = checkpoints.write(head.position, &head.digest, |out| {
         out.write_all(&RULES_FORMAT.to_le_bytes())?;
         postcard::to_io(&(&book, &index), out).map(drop).map_err(|e| std::io::Error::other(e.to_string()))

@@ -106,6 +106,10 @@ fn sigkill_while_writing_a_checkpoint_leaves_a_store_that_opens_with_the_right_f
     assert_eq!(figures(&data), expected);
     let verify = run(&data, &["verify"]);
     assert!(text(&verify.stdout).contains("ok: rule-state checkpoint at position 60000 ("), "{}", text(&verify.stdout));
+    // Run again at the same head, it writes no second rule-state checkpoint and names the one there is.
+    let again = run(&data, &["checkpoint"]);
+    assert!(text(&again.stdout).contains("rule-state checkpoint at position 60000"), "{}", text(&again.stdout));
+    assert_eq!(files_in(&data, "checkpoints/rules"), ["00000000000000060000.ckpt"]);
 }
 
 #[test]

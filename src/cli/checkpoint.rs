@@ -48,13 +48,17 @@ pub fn run(global: &GlobalArgs, args: &CheckpointArgs) -> anyhow::Result<ExitCod
     let rules = log
         .write_rules_checkpoint()
         .with_context(|| format!("cannot write a rule-state checkpoint in {}", log.checkpoints().dir().display()))?;
-    if let Some(stored) = rules {
-        println!(
+    // Nothing written where the newest is at the head already (the log writes one itself after reading a long
+    // stretch of the log for the rule state): name that one.
+    let newest = || crate::log::checkpoints::Checkpoints::of_rules(log.path()).list().ok()?.into_iter().next();
+    match rules.or_else(newest) {
+        Some(stored) => println!(
             "rule-state checkpoint at position {} ({} bytes, {})",
             stored.position,
             stored.bytes,
             stored.path.display()
-        );
+        ),
+        None => println!("no rule-state checkpoint: the log is empty or its rule state could not be read"),
     }
     Ok(ExitCode::SUCCESS)
 }
