@@ -211,21 +211,20 @@ struct Appointment {
     booked_at: Instant,
 }
 
-/// An instant as (seconds, nanoseconds, UTC offset in seconds): compact, and exact to the offset.
+/// An instant stored as its parts ([`crate::domain::time::instant_parts`]).
 mod instant_parts {
-    use chrono::{FixedOffset, TimeZone as _};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::Instant;
+    use crate::domain::time::{instant_of_parts, instant_parts};
 
     pub fn serialize<S: Serializer>(at: &Instant, s: S) -> Result<S::Ok, S::Error> {
-        (at.timestamp(), at.timestamp_subsec_nanos(), at.offset().local_minus_utc()).serialize(s)
+        instant_parts(at).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
-        let (seconds, nanos, offset) = <(i64, u32, i32)>::deserialize(d)?;
-        let offset = FixedOffset::east_opt(offset).ok_or_else(|| serde::de::Error::custom("an offset out of range"))?;
-        offset.timestamp_opt(seconds, nanos).single().ok_or_else(|| serde::de::Error::custom("an instant out of range"))
+        instant_of_parts(Deserialize::deserialize(d)?)
+            .ok_or_else(|| serde::de::Error::custom("an instant out of range"))
     }
 }
 

@@ -111,9 +111,29 @@ pub fn date_of_day_number(day: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(day).unwrap_or(if day < 1 { NaiveDate::MIN } else { NaiveDate::MAX })
 }
 
+/// An instant as its parts: seconds since the epoch, nanoseconds, and the UTC offset in seconds. Exact, offset
+/// included, and compact where instants are stored outside the log (checkpoints, the import's spill files).
+pub fn instant_parts(at: &Instant) -> (i64, u32, i32) {
+    (at.timestamp(), at.timestamp_subsec_nanos(), at.offset().local_minus_utc())
+}
+
+/// The instant of [`instant_parts`]; `None` for an offset or instant out of range.
+pub fn instant_of_parts((seconds, nanos, offset): (i64, u32, i32)) -> Option<Instant> {
+    let offset = chrono::FixedOffset::east_opt(offset)?;
+    Some(DateTime::from_timestamp(seconds, nanos)?.with_timezone(&offset))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instant_survives_its_parts_offset_and_nanoseconds_included() {
+        let at = at("2020-06-02T09:15:07.000000123+02:00");
+        let back = instant_of_parts(instant_parts(&at)).expect("in range");
+        assert_eq!((back, back.offset().local_minus_utc()), (at, 7200));
+        assert_eq!(instant_of_parts((0, 0, 86_400)), None, "an offset of a whole day");
+    }
 
     fn at(s: &str) -> Instant {
         DateTime::parse_from_rfc3339(s).unwrap()

@@ -17,6 +17,7 @@ use anyhow::Context as _;
 
 use crate::domain::event::{Channel, Event, Instant};
 use crate::domain::id::{AppointmentId, EventId, OfficeId, ServiceId};
+use crate::domain::time::instant_parts;
 use crate::mapping::{self, Origin, Stage, Version};
 
 /// A record a [`Sorter`] can write to a run and read back.
@@ -219,10 +220,10 @@ impl Record for Version {
             appointment: self.appointment.as_str(),
             office: self.office.as_str(),
             service: self.service.as_str(),
-            slot: instant(self.slot),
-            booked_at: instant(self.booked_at),
+            slot: instant_parts(&self.slot),
+            booked_at: instant_parts(&self.booked_at),
             stage: self.stage as u8,
-            changed_at: self.changed_at.map(instant),
+            changed_at: self.changed_at.as_ref().map(instant_parts),
             channel: self.channel as u8,
         };
         // Serializing borrowed strings and integers into a Vec cannot fail.
@@ -271,14 +272,9 @@ struct StoredVersion<'a> {
     channel: u8,
 }
 
-/// An instant as seconds, nanoseconds and its offset in seconds.
-fn instant(at: Instant) -> (i64, u32, i32) {
-    (at.timestamp(), at.timestamp_subsec_nanos(), at.offset().local_minus_utc())
-}
-
-fn from_instant((seconds, nanos, offset): (i64, u32, i32)) -> anyhow::Result<Instant> {
-    let offset = chrono::FixedOffset::east_opt(offset).context("an offset out of range")?;
-    Ok(chrono::DateTime::from_timestamp(seconds, nanos).context("an instant out of range")?.with_timezone(&offset))
+/// The instant of stored [`instant_parts`].
+fn from_instant(parts: (i64, u32, i32)) -> anyhow::Result<Instant> {
+    crate::domain::time::instant_of_parts(parts).context("an instant or offset out of range")
 }
 
 /// An event and the row it came from, sorted as the log takes them ([`mapping::event_key`]).
