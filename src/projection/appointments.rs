@@ -63,11 +63,6 @@ impl Appointments {
         (self.all.len() - 1) as u32
     }
 
-    /// Gives back the spare room of the appointment table.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.all.shrink_to_fit();
-    }
-
     /// How many appointments are registered.
     pub(crate) fn len(&self) -> usize {
         self.all.len()

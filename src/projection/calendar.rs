@@ -219,9 +219,28 @@ pub(crate) mod in_section {
             s.collect_seq(log.iter().map(|(key, day, change)| (key, day, stored(change))))
         }
 
+        /// Read entry by entry into the log itself: no second vector of the stored form on the way.
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Logged>, D::Error> {
-            let stored = Vec::<(Key, i32, Stored<CalendarChange>)>::deserialize(d)?;
-            Ok(stored.into_iter().map(|(key, day, change)| (key, day, read(change))).collect())
+            struct Entries;
+
+            impl<'de> serde::de::Visitor<'de> for Entries {
+                type Value = Vec<Logged>;
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a sequence of calendar changes")
+                }
+
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Logged>, A::Error> {
+                    // The length comes from the bytes read: trusted only as far as what a few megabytes hold.
+                    let mut log = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+                    while let Some((key, day, change)) = seq.next_element::<(Key, i32, Stored<CalendarChange>)>()? {
+                        log.push((key, day, read(change)));
+                    }
+                    Ok(log)
+                }
+            }
+
+            d.deserialize_seq(Entries)
         }
     }
 }

@@ -151,7 +151,6 @@ fn read(body: &[u8], framed: u64, scope: Option<&OfficeId>) -> Result<Projection
             continue;
         }
         let mut office: OfficeProjection = postcard::from_bytes(bytes).map_err(undecodable)?;
-        office.shrink_to_fit();
         if *office.id() != id {
             return Err(Refused::Undecodable(format!("the section of office {id} holds office {}", office.id())));
         }

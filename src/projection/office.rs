@@ -555,15 +555,6 @@ impl OfficeProjection {
         }
     }
 
-    /// Gives back what decoding left spare: a vector read from bytes grows by doubling as it goes, and the largest
-    /// ones (the calendar log above all) would otherwise keep up to half their room empty for good.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.events.shrink_to_fit();
-        self.calendar_log.shrink_to_fit();
-        self.policy_log.shrink_to_fit();
-        self.appointments.shrink_to_fit();
-    }
-
     /// Checks the packed history of an office read from a checkpoint (see [`Settled::check`]).
     pub(crate) fn check_settled(&self) -> Result<(), String> {
         self.settled.check(&self.calendar_log, self.appointments.len())

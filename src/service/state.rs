@@ -101,8 +101,8 @@ impl State {
                 let position = self.read().projection.position();
                 // Checkpoints passed over count as none: the next one is due from the start of the log.
                 self.noted_checkpoint(checkpoint.unwrap_or(0));
-                // Reading a checkpoint frees as much as it keeps (its bytes, each office's copies of the shared
-                // holidays): hand that back rather than keep the peak.
+                // Reading a checkpoint frees much of what it took (its bytes above all): hand that back rather than
+                // keep the peak.
                 release_free_memory();
                 tracing::info!(
                     position,
