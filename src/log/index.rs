@@ -1,12 +1,12 @@
 //! The exact `event_id` index, in memory: which position holds an event id.
 //!
-//! It is derived from the whole durable log (rebuilt by the scan [`crate::log::Log::open`] does anyway for the rule
-//! book) and grows with every durable round; nothing is ever evicted, so it is an index, not a cache. It keys a
-//! 64-bit hash of the id, not the id itself: a hash hit only names *candidate* positions, and the caller reads the
-//! stored event to see whether it really carries the id. Two ids with the same hash (about one chance in 10^7 for a
-//! log of a million events, and not steerable from outside: the hash is SipHash with a per-process random key) both
-//! stay findable, the second one in a small overflow map. The hash is keyed with two random 64-bit keys drawn when
-//! the index is made; a rule-state checkpoint stores them with the pairs, so that an index read back hashes alike.
+//! It is derived from the durable log (read from the rule-state checkpoint and the entries after it, or from the
+//! whole log) and grows with every durable round; nothing is ever evicted, so it is an index, not a cache. It keys
+//! a tag of the id (the upper half of its 64-bit hash), not the id itself: a tag names only *candidate* positions,
+//! and the caller reads the stored event to see whether it really carries the id. Ids with the same tag all stay
+//! findable, side by side in the table; no one can choose ids that collide, because the hash is SipHash keyed with
+//! two random 64-bit keys drawn when the index is made. A rule-state checkpoint stores the keys with the entries,
+//! so that an index read back hashes alike.
 //!
 //! Memory: a `hashbrown` table of 8-byte entries, the hash's upper 32 bits beside the position, plus one control
 //! byte a bucket, with between 8/7 and 16/7 buckets an id: 10 to 21 bytes an event (about 150 MB for ten million

@@ -33,28 +33,29 @@ impl Remembered {
         self.hasher.hash_one(id.as_str())
     }
 
-    fn index_of(&self, id: &AppointmentId) -> Option<usize> {
+    fn find(&self, hash: u64, id: &AppointmentId) -> Option<usize> {
         let records = &self.records;
-        let found = self.table.find(self.hash(id), |&i| records[i as usize].0 == *id)?;
+        let found = self.table.find(hash, |&i| records[i as usize].0 == *id)?;
         Some(*found as usize)
     }
 
     /// What is remembered of `id`.
     pub(super) fn get(&self, id: &AppointmentId) -> Option<Appointment> {
-        self.index_of(id).map(|i| self.records[i].1)
+        self.find(self.hash(id), id).map(|i| self.records[i].1)
     }
 
-    /// Remembers `appointment` for `id`, replacing what was remembered before.
-    pub(super) fn insert(&mut self, id: AppointmentId, appointment: Appointment) {
-        if let Some(i) = self.index_of(&id) {
+    /// Remembers `appointment` for `id`, replacing what was remembered before; whether `id` was new.
+    pub(super) fn insert(&mut self, id: AppointmentId, appointment: Appointment) -> bool {
+        let hash = self.hash(&id);
+        if let Some(i) = self.find(hash, &id) {
             self.records[i].1 = appointment;
-            return;
+            return false;
         }
         let index = u32::try_from(self.records.len()).expect("fewer than 2^32 appointments in one office");
-        let hash = self.hash(&id);
         self.records.push((id, appointment));
         let (hasher, records) = (&self.hasher, &self.records);
         self.table.insert_unique(hash, index, |&i| hasher.hash_one(records[i as usize].0.as_str()));
+        true
     }
 
     /// Takes in every record of `other`, its versions winning.
@@ -115,10 +116,9 @@ impl<'de> Deserialize<'de> for Remembered {
                 let mut remembered = Remembered::default();
                 remembered.records.reserve(expected);
                 while let Some((id, appointment)) = map.next_entry::<AppointmentId, Appointment>()? {
-                    if remembered.index_of(&id).is_some() {
-                        return Err(serde::de::Error::custom(format!("appointment {id:?} is written twice")));
+                    if !remembered.insert(id, appointment) {
+                        return Err(serde::de::Error::custom("an appointment id is written twice"));
                     }
-                    remembered.insert(id, appointment);
                 }
                 remembered.records.shrink_to_fit();
                 Ok(remembered)
